@@ -1,0 +1,30 @@
+// What a plugin folder declares about itself in manifest.json. The daemon
+// validates endpoints against `fields`, keeps `secret` fields out of the
+// catalog and out of every read, and builds the UI's forms from them.
+
+export type FieldType = 'string' | 'integer' | 'boolean' | 'enum' | 'list'
+
+export interface ManifestField {
+  name: string
+  title: string
+  type: FieldType
+  required?: boolean
+  secret?: boolean
+  default?: string | number | boolean | string[]
+  help?: string
+  example?: string
+  values?: string[]
+  min?: number
+  max?: number
+}
+
+export interface PluginManifest {
+  name: string
+  kind: 'target' | 'store'
+  title: string
+  version: string
+  author: string
+  summary: string
+  fields: ManifestField[]
+  capabilities?: string[]
+}

@@ -1,0 +1,66 @@
+// Targets, stores, schedules and retention policies.
+import type { FastifyInstance } from 'fastify'
+import {
+  RetentionCreate,
+  RetentionUpdate,
+  ScheduleCreate,
+  SchedulePreview,
+  ScheduleUpdate,
+  StoreCreate,
+  StoreUpdate,
+  TargetCreate,
+  TargetUpdate,
+  UsageQuery,
+  type SchedulePreviewInput,
+} from '../../contract'
+import type { Services } from '../../services'
+import { crudRoutes, flag } from './crud'
+
+export function configRoutes(app: FastifyInstance, s: Services): void {
+  for (const [plural, singular, service, create, update] of [
+    ['targets', 'target', s.targets, TargetCreate, TargetUpdate],
+    ['stores', 'store', s.stores, StoreCreate, StoreUpdate],
+  ] as const) {
+    crudRoutes(app, {
+      plural,
+      singular,
+      query: UsageQuery,
+      create,
+      update,
+      list: (q) => service.list({ unused: flag(q.unused), plugin: q.plugin }),
+      get: (uuid) => service.get(uuid),
+      add: (body) => service.create(body),
+      change: (uuid, body) => service.update(uuid, body),
+      remove: (uuid) => service.delete(uuid),
+    })
+  }
+  crudRoutes(app, {
+    plural: 'schedules',
+    singular: 'schedule',
+    query: UsageQuery,
+    create: ScheduleCreate,
+    update: ScheduleUpdate,
+    list: (q) => s.schedules.list({ unused: flag(q.unused) }),
+    get: (uuid) => s.schedules.get(uuid),
+    add: (body) => s.schedules.create(body),
+    change: (uuid, body) => s.schedules.update(uuid, body),
+    remove: (uuid) => s.schedules.delete(uuid),
+  })
+  app.post<{ Body: SchedulePreviewInput }>(
+    '/v1/schedules/preview',
+    { schema: { body: SchedulePreview } },
+    (req) => s.schedules.preview(req.body),
+  )
+  crudRoutes(app, {
+    plural: 'retention',
+    singular: 'retention',
+    query: UsageQuery,
+    create: RetentionCreate,
+    update: RetentionUpdate,
+    list: (q) => s.retention.list({ unused: flag(q.unused) }),
+    get: (uuid) => s.retention.get(uuid),
+    add: (body) => s.retention.create(body),
+    change: (uuid, body) => s.retention.update(uuid, body),
+    remove: (uuid) => s.retention.delete(uuid),
+  })
+}

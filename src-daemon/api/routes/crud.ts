@@ -1,0 +1,52 @@
+// The SHIELD resource shape, shared by targets, stores, schedules, retention
+// policies and jobs: GET/POST on the plural path, GET/PUT/DELETE on /:uuid.
+import type { Static, TSchema } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { UuidParams, type Created, type Deleted, type Updated } from '../../contract'
+
+interface Crud<Q extends TSchema, C extends TSchema, U extends TSchema> {
+  plural: string
+  singular: string
+  query: Q
+  create: C
+  update: U
+  list(query: Static<Q>): unknown
+  get(uuid: string): unknown
+  add(body: Static<C>): string
+  change(uuid: string, body: Static<U>): void
+  remove(uuid: string): void
+}
+
+type Uuid = { Params: Static<typeof UuidParams> }
+
+export function crudRoutes<Q extends TSchema, C extends TSchema, U extends TSchema>(
+  app: FastifyInstance,
+  r: Crud<Q, C, U>,
+): void {
+  const one = `/v1/${r.singular}/:uuid`
+  app.get<{ Querystring: Static<Q> }>(
+    `/v1/${r.plural}`,
+    { schema: { querystring: r.query } },
+    (req) => r.list(req.query),
+  )
+  app.post<{ Body: Static<C> }>(`/v1/${r.plural}`, { schema: { body: r.create } }, (req, reply) => {
+    const created: Created = { ok: 'created', uuid: r.add(req.body) }
+    return reply.code(200).send(created)
+  })
+  app.get<Uuid>(one, { schema: { params: UuidParams } }, (req) => r.get(req.params.uuid))
+  app.put<Uuid & { Body: Static<U> }>(
+    one,
+    { schema: { params: UuidParams, body: r.update } },
+    (req): Updated => {
+      r.change(req.params.uuid, req.body)
+      return { ok: 'updated' }
+    },
+  )
+  app.delete<Uuid>(one, { schema: { params: UuidParams } }, (req): Deleted => {
+    r.remove(req.params.uuid)
+    return { ok: 'deleted' }
+  })
+}
+
+export const flag = (value: string | undefined): boolean | undefined =>
+  value === undefined ? undefined : value === 't' || value === 'true'

@@ -1,0 +1,72 @@
+// The /v1 HTTP API: one fastify instance with schema validation at the edge,
+// the host and token guard, one error handler, and thin route modules that
+// call services.
+import Fastify, { type FastifyInstance } from 'fastify'
+import { BulwarkError, ErrorCode } from '../contract'
+import type { Logger } from '../platform/logger'
+import type { Services } from '../services'
+import { errorHandler, sendError } from './errors'
+import { guard } from './guard'
+import { archiveRoutes } from './routes/archives'
+import { configRoutes } from './routes/config'
+import { jobRoutes } from './routes/jobs'
+import { metaRoutes } from './routes/meta'
+import { taskRoutes } from './routes/tasks'
+import { typeboxValidatorCompiler } from './validation'
+
+export interface ApiOptions {
+  services: Services
+  token: string
+  version: string
+  pubkey: string
+  log: Logger
+  /** Host header values accepted; null accepts any (listening on all interfaces). */
+  hosts: () => Set<string> | null
+}
+
+export function buildApi(opts: ApiOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  })
+  app.setValidatorCompiler(typeboxValidatorCompiler)
+  app.setErrorHandler(errorHandler(opts.log))
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body)
+    if (text.trim() === '') return done(null, undefined)
+    try {
+      done(null, JSON.parse(text))
+    } catch (err) {
+      done(
+        new BulwarkError(
+          ErrorCode.InvalidJson,
+          `the body is not valid JSON (${(err as Error).message})`,
+          'body',
+        ),
+        undefined,
+      )
+    }
+  })
+  app.addHook('onRequest', guard(opts.token, opts.hosts))
+  app.setNotFoundHandler((req, reply) =>
+    sendError(
+      reply,
+      new BulwarkError(
+        ErrorCode.NotFound,
+        `no such endpoint: ${req.method} ${req.url.split('?')[0]}`,
+      ),
+    ),
+  )
+  app.get('/', (_req, reply) =>
+    reply.type('text/plain').send('Bulwark daemon. The API is under /v1 (GET /v1/ping).\n'),
+  )
+  metaRoutes(app, opts.services, { version: opts.version, pubkey: opts.pubkey })
+  configRoutes(app, opts.services)
+  jobRoutes(app, opts.services)
+  archiveRoutes(app, opts.services)
+  taskRoutes(app, opts.services)
+  return app
+}

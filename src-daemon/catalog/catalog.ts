@@ -1,0 +1,167 @@
+// The catalog: one object holding the tables and the few queries that need
+// more than one of them (usage by jobs, denormalised listings).
+import type { Db } from './db'
+import type { ArchiveRow, JobRow, RetentionRow, ScheduleRow, StoreRow, TargetRow } from './rows'
+import { Table } from './table'
+import { TasksRepo } from './tasks-repo'
+
+/** Tables that jobs point at, with the jobs column that does. */
+export const JOB_REFERENCES = {
+  targets: 'target_uuid',
+  stores: 'store_uuid',
+  schedules: 'schedule_uuid',
+  retention: 'retention_uuid',
+} as const
+export type ReferencedTable = keyof typeof JOB_REFERENCES
+
+export interface JobListRow extends JobRow {
+  retention_name: string
+  expiry: number
+  schedule_name: string
+  timespec: string
+  timezone: string
+  store_name: string
+  store_plugin: string
+  store_endpoint: string
+  target_name: string
+  target_plugin: string
+  target_endpoint: string
+  last_run: number | null
+  last_status: string | null
+}
+
+export interface ArchiveListRow extends ArchiveRow {
+  store_name: string | null
+  store_plugin: string | null
+  store_endpoint: string | null
+  target_name: string | null
+  /** The plugin of the target as it is now (the archive's own target_plugin says what made it). */
+  target_current_plugin: string | null
+  target_endpoint: string | null
+}
+
+export interface JobFilter {
+  target_uuid?: string
+  store_uuid?: string
+  schedule_uuid?: string
+  retention_uuid?: string
+  paused?: boolean
+  uuid?: string
+}
+
+export interface ArchiveFilter {
+  target_uuid?: string
+  store_uuid?: string
+  job_uuid?: string
+  status?: string
+  after?: number
+  before?: number
+  expired_by?: number
+  limit?: number
+  uuid?: string
+}
+
+export class Catalog {
+  readonly targets: Table<TargetRow>
+  readonly stores: Table<StoreRow>
+  readonly schedules: Table<ScheduleRow>
+  readonly retention: Table<RetentionRow>
+  readonly jobs: Table<JobRow>
+  readonly archives: Table<ArchiveRow>
+  readonly tasks: TasksRepo
+
+  constructor(readonly db: Db) {
+    this.targets = new Table(db, 'targets')
+    this.stores = new Table(db, 'stores')
+    this.schedules = new Table(db, 'schedules')
+    this.retention = new Table(db, 'retention')
+    this.jobs = new Table(db, 'jobs')
+    this.archives = new Table(db, 'archives')
+    this.tasks = new TasksRepo(db)
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)()
+  }
+
+  /** The jobs that use a target, store, schedule or retention policy. */
+  jobsUsing(table: ReferencedTable, uuid: string): { uuid: string; name: string }[] {
+    const col = JOB_REFERENCES[table]
+    return this.db
+      .prepare(`SELECT uuid, name FROM jobs WHERE ${col} = ? ORDER BY name`)
+      .all(uuid) as { uuid: string; name: string }[]
+  }
+
+  /** Rows of a referenced table, optionally only the (un)used ones and one plugin's. */
+  listUsage<Row>(table: ReferencedTable, opts: { unused?: boolean; plugin?: string }): Row[] {
+    const col = JOB_REFERENCES[table]
+    const conds: string[] = []
+    if (opts.unused !== undefined) {
+      conds.push(`uuid ${opts.unused ? 'NOT IN' : 'IN'} (SELECT ${col} FROM jobs)`)
+    }
+    if (opts.plugin !== undefined) conds.push('plugin = @plugin')
+    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : ''
+    return this.db
+      .prepare(`SELECT * FROM ${table} ${where} ORDER BY name COLLATE NOCASE, uuid`)
+      .all({ plugin: opts.plugin }) as Row[]
+  }
+
+  listJobs(filter: JobFilter = {}): JobListRow[] {
+    const conds: string[] = []
+    for (const key of [
+      'uuid',
+      'target_uuid',
+      'store_uuid',
+      'schedule_uuid',
+      'retention_uuid',
+    ] as const) {
+      if (filter[key] !== undefined) conds.push(`j.${key} = @${key}`)
+    }
+    if (filter.paused !== undefined) conds.push(`j.paused = ${filter.paused ? 1 : 0}`)
+    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : ''
+    return this.db
+      .prepare(
+        `SELECT j.*,
+           r.name AS retention_name, r.expiry AS expiry,
+           s.name AS schedule_name, s.timespec AS timespec, s.timezone AS timezone,
+           st.name AS store_name, st.plugin AS store_plugin, st.endpoint AS store_endpoint,
+           t.name AS target_name, t.plugin AS target_plugin, t.endpoint AS target_endpoint,
+           lt.requested_at AS last_run, lt.status AS last_status
+         FROM jobs j
+         JOIN retention r ON r.uuid = j.retention_uuid
+         JOIN schedules s ON s.uuid = j.schedule_uuid
+         JOIN stores st ON st.uuid = j.store_uuid
+         JOIN targets t ON t.uuid = j.target_uuid
+         LEFT JOIN tasks lt ON lt.uuid = (
+           SELECT uuid FROM tasks WHERE job_uuid = j.uuid AND op = 'backup'
+           ORDER BY requested_at DESC, rowid DESC LIMIT 1)
+         ${where}
+         ORDER BY j.name COLLATE NOCASE, j.uuid`,
+      )
+      .all(filter) as JobListRow[]
+  }
+
+  listArchives(filter: ArchiveFilter = {}): ArchiveListRow[] {
+    const conds: string[] = []
+    for (const key of ['uuid', 'target_uuid', 'store_uuid', 'job_uuid', 'status'] as const) {
+      if (filter[key] !== undefined) conds.push(`a.${key} = @${key}`)
+    }
+    if (filter.after !== undefined) conds.push('a.taken_at >= @after')
+    if (filter.before !== undefined) conds.push('a.taken_at < @before')
+    if (filter.expired_by !== undefined) conds.push('a.expires_at <= @expired_by')
+    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : ''
+    const limit = filter.limit !== undefined ? `LIMIT ${Math.trunc(filter.limit)}` : ''
+    return this.db
+      .prepare(
+        `SELECT a.*,
+           st.name AS store_name, st.plugin AS store_plugin, st.endpoint AS store_endpoint,
+           t.name AS target_name, t.plugin AS target_current_plugin, t.endpoint AS target_endpoint
+         FROM archives a
+         LEFT JOIN stores st ON st.uuid = a.store_uuid
+         LEFT JOIN targets t ON t.uuid = a.target_uuid
+         ${where}
+         ORDER BY a.taken_at DESC, a.uuid ${limit}`,
+      )
+      .all(filter) as ArchiveListRow[]
+  }
+}

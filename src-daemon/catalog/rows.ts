@@ -1,0 +1,89 @@
+// Row shapes as stored in the catalog (times in ms, booleans as 0/1).
+import type { ArchiveStatus, TaskOp, TaskStatus } from '../contract'
+
+export interface TargetRow {
+  uuid: string
+  name: string
+  summary: string
+  plugin: string
+  endpoint: string
+  agent: string
+  created_at: number
+  updated_at: number
+}
+
+export type StoreRow = Omit<TargetRow, 'agent'>
+
+export interface ScheduleRow {
+  uuid: string
+  name: string
+  summary: string
+  timespec: string
+  timezone: string
+  created_at: number
+  updated_at: number
+}
+
+export interface RetentionRow {
+  uuid: string
+  name: string
+  summary: string
+  expiry: number
+  created_at: number
+  updated_at: number
+}
+
+export interface JobRow {
+  uuid: string
+  name: string
+  summary: string
+  target_uuid: string
+  store_uuid: string
+  schedule_uuid: string
+  retention_uuid: string
+  priority: number
+  paused: number
+  last_fired_at: number | null
+  created_at: number
+  updated_at: number
+}
+
+export interface ArchiveRow {
+  uuid: string
+  job_uuid: string | null
+  target_uuid: string
+  store_uuid: string
+  store_key: string
+  taken_at: number
+  expires_at: number
+  notes: string
+  status: ArchiveStatus
+  target_plugin: string
+  size: number | null
+  purged_at: number | null
+}
+
+export interface TaskRow {
+  uuid: string
+  owner: string
+  op: TaskOp
+  job_uuid: string | null
+  archive_uuid: string | null
+  target_uuid: string | null
+  store_uuid: string | null
+  status: TaskStatus
+  priority: number
+  requested_at: number
+  started_at: number | null
+  stopped_at: number | null
+  bytes: number
+  progress: number | null
+  error: string | null
+}
+
+export interface TaskLogRow {
+  task_uuid: string
+  seq: number
+  at: number
+  line: string
+}

@@ -1,0 +1,94 @@
+// Tasks and their logs. The queue's state lives here, so a restart finds every
+// pending task again and every task that was running when the daemon died.
+import type { TaskStatus } from '../contract'
+import type { Db } from './db'
+import type { TaskLogRow, TaskRow } from './rows'
+import { Table } from './table'
+
+export interface TaskFilter {
+  statuses?: TaskStatus[]
+  job_uuid?: string
+  archive_uuid?: string
+  limit?: number
+}
+
+export class TasksRepo extends Table<TaskRow> {
+  constructor(private readonly database: Db) {
+    super(database, 'tasks')
+  }
+
+  list(filter: TaskFilter = {}): TaskRow[] {
+    const conds: string[] = []
+    const params: Record<string, unknown> = {}
+    if (filter.statuses?.length) {
+      conds.push(`status IN (${filter.statuses.map((_, i) => `@s${i}`).join(', ')})`)
+      filter.statuses.forEach((s, i) => (params[`s${i}`] = s))
+    }
+    if (filter.job_uuid) {
+      conds.push('job_uuid = @job_uuid')
+      params.job_uuid = filter.job_uuid
+    }
+    if (filter.archive_uuid) {
+      conds.push('archive_uuid = @archive_uuid')
+      params.archive_uuid = filter.archive_uuid
+    }
+    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : ''
+    const limit = filter.limit !== undefined ? `LIMIT ${Math.trunc(filter.limit)}` : ''
+    return this.database
+      .prepare(`SELECT * FROM tasks ${where} ORDER BY requested_at DESC, rowid DESC ${limit}`)
+      .all(params) as TaskRow[]
+  }
+
+  countByStatus(): Record<TaskStatus, number> {
+    const counts: Record<TaskStatus, number> = {
+      pending: 0,
+      running: 0,
+      canceled: 0,
+      failed: 0,
+      done: 0,
+    }
+    const rows = this.database
+      .prepare('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status')
+      .all() as { status: TaskStatus; n: number }[]
+    for (const r of rows) counts[r.status] = r.n
+    return counts
+  }
+
+  /** The next pending task to run: highest priority (0 first), then oldest. */
+  nextPending(excludeJobs: ReadonlySet<string>): TaskRow | undefined {
+    const rows = this.database
+      .prepare(
+        `SELECT * FROM tasks WHERE status = 'pending' ORDER BY priority ASC, requested_at ASC, rowid ASC`,
+      )
+      .iterate() as IterableIterator<TaskRow>
+    for (const row of rows) {
+      if (!row.job_uuid || !excludeJobs.has(row.job_uuid)) return row
+    }
+    return undefined
+  }
+
+  hasActiveBackup(jobUuid: string): boolean {
+    return (
+      this.database
+        .prepare(
+          `SELECT 1 FROM tasks WHERE job_uuid = ? AND op = 'backup' AND status IN ('pending', 'running') LIMIT 1`,
+        )
+        .get(jobUuid) !== undefined
+    )
+  }
+
+  appendLog(taskUuid: string, at: number, line: string): void {
+    this.database
+      .prepare(
+        `INSERT INTO task_logs (task_uuid, seq, at, line)
+         VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM task_logs WHERE task_uuid = ?), ?, ?)`,
+      )
+      .run(taskUuid, taskUuid, at, line)
+  }
+
+  logs(taskUuid: string): TaskLogRow[] {
+    return this.database
+      .prepare('SELECT * FROM task_logs WHERE task_uuid = ? ORDER BY seq')
+      .all(taskUuid) as TaskLogRow[]
+  }
+}

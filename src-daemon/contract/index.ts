@@ -1,0 +1,18 @@
+// The /v1 wire contract shared by the daemon, its client, the CLI, the desktop
+// shell and the renderer. Browser-safe: it imports nothing from the project.
+export * from './errors'
+export * from './events'
+export * from './plugins'
+export * from './resources'
+
+/** Daemon files in the data directory that clients read to find it. */
+export const DAEMON_FILE = 'daemon.json'
+export const TOKEN_FILE = 'token'
+export const DEFAULT_LISTEN = '127.0.0.1:7411'
+
+export interface DaemonFile {
+  url: string
+  pid: number
+  version: string
+  started_at: string
+}

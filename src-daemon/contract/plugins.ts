@@ -1,0 +1,42 @@
+// How plugins describe themselves: a manifest with a field schema, from which
+// the daemon validates endpoints, redacts secrets and the UI builds forms.
+
+export type FieldType = 'string' | 'integer' | 'boolean' | 'enum' | 'list'
+
+export interface FieldSpec {
+  /** Key in the endpoint JSON. */
+  name: string
+  /** Short label for forms. */
+  title: string
+  type: FieldType
+  required?: boolean
+  /** Passwords, secret keys: write-only through the API, kept out of the catalog in clear. */
+  secret?: boolean
+  default?: string | number | boolean | string[]
+  /** One sentence a person can act on. */
+  help?: string
+  example?: string
+  /** Allowed values when type is 'enum'. */
+  values?: string[]
+  min?: number
+  max?: number
+}
+
+export type PluginKind = 'target' | 'store'
+
+export interface PluginInfo {
+  name: string
+  kind: PluginKind
+  title: string
+  version: string
+  author: string
+  summary: string
+  /** Where it comes from: compiled in, or an executable speaking the plugin calling protocol. */
+  source: 'builtin' | 'external'
+  fields: FieldSpec[]
+  /** Store capabilities, target features ('files' for browsable archives, ...). */
+  capabilities: string[]
+}
+
+/** What a read returns in place of a secret value; sending it back on PUT keeps the stored secret. */
+export const REDACTED = '<redacted>'

@@ -1,0 +1,286 @@
+// Wire shapes of the /v1 API: request schemas (TypeBox, validated at the edge)
+// and the response types. Field names follow the SHIELD design so scripts
+// written against it keep working; timestamps are ISO 8601 UTC strings.
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+
+export const UUID_PATTERN =
+  '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+
+const Uuid = Type.String({ pattern: UUID_PATTERN, description: 'a uuid' })
+const Name = Type.String({ minLength: 1, maxLength: 200 })
+const Summary = Type.String({ maxLength: 4000 })
+const Owner = Type.String({ minLength: 1, maxLength: 200 })
+/** The seed's JSON-encoded endpoint string; a JSON object is accepted too. */
+const Endpoint = Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown())])
+const Priority = Type.Integer({ minimum: 0, maximum: 100 })
+const Strict = { additionalProperties: false }
+
+/** On create the summary is optional; on update (PUT) it is required, as in SHIELD. */
+const forCreate = <T extends Record<string, TSchema>>(fields: T) =>
+  Type.Object({ ...fields, summary: Type.Optional(Summary) }, Strict)
+const forUpdate = <T extends Record<string, TSchema>>(fields: T) =>
+  Type.Object({ ...fields, summary: Summary }, Strict)
+
+const targetFields = {
+  name: Name,
+  plugin: Name,
+  endpoint: Endpoint,
+  agent: Type.Optional(Type.String({ maxLength: 300 })),
+}
+export const TargetCreate = forCreate(targetFields)
+export const TargetUpdate = forUpdate(targetFields)
+
+const storeFields = { name: Name, plugin: Name, endpoint: Endpoint }
+export const StoreCreate = forCreate(storeFields)
+export const StoreUpdate = forUpdate(storeFields)
+
+const scheduleFields = {
+  name: Name,
+  when: Type.String({ minLength: 1, maxLength: 200 }),
+  timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+}
+export const ScheduleCreate = forCreate(scheduleFields)
+export const ScheduleUpdate = forUpdate(scheduleFields)
+
+export const MIN_RETENTION_SECONDS = 3600
+const retentionFields = { name: Name, expires: Type.Integer({ minimum: MIN_RETENTION_SECONDS }) }
+export const RetentionCreate = forCreate(retentionFields)
+export const RetentionUpdate = forUpdate(retentionFields)
+
+const jobFields = {
+  name: Name,
+  target: Uuid,
+  store: Uuid,
+  schedule: Uuid,
+  retention: Uuid,
+  priority: Type.Optional(Priority),
+}
+export const JobCreate = forCreate({ ...jobFields, paused: Type.Optional(Type.Boolean()) })
+export const JobUpdate = forUpdate(jobFields)
+export const JobRun = Type.Object({ owner: Type.Optional(Owner) }, Strict)
+
+export const ArchiveUpdate = Type.Object({ notes: Type.String({ maxLength: 4000 }) }, Strict)
+export const ArchiveRestore = Type.Object(
+  { target: Type.Optional(Uuid), owner: Type.Optional(Owner) },
+  Strict,
+)
+
+export const SchedulePreview = Type.Object(
+  {
+    when: Type.String({ minLength: 1, maxLength: 200 }),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    from: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+  },
+  Strict,
+)
+
+export const UuidParams = Type.Object({ uuid: Uuid })
+export const NameParams = Type.Object({ name: Name })
+
+// Query strings: every value arrives as a string, so schemas match strings only.
+const Flag = Type.Union([
+  Type.Literal('t'),
+  Type.Literal('f'),
+  Type.Literal('true'),
+  Type.Literal('false'),
+])
+const Day = Type.String({ pattern: '^[0-9]{8}$', description: 'a date as YYYYMMDD' })
+const Count = Type.String({ pattern: '^[0-9]{1,6}$', description: 'a whole number' })
+export const TASK_STATUSES = ['pending', 'running', 'canceled', 'failed', 'done'] as const
+export const ARCHIVE_STATUSES = ['valid', 'invalid', 'expired', 'purged'] as const
+const StatusEnum = <T extends readonly string[]>(values: T) =>
+  Type.Union(values.map((v) => Type.Literal(v)))
+
+export const UsageQuery = Type.Object({ unused: Type.Optional(Flag), plugin: Type.Optional(Name) })
+export const JobsQuery = Type.Object({
+  target: Type.Optional(Uuid),
+  store: Type.Optional(Uuid),
+  schedule: Type.Optional(Uuid),
+  retention: Type.Optional(Uuid),
+  paused: Type.Optional(Flag),
+})
+export const ArchivesQuery = Type.Object({
+  target: Type.Optional(Uuid),
+  store: Type.Optional(Uuid),
+  job: Type.Optional(Uuid),
+  after: Type.Optional(Day),
+  before: Type.Optional(Day),
+  status: Type.Optional(StatusEnum(ARCHIVE_STATUSES)),
+  limit: Type.Optional(Count),
+})
+export const TasksQuery = Type.Object({
+  status: Type.Optional(Type.Union([StatusEnum(TASK_STATUSES), Type.Literal('all')])),
+  job: Type.Optional(Uuid),
+  archive: Type.Optional(Uuid),
+  limit: Type.Optional(Count),
+  debug: Type.Optional(Type.String()),
+})
+export const PluginsQuery = Type.Object({
+  kind: Type.Optional(Type.Union([Type.Literal('target'), Type.Literal('store')])),
+})
+
+export type TargetInput = Static<typeof TargetCreate>
+export type StoreInput = Static<typeof StoreCreate>
+export type ScheduleInput = Static<typeof ScheduleCreate>
+export type RetentionInput = Static<typeof RetentionCreate>
+export type JobInput = Static<typeof JobCreate>
+export type JobUpdateInput = Static<typeof JobUpdate>
+export type SchedulePreviewInput = Static<typeof SchedulePreview>
+export type ArchivesFilter = Static<typeof ArchivesQuery>
+export type TasksFilter = Static<typeof TasksQuery>
+export type JobsFilter = Static<typeof JobsQuery>
+export type UsageFilter = Static<typeof UsageQuery>
+
+export type TaskStatus = (typeof TASK_STATUSES)[number]
+export type ArchiveStatus = (typeof ARCHIVE_STATUSES)[number]
+export type TaskOp = 'backup' | 'restore' | 'purge'
+
+export interface Target {
+  uuid: string
+  name: string
+  summary: string
+  plugin: string
+  /** JSON-encoded endpoint with secret values replaced by REDACTED. */
+  endpoint: string
+  agent: string
+}
+
+export interface Store {
+  uuid: string
+  name: string
+  summary: string
+  plugin: string
+  endpoint: string
+}
+
+export interface Schedule {
+  uuid: string
+  name: string
+  summary: string
+  when: string
+  timezone: string
+  /** Canonical English reading of `when`. */
+  description: string
+  next_run: string | null
+}
+
+export interface Retention {
+  uuid: string
+  name: string
+  summary: string
+  /** Seconds an archive is kept. */
+  expires: number
+}
+
+export interface Job {
+  uuid: string
+  name: string
+  summary: string
+  priority: number
+  paused: boolean
+  retention_name: string
+  retention_uuid: string
+  expiry: number
+  schedule_name: string
+  schedule_uuid: string
+  schedule: string
+  timezone: string
+  next_run: string | null
+  store_uuid: string
+  store_name: string
+  store_plugin: string
+  store_endpoint: string
+  target_uuid: string
+  target_name: string
+  target_plugin: string
+  target_endpoint: string
+  last_run: string | null
+  last_status: TaskStatus | null
+}
+
+export interface Archive {
+  uuid: string
+  job_uuid: string | null
+  store_key: string
+  taken_at: string
+  expires_at: string
+  notes: string
+  status: ArchiveStatus
+  size: number | null
+  store_uuid: string
+  store_name: string | null
+  store_plugin: string | null
+  store_endpoint: string | null
+  target_uuid: string
+  target_name: string | null
+  target_plugin: string | null
+  target_endpoint: string | null
+}
+
+export interface Task {
+  uuid: string
+  owner: string
+  type: TaskOp
+  job_uuid: string | null
+  archive_uuid: string | null
+  target_uuid: string | null
+  store_uuid: string | null
+  status: TaskStatus
+  priority: number
+  requested_at: string
+  started_at: string | null
+  stopped_at: string | null
+  /** Bytes moved so far. */
+  bytes: number
+  /** 0..1 when the total is known, else null. */
+  progress: number | null
+  /** One line saying why a failed task failed. */
+  error: string | null
+  log: string
+}
+
+export interface DaemonStatus {
+  version: string
+  started_at: string
+  uptime_seconds: number
+  data_dir: string
+  timezone: string
+  counts: {
+    targets: number
+    stores: number
+    schedules: number
+    retention: number
+    jobs: number
+    archives: number
+  }
+  tasks: Record<TaskStatus, number>
+}
+
+export interface SchedulePreviewResult {
+  when: string
+  timezone: string
+  cron: string
+  description: string
+  next: string[]
+}
+
+export interface Ping {
+  ok: 'pong'
+  version: string
+}
+
+export interface Created {
+  ok: 'created'
+  uuid: string
+}
+export interface Updated {
+  ok: 'updated'
+}
+export interface Deleted {
+  ok: 'deleted'
+}
+export interface Scheduled {
+  ok: 'scheduled'
+  task_uuid: string
+}

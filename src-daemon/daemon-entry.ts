@@ -1,0 +1,104 @@
+// `bulwark daemon`: runs the daemon headless until SIGINT/SIGTERM (or, with
+// --shutdown-on-stdin, until its parent closes our stdin).
+import { parseArgs } from 'node:util'
+import { DEFAULT_LISTEN } from './contract'
+import { DataDirLockedError } from './platform/lock'
+import { parseListen } from './platform/listen'
+import { createLogger, parseLogLevel } from './platform/logger'
+import { resolveDataDir } from './platform/paths'
+import { ListenError, VERSION, startDaemon } from './main'
+
+const HELP = `Usage: bulwark daemon [options]
+
+Runs the Bulwark daemon: the catalog, the scheduler and the /v1 API.
+
+Options:
+  --data-dir DIR        where the catalog, token and secrets live
+                        (default: $BULWARK_HOME, else the platform data directory)
+  --listen HOST:PORT    address to listen on (default: $BULWARK_LISTEN, else ${DEFAULT_LISTEN});
+                        port 0 picks a free port
+  --log-level LEVEL     debug, info, warn or error (default: $BULWARK_LOG_LEVEL, else info)
+  --ready-json          print one JSON line {"ready":true,"url",...} on stdout once listening
+  --shutdown-on-stdin   exit when stdin closes (used by the desktop app)
+  -h, --help            show this help
+`
+
+async function main(): Promise<number> {
+  let args
+  try {
+    args = parseArgs({
+      options: {
+        'data-dir': { type: 'string' },
+        listen: { type: 'string' },
+        'log-level': { type: 'string' },
+        'ready-json': { type: 'boolean' },
+        'shutdown-on-stdin': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values
+  } catch (err) {
+    process.stderr.write(`bulwark daemon: ${(err as Error).message}\n\n${HELP}`)
+    return 2
+  }
+  if (args.help) {
+    process.stdout.write(HELP)
+    return 0
+  }
+  const log = createLogger(parseLogLevel(args['log-level'] ?? process.env.BULWARK_LOG_LEVEL))
+  // Listen for stop signals before starting, so one that arrives mid-start still shuts down cleanly.
+  const stopped = new Promise<void>((resolve) => {
+    let stopping = false
+    const stop = (why: string) => {
+      if (stopping) return
+      stopping = true
+      log.info(`stopping (${why})`)
+      resolve()
+    }
+    process.on('SIGINT', () => stop('SIGINT'))
+    process.on('SIGTERM', () => stop('SIGTERM'))
+    if (args['shutdown-on-stdin']) {
+      process.stdin.on('end', () => stop('stdin closed'))
+      process.stdin.on('close', () => stop('stdin closed'))
+      process.stdin.resume()
+    }
+  })
+  const dataDir = resolveDataDir(args['data-dir'])
+  let daemon
+  try {
+    const listen = parseListen(args.listen ?? process.env.BULWARK_LISTEN ?? DEFAULT_LISTEN)
+    const extraHosts = (process.env.BULWARK_ALLOWED_HOSTS ?? '').split(',').filter(Boolean)
+    daemon = await startDaemon({ dataDir, listen, log, extraHosts })
+  } catch (err) {
+    const known = err instanceof DataDirLockedError || err instanceof ListenError
+    process.stderr.write(
+      `bulwark daemon: ${known ? (err as Error).message : String((err as Error).stack ?? err)}\n`,
+    )
+    return 1
+  }
+  if (args['ready-json']) {
+    process.stdout.write(
+      JSON.stringify({
+        ready: true,
+        url: daemon.url,
+        pid: process.pid,
+        version: VERSION,
+        data_dir: dataDir,
+      }) + '\n',
+    )
+  } else {
+    process.stdout.write(
+      `Bulwark ${VERSION} daemon listening on ${daemon.url}\n` +
+        `  data directory: ${dataDir}\n` +
+        `  API token:      ${dataDir}/token (send it as "Authorization: Bearer <token>")\n` +
+        `  CLI:            npx bulwark status   (the CLI finds this daemon by itself)\n` +
+        `Press Ctrl+C to stop.\n`,
+    )
+  }
+  await stopped
+  await daemon.close()
+  process.stdin.destroy()
+  return 0
+}
+
+process.exit(await main())

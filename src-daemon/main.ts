@@ -1,0 +1,130 @@
+// Composition root: platform → catalog → plugin host → services → scheduler → API.
+// `startDaemon` is what `bulwark daemon`, the desktop app and the tests run.
+import { existsSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { DAEMON_FILE, TOKEN_FILE, type DaemonFile } from './contract'
+import { buildApi } from './api/server'
+import { allowedHosts } from './api/guard'
+import { Catalog } from './catalog/catalog'
+import { openCatalog } from './catalog/db'
+import { PluginRegistry } from './plugin-host/registry'
+import { systemClock, toIso, type Clock } from './platform/clock'
+import { ensurePrivateDir, writeFileAtomic } from './platform/files'
+import { loadOrCreateIdentity, loadOrCreateToken } from './platform/keys'
+import type { ListenAddress } from './platform/listen'
+import { lockDataDir } from './platform/lock'
+import type { Logger } from './platform/logger'
+import { FileSecretStore } from './platform/secrets'
+import { defaultTimezone } from './scheduler/timespec'
+import { EventBus, createServices } from './services'
+import { TaskQueue } from './tasks/queue'
+import pkg from '../package.json'
+
+export const VERSION: string = pkg.version
+
+export interface DaemonConfig {
+  dataDir: string
+  listen: ListenAddress
+  log: Logger
+  clock?: Clock
+  timezone?: string
+  /** Extra Host header names to accept (a reverse proxy's name, say). */
+  extraHosts?: string[]
+}
+
+export interface Daemon {
+  url: string
+  dataDir: string
+  close(): Promise<void>
+}
+
+export class ListenError extends Error {}
+
+export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
+  const { dataDir, log } = config
+  const clock = config.clock ?? systemClock
+  ensurePrivateDir(dataDir)
+  const unlock = lockDataDir(dataDir)
+  const cleanups: (() => void | Promise<void>)[] = [unlock]
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn()
+  }
+  try {
+    const db = openCatalog(join(dataDir, 'catalog.db'))
+    cleanups.push(() => {
+      db.close()
+    })
+    const catalog = new Catalog(db)
+    const events = new EventBus()
+    const queue = new TaskQueue(catalog, clock, (e) => events.emit(e))
+    const orphans = queue.failOrphans()
+    if (orphans > 0)
+      log.warn(`${orphans} task(s) were running when the daemon last stopped; marked failed`)
+    const startedAt = clock.now()
+    const services = createServices(
+      {
+        catalog,
+        registry: new PluginRegistry(),
+        secrets: new FileSecretStore(dataDir),
+        clock,
+        events,
+        queue,
+        log,
+        timezone: config.timezone ?? defaultTimezone(),
+      },
+      { version: VERSION, startedAt, dataDir },
+    )
+    const token = loadOrCreateToken(dataDir, TOKEN_FILE)
+    const { host } = config.listen
+    const anyHost = host === '0.0.0.0' || host === '::'
+    let hosts: Set<string> | null = new Set()
+    const app = buildApi({
+      services,
+      token,
+      version: VERSION,
+      pubkey: loadOrCreateIdentity(dataDir),
+      log,
+      hosts: () => hosts,
+    })
+    await listen(app, config.listen)
+    cleanups.push(() => app.close())
+    const address = app.server.address()
+    const port = typeof address === 'object' && address ? address.port : config.listen.port
+    hosts = anyHost ? null : allowedHosts(host, port, config.extraHosts)
+    const urlHost = anyHost ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+    const url = `http://${urlHost}:${port}`
+    const daemonFile: DaemonFile = {
+      url,
+      pid: process.pid,
+      version: VERSION,
+      started_at: toIso(startedAt),
+    }
+    const daemonPath = join(dataDir, DAEMON_FILE)
+    writeFileAtomic(daemonPath, JSON.stringify(daemonFile, null, 2) + '\n')
+    cleanups.splice(1, 0, () => {
+      if (existsSync(daemonPath)) unlinkSync(daemonPath)
+    })
+    log.info(`listening on ${url} with data directory ${dataDir}`)
+    return { url, dataDir, close: cleanup }
+  } catch (err) {
+    await cleanup()
+    throw err
+  }
+}
+
+async function listen(app: ReturnType<typeof buildApi>, at: ListenAddress): Promise<void> {
+  try {
+    await app.listen({ host: at.host, port: at.port })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') {
+      throw new ListenError(
+        `${at.host}:${at.port} is already in use; choose another address with --listen (port 0 picks a free one)`,
+      )
+    }
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw new ListenError(`cannot listen on ${at.host}: no such address on this machine`)
+    }
+    throw err
+  }
+}

@@ -1,0 +1,34 @@
+// Builds every service from one context; the API and the scheduler use these.
+import { ArchiveService } from './archives'
+import type { ServiceContext } from './context'
+import { JobService } from './jobs'
+import { MetaService } from './meta'
+import { PluginResourceService } from './plugin-resources'
+import { RetentionService } from './retention'
+import { ScheduleService } from './schedules'
+import { TaskService } from './tasks'
+
+export type { ServiceContext } from './context'
+export { EventBus } from './events'
+
+export function createServices(
+  ctx: ServiceContext,
+  info: { version: string; startedAt: number; dataDir: string },
+) {
+  const targets = new PluginResourceService(ctx, 'target')
+  const stores = new PluginResourceService(ctx, 'store')
+  const schedules = new ScheduleService(ctx)
+  return {
+    targets,
+    stores,
+    schedules,
+    retention: new RetentionService(ctx),
+    jobs: new JobService(ctx, targets, stores, schedules),
+    archives: new ArchiveService(ctx, targets, stores),
+    tasks: new TaskService(ctx),
+    meta: new MetaService(ctx, info),
+    events: ctx.events,
+  }
+}
+
+export type Services = ReturnType<typeof createServices>

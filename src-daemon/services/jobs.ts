@@ -1,0 +1,160 @@
+// Jobs tie a target to a store on a schedule under a retention policy; running
+// one (by hand or by the scheduler) enqueues a backup task.
+import { randomUUID } from 'node:crypto'
+import {
+  invalid,
+  notFound,
+  type Job,
+  type JobInput,
+  type JobUpdateInput,
+  type TaskStatus,
+} from '../contract'
+import type { JobFilter, JobListRow } from '../catalog/catalog'
+import type { JobRow } from '../catalog/rows'
+import type { TaskRow } from '../catalog/rows'
+import { toIsoOrNull } from '../platform/clock'
+import type { ServiceContext } from './context'
+import type { PluginResourceService } from './plugin-resources'
+import type { ScheduleService } from './schedules'
+
+export class JobService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly targets: PluginResourceService<'target'>,
+    private readonly stores: PluginResourceService<'store'>,
+    private readonly schedules: ScheduleService,
+  ) {}
+
+  list(filter: JobFilter = {}): Job[] {
+    return this.ctx.catalog.listJobs(filter).map((r) => this.view(r))
+  }
+
+  get(uuid: string): Job {
+    const row = this.ctx.catalog.listJobs({ uuid })[0]
+    if (!row) throw notFound('job', uuid)
+    return this.view(row)
+  }
+
+  row(uuid: string): JobRow {
+    const row = this.ctx.catalog.jobs.get(uuid)
+    if (!row) throw notFound('job', uuid)
+    return row
+  }
+
+  create(input: JobInput): string {
+    this.checkReferences(input)
+    const uuid = randomUUID()
+    const now = this.ctx.clock.now()
+    this.ctx.catalog.jobs.insert({
+      uuid,
+      name: input.name,
+      summary: input.summary ?? '',
+      target_uuid: input.target,
+      store_uuid: input.store,
+      schedule_uuid: input.schedule,
+      retention_uuid: input.retention,
+      priority: input.priority ?? 50,
+      paused: input.paused ? 1 : 0,
+      last_fired_at: null,
+      created_at: now,
+      updated_at: now,
+    })
+    this.ctx.events.emit({ type: 'resource', kind: 'job', uuid, action: 'created' })
+    return uuid
+  }
+
+  update(uuid: string, input: JobUpdateInput): void {
+    const existing = this.row(uuid)
+    this.checkReferences(input)
+    this.ctx.catalog.jobs.update(uuid, {
+      name: input.name,
+      summary: input.summary ?? '',
+      target_uuid: input.target,
+      store_uuid: input.store,
+      schedule_uuid: input.schedule,
+      retention_uuid: input.retention,
+      priority: input.priority ?? existing.priority,
+      updated_at: this.ctx.clock.now(),
+    })
+    this.ctx.events.emit({ type: 'resource', kind: 'job', uuid, action: 'updated' })
+  }
+
+  delete(uuid: string): void {
+    this.row(uuid)
+    this.ctx.catalog.jobs.delete(uuid)
+    this.ctx.events.emit({ type: 'resource', kind: 'job', uuid, action: 'deleted' })
+  }
+
+  setPaused(uuid: string, paused: boolean): void {
+    this.row(uuid)
+    this.ctx.catalog.jobs.update(uuid, { paused: paused ? 1 : 0, updated_at: this.ctx.clock.now() })
+    this.ctx.events.emit({ type: 'resource', kind: 'job', uuid, action: 'updated' })
+  }
+
+  /** Enqueues a backup of the job; the scheduler and ad hoc runs both come here. */
+  run(uuid: string, owner: string): TaskRow {
+    const job = this.row(uuid)
+    return this.ctx.queue.enqueue({
+      op: 'backup',
+      owner,
+      priority: job.priority,
+      job_uuid: job.uuid,
+      target_uuid: job.target_uuid,
+      store_uuid: job.store_uuid,
+    })
+  }
+
+  private checkReferences(
+    input: Pick<JobUpdateInput, 'target' | 'store' | 'schedule' | 'retention'>,
+  ): void {
+    const refs = [
+      ['target', input.target, this.ctx.catalog.targets],
+      ['store', input.store, this.ctx.catalog.stores],
+      ['schedule', input.schedule, this.ctx.catalog.schedules],
+      ['retention', input.retention, this.ctx.catalog.retention],
+    ] as const
+    for (const [field, uuid, table] of refs) {
+      if (!table.get(uuid)) {
+        const what = field === 'retention' ? 'retention policy' : field
+        throw invalid(field, `no ${what} with uuid ${uuid}`)
+      }
+    }
+  }
+
+  private view(r: JobListRow): Job {
+    const next = r.paused ? null : this.schedules.nextRun(r.timespec, r.timezone)
+    return {
+      uuid: r.uuid,
+      name: r.name,
+      summary: r.summary,
+      priority: r.priority,
+      paused: r.paused === 1,
+      retention_name: r.retention_name,
+      retention_uuid: r.retention_uuid,
+      expiry: r.expiry,
+      schedule_name: r.schedule_name,
+      schedule_uuid: r.schedule_uuid,
+      schedule: r.timespec,
+      timezone: r.timezone,
+      next_run: toIsoOrNull(next),
+      store_uuid: r.store_uuid,
+      store_name: r.store_name,
+      store_plugin: r.store_plugin,
+      store_endpoint: this.stores.redacted({
+        uuid: r.store_uuid,
+        plugin: r.store_plugin,
+        endpoint: r.store_endpoint,
+      }),
+      target_uuid: r.target_uuid,
+      target_name: r.target_name,
+      target_plugin: r.target_plugin,
+      target_endpoint: this.targets.redacted({
+        uuid: r.target_uuid,
+        plugin: r.target_plugin,
+        endpoint: r.target_endpoint,
+      }),
+      last_run: toIsoOrNull(r.last_run),
+      last_status: (r.last_status as TaskStatus | null) ?? null,
+    }
+  }
+}

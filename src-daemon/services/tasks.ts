@@ -1,0 +1,83 @@
+// Tasks: list, show (with the log) and cancel the work the daemon does.
+import {
+  BulwarkError,
+  ErrorCode,
+  notFound,
+  type Task,
+  type TaskStatus,
+  type TasksFilter,
+} from '../contract'
+import type { TaskRow } from '../catalog/rows'
+import { toIso, toIsoOrNull } from '../platform/clock'
+import type { CancelOutcome } from '../tasks/queue'
+import type { ServiceContext } from './context'
+
+export class TaskService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  list(query: TasksFilter = {}): Task[] {
+    const statuses =
+      query.status === undefined || query.status === 'all'
+        ? undefined
+        : [query.status as TaskStatus]
+    return this.ctx.catalog.tasks
+      .list({
+        statuses,
+        job_uuid: query.job,
+        archive_uuid: query.archive,
+        limit: query.limit === undefined ? 500 : Number(query.limit),
+      })
+      .map((r) => this.view(r, false))
+  }
+
+  get(uuid: string): Task {
+    return this.view(this.row(uuid), true)
+  }
+
+  row(uuid: string): TaskRow {
+    const row = this.ctx.catalog.tasks.get(uuid)
+    if (!row) throw notFound('task', uuid)
+    return row
+  }
+
+  cancel(uuid: string, by: string): CancelOutcome {
+    const task = this.row(uuid)
+    if (task.status !== 'pending' && task.status !== 'running') {
+      throw new BulwarkError(
+        ErrorCode.Conflict,
+        `task ${uuid} has already finished (${task.status}); there is nothing to cancel`,
+        'uuid',
+      )
+    }
+    return this.ctx.queue.cancel(task, by)
+  }
+
+  /** The log as text, one "time line" per row. */
+  logText(uuid: string): string {
+    return this.ctx.catalog.tasks
+      .logs(uuid)
+      .map((l) => `${toIso(l.at)} ${l.line}\n`)
+      .join('')
+  }
+
+  private view(r: TaskRow, withLog: boolean): Task {
+    return {
+      uuid: r.uuid,
+      owner: r.owner,
+      type: r.op,
+      job_uuid: r.job_uuid,
+      archive_uuid: r.archive_uuid,
+      target_uuid: r.target_uuid,
+      store_uuid: r.store_uuid,
+      status: r.status,
+      priority: r.priority,
+      requested_at: toIso(r.requested_at),
+      started_at: toIsoOrNull(r.started_at),
+      stopped_at: toIsoOrNull(r.stopped_at),
+      bytes: r.bytes,
+      progress: r.progress,
+      error: r.error,
+      log: withLog ? this.logText(r.uuid) : '',
+    }
+  }
+}

@@ -1,0 +1,6 @@
+// Preload: exposes named functions only, never ipcRenderer itself.
+import { contextBridge } from 'electron'
+
+contextBridge.exposeInMainWorld('bulwark', {
+  platform: process.platform,
+})
