@@ -68,7 +68,16 @@ async function main(): Promise<number> {
   try {
     const listen = parseListen(args.listen ?? process.env.BULWARK_LISTEN ?? DEFAULT_LISTEN)
     const extraHosts = (process.env.BULWARK_ALLOWED_HOSTS ?? '').split(',').filter(Boolean)
-    daemon = await startDaemon({ dataDir, listen, log, extraHosts })
+    const workers = Number.parseInt(process.env.BULWARK_WORKERS ?? '2', 10)
+    daemon = await startDaemon({
+      dataDir,
+      listen,
+      log,
+      extraHosts,
+      workers: Number.isInteger(workers) && workers > 0 ? workers : 2,
+      devMode: process.env.BULWARK_MODE === 'DEV',
+      catchUp: !['0', 'false', 'no'].includes((process.env.BULWARK_CATCH_UP ?? '').toLowerCase()),
+    })
   } catch (err) {
     const known = err instanceof DataDirLockedError || err instanceof ListenError
     process.stderr.write(

@@ -18,6 +18,9 @@ import { FileSecretStore } from './platform/secrets'
 import { defaultTimezone } from './scheduler/timespec'
 import { EventBus, createServices } from './services'
 import { TaskQueue } from './tasks/queue'
+import { TaskRunner } from './tasks/runner'
+import { Scheduler } from './scheduler/loop'
+import { plainArchives } from './vault/archive-io'
 import pkg from '../package.json'
 
 export const VERSION: string = pkg.version
@@ -30,6 +33,12 @@ export interface DaemonConfig {
   timezone?: string
   /** Extra Host header names to accept (a reverse proxy's name, say). */
   extraHosts?: string[]
+  /** How many tasks run at once (BULWARK_WORKERS). */
+  workers?: number
+  /** BULWARK_MODE=DEV: every schedule fires every minute. */
+  devMode?: boolean
+  /** Run a schedule missed while the daemon was down, once, at start (default on). */
+  catchUp?: boolean
 }
 
 export interface Daemon {
@@ -61,10 +70,11 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     if (orphans > 0)
       log.warn(`${orphans} task(s) were running when the daemon last stopped; marked failed`)
     const startedAt = clock.now()
+    const registry = new PluginRegistry()
     const services = createServices(
       {
         catalog,
-        registry: new PluginRegistry(),
+        registry,
         secrets: new FileSecretStore(dataDir),
         clock,
         events,
@@ -74,6 +84,36 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       },
       { version: VERSION, startedAt, dataDir },
     )
+    const runner = new TaskRunner(
+      {
+        catalog,
+        queue,
+        clock,
+        registry,
+        archives: plainArchives,
+        log,
+        endpoint: (kind, uuid) =>
+          kind === 'target'
+            ? services.targets.endpointFor(uuid)
+            : services.stores.endpointFor(uuid),
+      },
+      config.workers ?? 2,
+    )
+    runner.start()
+    cleanups.push(() => runner.stop())
+    const scheduler = new Scheduler({
+      clock,
+      log,
+      jobs: () => services.jobs.schedulable(),
+      fire: (job) => services.jobs.runScheduled(job.uuid),
+      markFired: (uuid, at) => services.jobs.markFired(uuid, at),
+      housekeeping: () => services.archives.expireDue(),
+      devMode: config.devMode,
+      catchUp: config.catchUp,
+    })
+    if (config.devMode) log.warn('BULWARK_MODE=DEV: every schedule fires every minute')
+    scheduler.start()
+    cleanups.push(() => scheduler.stop())
     const token = loadOrCreateToken(dataDir, TOKEN_FILE)
     const { host } = config.listen
     const anyHost = host === '0.0.0.0' || host === '::'

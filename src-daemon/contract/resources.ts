@@ -265,6 +265,13 @@ export interface SchedulePreviewResult {
   next: string[]
 }
 
+export interface ConnectionTest {
+  ok: boolean
+  /** What was found, or what is wrong, in words a person can act on. */
+  message: string
+  duration_ms: number
+}
+
 export interface Ping {
   ok: 'pong'
   version: string

@@ -3,23 +3,59 @@
 // core code. External plugins (executables) join the same registry.
 import type { PluginInfo, PluginKind } from '../contract'
 import type { PluginManifest } from '../../plugins/sdk/manifest'
+import type { PluginModule, StorePlugin, TargetPlugin } from '../../plugins/sdk/types'
 
 const builtinManifests = import.meta.glob<PluginManifest>(
   '../../plugins/{targets,stores}/*/manifest.json',
   { eager: true, import: 'default' },
 )
+const builtinModules = import.meta.glob<PluginModule>('../../plugins/{targets,stores}/*/index.ts', {
+  import: 'default',
+})
+
+/** Finds the implementation of a builtin plugin: plugins/<kind>s/<name>/index.ts. */
+function builtinLoader(kind: PluginKind, name: string): (() => Promise<PluginModule>) | undefined {
+  return builtinModules[`../../plugins/${kind}s/${name}/index.ts`]
+}
+
+export type Implementation = TargetPlugin | StorePlugin
 
 export class PluginRegistry {
   private readonly plugins = new Map<string, PluginInfo>()
+  private readonly loaders = new Map<string, () => Promise<Implementation>>()
 
   constructor(manifests: PluginManifest[] = Object.values(builtinManifests)) {
-    for (const m of manifests) this.add(fromManifest(m, 'builtin'))
+    for (const m of manifests) {
+      const load = builtinLoader(m.kind, m.name)
+      if (!load) continue // a manifest without code is not an installed plugin
+      this.add(fromManifest(m, 'builtin'), async () => {
+        const mod = await load()
+        if (mod.kind !== m.kind)
+          throw new Error(`plugin ${m.name} says it is a ${mod.kind}, its manifest a ${m.kind}`)
+        return mod.plugin
+      })
+    }
   }
 
-  add(info: PluginInfo): void {
+  add(info: PluginInfo, load: () => Promise<Implementation>): void {
     const key = `${info.kind}:${info.name}`
     if (this.plugins.has(key)) throw new Error(`two ${info.kind} plugins are named ${info.name}`)
     this.plugins.set(key, info)
+    this.loaders.set(key, load)
+  }
+
+  async target(name: string): Promise<TargetPlugin> {
+    return (await this.load('target', name)) as TargetPlugin
+  }
+
+  async store(name: string): Promise<StorePlugin> {
+    return (await this.load('store', name)) as StorePlugin
+  }
+
+  private async load(kind: PluginKind, name: string): Promise<Implementation> {
+    const load = this.loaders.get(`${kind}:${name}`)
+    if (!load) throw new Error(`no ${kind} plugin named "${name}" is installed`)
+    return load()
   }
 
   list(kind?: PluginKind): PluginInfo[] {

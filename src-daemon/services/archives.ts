@@ -55,13 +55,31 @@ export class ArchiveService {
   delete(uuid: string, owner: string): TaskRow | null {
     const archive = this.row(uuid)
     if (archive.status === 'purged' || archive.status === 'expired') return null
-    this.ctx.catalog.archives.update(uuid, { status: 'expired', expires_at: this.ctx.clock.now() })
-    this.ctx.events.emit({ type: 'resource', kind: 'archive', uuid, action: 'updated' })
+    return this.expire(archive, owner, this.ctx.clock.now())
+  }
+
+  /** Retention: expires every valid archive whose time has come, each with a purge task. */
+  expireDue(): number {
+    const now = this.ctx.clock.now()
+    const due = this.ctx.catalog.listArchives({ status: 'valid', expired_by: now })
+    for (const archive of due) this.expire(archive, 'system', archive.expires_at)
+    if (due.length > 0) this.ctx.log.info(`${due.length} archive(s) expired; purging them`)
+    return due.length
+  }
+
+  private expire(archive: ArchiveListRow, owner: string, at: number): TaskRow {
+    this.ctx.catalog.archives.update(archive.uuid, { status: 'expired', expires_at: at })
+    this.ctx.events.emit({
+      type: 'resource',
+      kind: 'archive',
+      uuid: archive.uuid,
+      action: 'updated',
+    })
     return this.ctx.queue.enqueue({
       op: 'purge',
       owner,
       priority: 90,
-      archive_uuid: uuid,
+      archive_uuid: archive.uuid,
       store_uuid: archive.store_uuid,
       target_uuid: archive.target_uuid,
     })

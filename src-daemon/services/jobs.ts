@@ -13,6 +13,7 @@ import type { JobFilter, JobListRow } from '../catalog/catalog'
 import type { JobRow } from '../catalog/rows'
 import type { TaskRow } from '../catalog/rows'
 import { toIsoOrNull } from '../platform/clock'
+import type { SchedulableJob } from '../scheduler/loop'
 import type { ServiceContext } from './context'
 import type { PluginResourceService } from './plugin-resources'
 import type { ScheduleService } from './schedules'
@@ -102,6 +103,34 @@ export class JobService {
       target_uuid: job.target_uuid,
       store_uuid: job.store_uuid,
     })
+  }
+
+  /** The scheduler's run: skipped while the job's previous backup is still queued or running. */
+  runScheduled(uuid: string): TaskRow | null {
+    if (this.ctx.catalog.tasks.hasActiveBackup(uuid)) {
+      const job = this.row(uuid)
+      this.ctx.log.warn(
+        `job "${job.name}" is due, but its previous backup has not finished; skipping this run`,
+      )
+      return null
+    }
+    return this.run(uuid, 'system')
+  }
+
+  /** What the scheduler needs to know about every job. */
+  schedulable(): SchedulableJob[] {
+    return this.ctx.catalog.listJobs().map((r) => ({
+      uuid: r.uuid,
+      name: r.name,
+      paused: r.paused === 1,
+      when: r.timespec,
+      timezone: r.timezone,
+      anchor: r.last_fired_at ?? r.created_at,
+    }))
+  }
+
+  markFired(uuid: string, at: number): void {
+    this.ctx.catalog.jobs.update(uuid, { last_fired_at: at })
   }
 
   private checkReferences(

@@ -10,6 +10,7 @@ import {
   type PluginKind,
   type Store,
   type Target,
+  type ConnectionTest,
 } from '../contract'
 import type { StoreRow, TargetRow } from '../catalog/rows'
 import type { ServiceContext } from './context'
@@ -23,7 +24,10 @@ import {
   storeEndpoint,
   type EndpointValues,
 } from './endpoints'
+import { redactor } from '../platform/redact'
 import { assertUnused } from './usage'
+
+const TEST_TIMEOUT_MS = 30_000
 
 export interface PluginResourceInput {
   name: string
@@ -127,6 +131,31 @@ export class PluginResourceService<K extends PluginKind> {
     return {
       plugin: row.plugin,
       endpoint: resolvedEndpoint(plugin, `${this.kind}/${uuid}`, row.endpoint, this.ctx.secrets),
+    }
+  }
+
+  /** Asks the plugin whether it can reach the endpoint; the answer is for a person. */
+  async test(uuid: string): Promise<ConnectionTest> {
+    const { plugin, endpoint } = this.endpointFor(uuid)
+    const lines: string[] = []
+    const ctx = { signal: AbortSignal.timeout(TEST_TIMEOUT_MS), log: (l: string) => lines.push(l) }
+    const started = this.ctx.clock.now()
+    try {
+      const impl =
+        this.kind === 'target'
+          ? await this.ctx.registry.target(plugin)
+          : await this.ctx.registry.store(plugin)
+      const message = await impl.test(endpoint, ctx)
+      return { ok: true, message, duration_ms: this.ctx.clock.now() - started }
+    } catch (err) {
+      const message = ctx.signal.aborted
+        ? `no answer within ${TEST_TIMEOUT_MS / 1000} s; check the host and port, and that a firewall lets the daemon through`
+        : (err as Error).message
+      return {
+        ok: false,
+        message: redactor.redact(message),
+        duration_ms: this.ctx.clock.now() - started,
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 // Targets, stores, schedules and retention policies.
+import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import {
   RetentionCreate,
@@ -11,6 +12,7 @@ import {
   TargetCreate,
   TargetUpdate,
   UsageQuery,
+  UuidParams,
   type SchedulePreviewInput,
 } from '../../contract'
 import type { Services } from '../../services'
@@ -33,6 +35,11 @@ export function configRoutes(app: FastifyInstance, s: Services): void {
       change: (uuid, body) => service.update(uuid, body),
       remove: (uuid) => service.delete(uuid),
     })
+    app.post<{ Params: Static<typeof UuidParams> }>(
+      `/v1/${singular}/:uuid/test`,
+      { schema: { params: UuidParams } },
+      (req) => service.test(req.params.uuid),
+    )
   }
   crudRoutes(app, {
     plural: 'schedules',

@@ -1,0 +1,23 @@
+// A purge: removes an expired archive's data from its store and marks it purged.
+import type { TaskHandler } from './env'
+
+export const runPurge: TaskHandler = async (task, ctx, env) => {
+  const archive = task.archive_uuid ? env.catalog.archives.get(task.archive_uuid) : undefined
+  if (!archive) {
+    ctx.log('the archive is already gone from the catalog; nothing to purge')
+    return
+  }
+  if (archive.status === 'purged') {
+    ctx.log(`archive ${archive.uuid} was already purged`)
+    return
+  }
+  if (env.catalog.stores.get(archive.store_uuid)) {
+    const store = env.endpoint('store', archive.store_uuid)
+    const storePlugin = await env.registry.store(store.plugin)
+    await env.archives.remove(storePlugin, store.endpoint, archive.store_key, ctx)
+    ctx.log(`removed ${archive.store_key} from store ${archive.store_uuid}`)
+  } else {
+    ctx.log(`store ${archive.store_uuid} was deleted; its data cannot be removed from here`)
+  }
+  env.catalog.archives.update(archive.uuid, { status: 'purged', purged_at: env.clock.now() })
+}

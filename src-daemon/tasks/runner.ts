@@ -1,0 +1,95 @@
+// Runs queued tasks, a few at a time. Each gets an AbortSignal (cancel or
+// shutdown), a log that lands in the catalog, and ends done, failed or
+// canceled with one line saying why.
+import type { TaskRow } from '../catalog/rows'
+import { runBackup } from './backup-task'
+import { TaskFailure, type TaskEnv, type TaskHandler } from './env'
+import { runPurge } from './purge-task'
+import { runRestore } from './restore-task'
+
+const HANDLERS: Record<TaskRow['op'], TaskHandler> = {
+  backup: runBackup,
+  restore: runRestore,
+  purge: runPurge,
+}
+
+const SHUTDOWN = 'the daemon was stopped while this task was running'
+
+export class TaskRunner {
+  private readonly active = new Map<string, Promise<void>>()
+  private stopping = false
+  private unsubscribe: (() => void) | undefined
+  private poll: NodeJS.Timeout | undefined
+  private readonly shutdown = new AbortController()
+
+  constructor(
+    private readonly env: TaskEnv,
+    private readonly concurrency = 2,
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.env.queue.onWork(() => this.fill())
+    // Also look now and then, in case work arrived while every slot was busy.
+    this.poll = setInterval(() => this.fill(), 1000)
+    this.poll.unref()
+    this.fill()
+  }
+
+  /** Stops taking work, aborts running tasks (they end failed) and waits for them. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.unsubscribe?.()
+    if (this.poll) clearInterval(this.poll)
+    this.shutdown.abort(new Error(SHUTDOWN))
+    await Promise.allSettled(this.active.values())
+  }
+
+  private fill(): void {
+    while (!this.stopping && this.active.size < this.concurrency) {
+      const claimed = this.env.queue.claim()
+      if (!claimed) return
+      const run = this.execute(claimed.task, claimed.signal).finally(() => {
+        this.active.delete(claimed.task.uuid)
+        this.fill()
+      })
+      this.active.set(claimed.task.uuid, run)
+    }
+  }
+
+  private async execute(task: TaskRow, cancel: AbortSignal): Promise<void> {
+    const { queue, log } = this.env
+    const signal = AbortSignal.any([cancel, this.shutdown.signal])
+    const ctx = { signal, log: (line: string) => queue.log(task.uuid, line) }
+    log.info(`task ${task.uuid} (${task.op}) started`)
+    try {
+      await HANDLERS[task.op](task, ctx, this.env)
+      if (signal.aborted) throw signal.reason
+      queue.log(task.uuid, `${task.op} done`)
+      queue.finish(task.uuid, 'done')
+      log.info(`task ${task.uuid} (${task.op}) done`)
+    } catch (err) {
+      if (cancel.aborted) {
+        queue.log(task.uuid, `${task.op} canceled; nothing was kept`)
+        queue.finish(task.uuid, 'canceled')
+        log.info(`task ${task.uuid} (${task.op}) canceled`)
+        return
+      }
+      const reason = this.shutdown.signal.aborted ? SHUTDOWN : describe(err)
+      const loud = task.op === 'restore' ? 'RESTORE FAILED' : `${task.op} failed`
+      queue.log(task.uuid, `${loud}: ${reason}`)
+      queue.finish(task.uuid, 'failed', reason)
+      log.warn(`task ${task.uuid} (${task.op}) failed: ${reason}`)
+      if (!(err instanceof TaskFailure) && !isPluginError(err))
+        log.debug(String((err as Error)?.stack))
+    }
+  }
+}
+
+function isPluginError(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'PluginError' || err.name === 'PluginAbortedError')
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name
+  return String(err)
+}

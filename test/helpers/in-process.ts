@@ -1,0 +1,84 @@
+// The daemon's services wired in-process over a real SQLite catalog in a temp
+// directory, with a clock the test moves by hand.
+import { join } from 'node:path'
+import { Catalog } from '../../src-daemon/catalog/catalog'
+import { openCatalog } from '../../src-daemon/catalog/db'
+import type { PluginInfo } from '../../src-daemon/contract'
+import { PluginRegistry } from '../../src-daemon/plugin-host/registry'
+import { createLogger } from '../../src-daemon/platform/logger'
+import { MemorySecretStore } from '../../src-daemon/platform/secrets'
+import { EventBus, createServices } from '../../src-daemon/services'
+import { TaskQueue } from '../../src-daemon/tasks/queue'
+import { tempDir } from './daemon'
+
+export class FakeClock {
+  constructor(public t: number) {}
+  now = () => this.t
+  set(iso: string) {
+    this.t = Date.parse(iso)
+  }
+  advance(ms: number) {
+    this.t += ms
+  }
+}
+
+const fakePlugin = (kind: 'target' | 'store', name: string): PluginInfo => ({
+  name,
+  kind,
+  title: name,
+  version: '0',
+  author: 'test',
+  summary: '',
+  source: 'builtin',
+  fields: [{ name: 'path', title: 'Path', type: 'string' }],
+  capabilities: [],
+})
+
+export function inProcess(startIso: string) {
+  const clock = new FakeClock(Date.parse(startIso))
+  const db = openCatalog(join(tempDir(), 'catalog.db'))
+  const catalog = new Catalog(db)
+  const events = new EventBus()
+  const queue = new TaskQueue(catalog, clock, (e) => events.emit(e))
+  const registry = new PluginRegistry([])
+  registry.add(fakePlugin('target', 'faketarget'), async () => {
+    throw new Error('not runnable')
+  })
+  registry.add(fakePlugin('store', 'fakestore'), async () => {
+    throw new Error('not runnable')
+  })
+  const log = createLogger('error')
+  const services = createServices(
+    {
+      catalog,
+      registry,
+      secrets: new MemorySecretStore(),
+      clock,
+      events,
+      queue,
+      log,
+      timezone: 'UTC',
+    },
+    { version: 'test', startedAt: clock.now(), dataDir: '/nowhere' },
+  )
+  /** A job on `when`, with a target, store and a one-day retention policy. */
+  function job(when: string, opts: { timezone?: string; paused?: boolean } = {}) {
+    const target = services.targets.create({ name: 't', plugin: 'faketarget', endpoint: {} })
+    const store = services.stores.create({ name: 's', plugin: 'fakestore', endpoint: {} })
+    const schedule = services.schedules.create({
+      name: 'sch',
+      when,
+      timezone: opts.timezone ?? 'UTC',
+    })
+    const retention = services.retention.create({ name: 'r', expires: 86400 })
+    return services.jobs.create({
+      name: `job ${when}`,
+      target,
+      store,
+      schedule,
+      retention,
+      paused: opts.paused,
+    })
+  }
+  return { clock, catalog, queue, services, log, job, close: () => db.close() }
+}

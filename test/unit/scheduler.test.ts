@@ -1,0 +1,159 @@
+// The scheduler against a real catalog and the real services, with a clock
+// moved by hand: when jobs fire, that they never pile up, missed runs,
+// pausing, DEV mode, timezones and retention expiry.
+import { afterEach, describe, expect, it } from 'vitest'
+import { randomUUID } from 'node:crypto'
+import { Scheduler } from '../../src-daemon/scheduler/loop'
+import { inProcess } from '../helpers/in-process'
+
+type World = ReturnType<typeof inProcess>
+let world: World | undefined
+afterEach(() => world?.close())
+
+function setup(startIso: string, opts: { catchUp?: boolean; devMode?: boolean } = {}) {
+  world = inProcess(startIso)
+  const w = world
+  const scheduler = new Scheduler({
+    clock: w.clock,
+    log: w.log,
+    jobs: () => w.services.jobs.schedulable(),
+    fire: (job) => w.services.jobs.runScheduled(job.uuid),
+    markFired: (uuid, at) => w.services.jobs.markFired(uuid, at),
+    housekeeping: () => w.services.archives.expireDue(),
+    housekeepingMs: 60_000,
+    ...opts,
+  })
+  const backups = (job?: string) =>
+    w.catalog.tasks.list({ job_uuid: job }).filter((t) => t.op === 'backup')
+  const finishAll = () => {
+    for (const t of w.catalog.tasks.list({ statuses: ['pending'] })) w.queue.finish(t.uuid, 'done')
+  }
+  return { w, scheduler, backups, finishAll }
+}
+
+describe('scheduler', () => {
+  it('fires a daily job at its time, once, owned by system', () => {
+    const { w, scheduler, backups } = setup('2026-01-01T00:00:00Z')
+    const job = w.job('daily at 4am')
+    w.clock.set('2026-01-01T03:59:59Z')
+    expect(scheduler.tick()).toBe(Date.parse('2026-01-01T04:00:00Z'))
+    expect(backups(job)).toHaveLength(0)
+    w.clock.set('2026-01-01T04:00:00Z')
+    scheduler.tick()
+    expect(backups(job)).toHaveLength(1)
+    expect(backups(job)[0]).toMatchObject({ owner: 'system', status: 'pending', priority: 50 })
+    w.clock.set('2026-01-01T04:00:30Z')
+    expect(scheduler.tick()).toBe(Date.parse('2026-01-02T04:00:00Z'))
+    expect(backups(job)).toHaveLength(1)
+  })
+
+  it('never queues a job twice while its previous backup is unfinished', () => {
+    const { w, scheduler, backups, finishAll } = setup('2026-01-01T00:00:00Z')
+    const job = w.job('hourly at 15')
+    w.clock.set('2026-01-01T00:15:00Z')
+    scheduler.tick()
+    w.clock.set('2026-01-01T01:15:00Z')
+    scheduler.tick()
+    expect(backups(job)).toHaveLength(1)
+    finishAll()
+    w.clock.set('2026-01-01T02:15:00Z')
+    scheduler.tick()
+    expect(backups(job)).toHaveLength(2)
+  })
+
+  it('runs a schedule missed while the daemon was down once at start, or not at all with catch-up off', () => {
+    const on = setup('2026-01-01T00:00:00Z')
+    const job = on.w.job('daily at 4am')
+    on.w.clock.set('2026-01-05T10:00:00Z')
+    on.scheduler.tick()
+    expect(on.backups(job)).toHaveLength(1)
+    on.w.close()
+
+    const off = setup('2026-01-01T00:00:00Z', { catchUp: false })
+    const job2 = off.w.job('daily at 4am')
+    off.w.clock.set('2026-01-05T10:00:00Z')
+    off.scheduler.tick()
+    expect(off.backups(job2)).toHaveLength(0)
+    off.w.clock.set('2026-01-06T04:00:00Z')
+    off.scheduler.tick()
+    expect(off.backups(job2)).toHaveLength(1)
+  })
+
+  it('does not fire a paused job, nor catch up when it is unpaused', () => {
+    const { w, scheduler, backups } = setup('2026-01-01T00:00:00Z')
+    const job = w.job('daily at 4am', { paused: true })
+    w.clock.set('2026-01-01T04:00:00Z')
+    scheduler.tick()
+    w.clock.set('2026-01-03T05:00:00Z')
+    scheduler.tick()
+    expect(backups(job)).toHaveLength(0)
+    w.services.jobs.setPaused(job, false)
+    w.clock.set('2026-01-03T05:01:00Z')
+    scheduler.tick()
+    expect(backups(job)).toHaveLength(0)
+    w.clock.set('2026-01-04T04:00:00Z')
+    scheduler.tick()
+    expect(backups(job)).toHaveLength(1)
+  })
+
+  it('honours the schedule timezone across a DST change', () => {
+    const { w, scheduler, backups, finishAll } = setup('2026-03-06T12:00:00Z')
+    const job = w.job('daily at 4am', { timezone: 'America/New_York' })
+    w.clock.set('2026-03-07T08:59:59Z')
+    scheduler.tick()
+    expect(backups(job)).toHaveLength(0)
+    w.clock.set('2026-03-07T09:00:00Z') // 4am EST
+    scheduler.tick()
+    finishAll()
+    w.clock.set('2026-03-08T08:00:00Z') // 4am EDT
+    scheduler.tick()
+    expect(backups(job).map((t) => new Date(t.requested_at).toISOString())).toEqual([
+      '2026-03-08T08:00:00.000Z',
+      '2026-03-07T09:00:00.000Z',
+    ])
+  })
+
+  it('in DEV mode fires every schedule every minute', () => {
+    const { w, scheduler, backups, finishAll } = setup('2026-01-01T00:00:10Z', { devMode: true })
+    const job = w.job('monthly at 2:05 on 14th')
+    for (let minute = 1; minute <= 3; minute++) {
+      w.clock.set(`2026-01-01T00:0${minute}:00Z`)
+      scheduler.tick()
+      finishAll()
+    }
+    expect(backups(job)).toHaveLength(3)
+  })
+
+  it('expires archives past their retention and queues their purge', () => {
+    const { w, scheduler } = setup('2026-01-01T00:00:00Z')
+    const job = w.job('daily at 4am')
+    const row = w.catalog.jobs.get(job)!
+    const insert = (expires: string) => {
+      const uuid = randomUUID()
+      w.catalog.archives.insert({
+        uuid,
+        job_uuid: job,
+        target_uuid: row.target_uuid,
+        store_uuid: row.store_uuid,
+        store_key: `k/${uuid}`,
+        taken_at: Date.parse('2025-12-01T00:00:00Z'),
+        expires_at: Date.parse(expires),
+        notes: '',
+        status: 'valid',
+        target_plugin: 'faketarget',
+        size: 1,
+        purged_at: null,
+      })
+      return uuid
+    }
+    const old = insert('2026-01-01T00:30:00Z')
+    const fresh = insert('2026-02-01T00:00:00Z')
+    w.clock.set('2026-01-01T01:00:00Z')
+    scheduler.tick()
+    expect(w.catalog.archives.get(old)?.status).toBe('expired')
+    expect(w.catalog.archives.get(fresh)?.status).toBe('valid')
+    const purges = w.catalog.tasks.list().filter((t) => t.op === 'purge')
+    expect(purges.map((t) => t.archive_uuid)).toEqual([old])
+    expect(purges[0]?.owner).toBe('system')
+  })
+})
