@@ -1,13 +1,15 @@
 // Composition root: platform → catalog → plugin host → services → scheduler → API.
 // `startDaemon` is what `bulwark daemon`, the desktop app and the tests run.
 import { existsSync, unlinkSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { DAEMON_FILE, TOKEN_FILE, type DaemonFile } from './contract'
 import { buildApi } from './api/server'
 import { allowedHosts } from './api/guard'
 import { Catalog } from './catalog/catalog'
 import { openCatalog } from './catalog/db'
 import { PluginRegistry } from './plugin-host/registry'
+import { discoverExternalPlugins, registerExternalPlugins } from './plugin-host/external'
 import { systemClock, toIso, type Clock } from './platform/clock'
 import { ensurePrivateDir, writeFileAtomic } from './platform/files'
 import { loadOrCreateIdentity, loadOrCreateToken } from './platform/keys'
@@ -39,6 +41,13 @@ export interface DaemonConfig {
   devMode?: boolean
   /** Run a schedule missed while the daemon was down, once, at start (default on). */
   catchUp?: boolean
+  /** Where external (protocol) plugins live; default: the bundled ones and <data>/plugins. */
+  pluginDirs?: string[]
+}
+
+/** plugins/external beside the build (out/main/daemon.js → ../../plugins/external). */
+function bundledExternalPlugins(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../plugins/external')
 }
 
 export interface Daemon {
@@ -71,6 +80,9 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       log.warn(`${orphans} task(s) were running when the daemon last stopped; marked failed`)
     const startedAt = clock.now()
     const registry = new PluginRegistry()
+    const pluginDirs = config.pluginDirs ?? [bundledExternalPlugins(), join(dataDir, 'plugins')]
+    const external = await discoverExternalPlugins(pluginDirs, { log: (l) => log.info(l) })
+    registerExternalPlugins(registry, external, (l) => log.warn(l))
     const services = createServices(
       {
         catalog,

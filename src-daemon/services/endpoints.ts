@@ -78,8 +78,10 @@ export function checkEndpoint(
   storedSecret: (field: string) => string | undefined = () => undefined,
 ): EndpointValues {
   const known = new Map(plugin.fields.map((f) => [f.name, f]))
+  // External plugins without a field schema take any keys, as in SHIELD.
+  const open = plugin.capabilities.includes('any-endpoint')
   for (const key of Object.keys(values)) {
-    if (!known.has(key)) {
+    if (!known.has(key) && !open) {
       const names = plugin.fields.map((f) => f.name).join(', ') || '(none)'
       throw invalid(
         `endpoint.${key}`,
@@ -88,6 +90,7 @@ export function checkEndpoint(
     }
   }
   const out: EndpointValues = {}
+  if (open) for (const [key, value] of Object.entries(values)) if (!known.has(key)) out[key] = value
   for (const field of plugin.fields) {
     const path = `endpoint.${field.name}`
     let value = values[field.name]
@@ -118,6 +121,8 @@ export function storeEndpoint(
   secrets: SecretStore,
 ): string {
   const plain: EndpointValues = {}
+  const secret = new Set(plugin.fields.filter((f) => f.secret).map((f) => f.name))
+  for (const [key, value] of Object.entries(values)) if (!secret.has(key)) plain[key] = value
   for (const field of plugin.fields) {
     const value = values[field.name]
     if (value === undefined) continue
@@ -152,6 +157,8 @@ export function redactedEndpoint(
       out[field.name] = plain[field.name]
     }
   }
+  const known = new Set(plugin.fields.map((f) => f.name))
+  for (const [key, value] of Object.entries(plain)) if (!known.has(key)) out[key] = value
   return JSON.stringify(out)
 }
 

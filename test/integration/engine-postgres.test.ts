@@ -357,3 +357,61 @@ function pgDumpsOf(db: string): string[] {
     return []
   }
 }
+
+describe('external plugins (the SHIELD plugin calling protocol)', () => {
+  it('are discovered at start and back up and restore through the engine', async () => {
+    const own = await startDaemon()
+    try {
+      const plugins = (await own.api('GET', '/v1/plugins')).body
+      expect(plugins).toContainEqual(
+        expect.objectContaining({ name: 'dirstore', kind: 'store', source: 'external' }),
+      )
+      const src = join(tempDir(), 'src')
+      mkdirSync(join(src, 'sub'), { recursive: true })
+      writeFileSync(join(src, 'sub', 'data.bin'), Buffer.alloc(300_000, 7))
+      const blobs = join(tempDir(), 'blobs')
+      const post = async (path: string, body: unknown) => {
+        const res = await own.api('POST', path, body)
+        expect(res.status, JSON.stringify(res.body)).toBe(200)
+        return res.body.uuid as string
+      }
+      const job = await post('/v1/jobs', {
+        name: 'ext',
+        target: await post('/v1/targets', {
+          name: 'src',
+          plugin: 'files',
+          endpoint: { path: src },
+        }),
+        store: await post('/v1/stores', {
+          name: 'ext',
+          plugin: 'dirstore',
+          endpoint: { path: blobs },
+        }),
+        schedule: await post('/v1/schedules', { name: 's', when: 'hourly' }),
+        retention: await post('/v1/retention', { name: 'r', expires: 3600 }),
+      })
+      const backupTask = await waitForTask(
+        own,
+        (await own.api('POST', `/v1/job/${job}/run`)).body.task_uuid,
+      )
+      expect(backupTask.status, backupTask.log).toBe('done')
+      const [archive] = (await own.api('GET', `/v1/archives?job=${job}`)).body
+      expect(storeFiles(blobs).length).toBe(1)
+      const dest = join(tempDir(), 'restored')
+      const destTarget = await post('/v1/targets', {
+        name: 'dest',
+        plugin: 'files',
+        endpoint: { path: dest },
+      })
+      const restore = await waitForTask(
+        own,
+        (await own.api('POST', `/v1/archive/${archive.uuid}/restore`, { target: destTarget })).body
+          .task_uuid,
+      )
+      expect(restore.status, restore.log).toBe('done')
+      expect(execFileSync('diff', ['-r', src, dest], { encoding: 'utf8' })).toBe('')
+    } finally {
+      await own.stop()
+    }
+  })
+})
