@@ -1,0 +1,183 @@
+// Connecting to Redis for the redis target: the endpoint's fields, one ioredis
+// connection that never reconnects behind our back and closes on abort, and
+// the translation of Redis and network errors into messages a person can act
+// on (never with the password in them).
+import { Redis } from 'ioredis'
+import { PluginAbortedError, PluginError } from '../../sdk/errors'
+import type { Endpoint, PluginContext } from '../../sdk/types'
+
+export interface RedisEndpoint {
+  host: string
+  port: number
+  db: number
+  username?: string
+  password?: string
+}
+
+const CONNECT_TIMEOUT_MS = 5000
+export const CONNECTION_NAME = 'bulwark-redis-target'
+
+function text(ep: Endpoint, name: string): string | undefined {
+  const value = ep[name]
+  if (value === undefined || value === null || value === '') return undefined
+  if (typeof value !== 'string') throw new PluginError(`the Redis target's ${name} must be text`)
+  return value
+}
+
+function integer(ep: Endpoint, name: string, fallback: number, lo: number, hi: number): number {
+  const value = ep[name]
+  if (value === undefined || value === null || value === '') return fallback
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi) {
+    throw new PluginError(`the Redis target's ${name} must be a whole number from ${lo} to ${hi}`)
+  }
+  return n
+}
+
+export function parseEndpoint(ep: Endpoint): RedisEndpoint {
+  const e: RedisEndpoint = {
+    host: text(ep, 'host') ?? '127.0.0.1',
+    port: integer(ep, 'port', 6379, 1, 65535),
+    db: integer(ep, 'db', 0, 0, 15),
+  }
+  const username = text(ep, 'username')
+  const password = text(ep, 'password')
+  if (username) e.username = username
+  if (password) e.password = password
+  return e
+}
+
+export const UNKNOWN = 'unknown'
+/** "Redis 7.0.15", or just "Redis" when the user may not run INFO. */
+export const redisName = (version: string): string =>
+  version === UNKNOWN ? 'Redis' : `Redis ${version}`
+
+export const where = (e: RedisEndpoint): string =>
+  e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`
+
+export interface Connection {
+  client: Redis
+  /** The server's redis_version. */
+  version: string
+  /** Turns anything a call threw into a PluginError or PluginAbortedError. */
+  explain(err: unknown): Error
+  /** Quits politely, or drops the connection; never throws. */
+  close(): Promise<void>
+}
+
+const NETWORK = /ECONNREFUSED|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|EPIPE|EAI_AGAIN/
+
+function translate(e: RedisEndpoint, err: Error): PluginError {
+  const at = where(e)
+  const msg = err.message
+  const code = (err as NodeJS.ErrnoException).code ?? ''
+  if (/^WRONGPASS/.test(msg)) {
+    const user = e.username ? ` for user "${e.username}"` : ''
+    return new PluginError(`Redis refused the password on ${at}${user}`)
+  }
+  if (/^NOAUTH/.test(msg)) return new PluginError(`Redis at ${at} requires a password`)
+  if (/without any password configured/.test(msg)) {
+    return new PluginError(`Redis at ${at} has no password set; leave the password field empty`)
+  }
+  if (/^NOPERM/.test(msg)) {
+    return new PluginError(`the Redis user on ${at} is not allowed to do this: ${msg}`)
+  }
+  if (/DB index is out of range/.test(msg)) {
+    return new PluginError(`Redis at ${at} has no db ${e.db} (see its "databases" setting)`)
+  }
+  if (/^LOADING/.test(msg)) {
+    return new PluginError(`Redis at ${at} is still loading its data; try again later`, 'transient')
+  }
+  if (code === 'ENOTFOUND') {
+    return new PluginError(`cannot reach Redis at ${at}: no host is named ${e.host}`)
+  }
+  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg)) {
+    return new PluginError(
+      `cannot reach Redis at ${at}: connection refused (is Redis running and listening there?)`,
+      'transient',
+    )
+  }
+  if (code === 'ETIMEDOUT' || /ETIMEDOUT/.test(msg)) {
+    return new PluginError(
+      `cannot reach Redis at ${at}: no answer within ${CONNECT_TIMEOUT_MS / 1000} s`,
+      'transient',
+    )
+  }
+  if (/Protocol error/.test(msg)) {
+    return new PluginError(`something answers at ${at}, but it does not speak the Redis protocol`)
+  }
+  if (NETWORK.test(code) || NETWORK.test(msg) || /Connection is closed/.test(msg)) {
+    return new PluginError(`cannot reach Redis at ${at}: ${msg}`, 'transient')
+  }
+  return new PluginError(`Redis at ${at}: ${msg}`)
+}
+
+/** Connects, authenticates, selects the db and reads the server version. */
+export async function connect(e: RedisEndpoint, ctx: PluginContext): Promise<Connection> {
+  if (ctx.signal.aborted) throw new PluginAbortedError()
+  const client = new Redis({
+    host: e.host,
+    port: e.port,
+    username: e.username,
+    password: e.password,
+    connectionName: CONNECTION_NAME, // so CLIENT LIST shows who this is
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    disconnectTimeout: 500, // a peer that ignores our FIN is cut off after this (abort, timeout)
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null, // a dropped connection fails the task instead of resuming silently
+    enableAutoPipelining: false,
+    enableReadyCheck: false, // its INFO may be denied; a still-loading Redis answers LOADING
+  })
+  // ioredis reports the reason a connection failed only as an 'error' event.
+  let lastError: Error | undefined
+  client.on('error', (err: Error) => void (lastError = err))
+  const drop = () => client.disconnect()
+  ctx.signal.addEventListener('abort', drop, { once: true })
+
+  const explain = (err: unknown): Error => {
+    if (ctx.signal.aborted) return new PluginAbortedError()
+    if (err instanceof PluginError || err instanceof PluginAbortedError) return err
+    let cause = err instanceof Error ? err : new Error(String(err))
+    if (/Connection is closed/.test(cause.message) && lastError) cause = lastError
+    const out = translate(e, cause)
+    // Belt and braces: no message may carry the secret, whatever the server said.
+    if (e.password && out.message.includes(e.password)) {
+      return new PluginError(out.message.split(e.password).join('***'), out.kind)
+    }
+    return out
+  }
+  let closing: Promise<void> | undefined
+  const close = () =>
+    (closing ??= (async () => {
+      ctx.signal.removeEventListener('abort', drop)
+      if (client.status === 'ready') await client.quit().catch(() => undefined)
+      client.disconnect()
+    })())
+
+  // connectTimeout covers the TCP connect only; a peer that accepts and stays silent must not hang us.
+  let silent = false
+  const timer = setTimeout(() => {
+    silent = true
+    client.disconnect()
+  }, CONNECT_TIMEOUT_MS)
+  try {
+    await client.connect()
+    // Not ioredis's `db` option: when its SELECT fails it stays on db 0 and carries on.
+    await client.select(e.db)
+    // A backup-only ACL user may lack INFO; the version is then only missing from messages.
+    const info = await client.info('server').catch((err: Error) => {
+      if (/^NOPERM/.test(err.message)) return ''
+      throw err
+    })
+    const version = /^redis_version:(\S+)/m.exec(info)?.[1] ?? UNKNOWN
+    return { client, version, explain, close }
+  } catch (err) {
+    await close()
+    throw silent && !ctx.signal.aborted ? translate(e, timeout()) : explain(err)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+const timeout = () => Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' })
