@@ -90,6 +90,15 @@ describe('bulwark without a daemon', () => {
     expect(typoNoun.code).toBe(2)
     expect(typoNoun.stderr).toContain('did you mean "targets"?')
     for (const r of [typoCmd, typoFlag, missing, typoNoun]) expect(r.stdout).toBe('')
+    // Flags are checked before the daemon is looked for: usage errors win over "no daemon".
+    const [both, badDuration] = await Promise.all([
+      runCli(['list', 'tasks', '--all', '--status', 'done'], { dataDir: dir }),
+      runCli(['create', 'retention', '--name', 'r', '--expires', 'soon'], { dataDir: dir }),
+    ])
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain('--all and --status cannot be used together')
+    expect(badDuration.code).toBe(2)
+    expect(badDuration.stderr).toContain('--expires "soon" is not a duration')
   })
 })
 
@@ -382,7 +391,7 @@ describe('bulwark against a daemon', () => {
     )
     expect(preview.next).toHaveLength(3)
     expect(await ok('preview', 'schedule', '--when', 'hourly at 15')).toMatch(
-      /Next runs: +\d{4}-\d\d-\d\d \d\d:15 /,
+      /Next runs: +\d{4}-\d\d-\d\d \d\d:\d\d +[A-Z][a-z]{2}\n/,
     )
     expect(await fails(1, 'create', 'schedule', '--name', 'x', '--when', 'whenever')).toMatch(
       /^bulwark: .+ \(field: when\)\n$/,
@@ -584,9 +593,15 @@ describe('bulwark against a daemon', () => {
     expect(pg).toMatch(/^ +password +string +no +yes /m)
     expect(pg).toMatch(/^ +database +string +yes +no /m)
     expect(pg).toMatch(/^ +port +integer /m)
-    expect(
-      (await json<{ name: string }[]>('list', 'plugins', '--kind', 'store')).map((p) => p.name),
-    ).toEqual(['fs'])
+    const stores = await json<{ name: string; kind: string }[]>(
+      'list',
+      'plugins',
+      '--kind',
+      'store',
+    )
+    expect(stores.map((p) => p.name)).toContain('fs')
+    expect(stores.map((p) => p.name)).not.toContain('postgres')
+    expect(new Set(stores.map((p) => p.kind))).toEqual(new Set(['store']))
     expect(await fails(1, 'show', 'plugin', 'nope')).toMatch(/^bulwark: .+/)
     expect(await fails(2, 'list', 'plugins', '--kind', 'both')).toContain(
       '--kind must be target or store',

@@ -1,0 +1,94 @@
+// What a command is: a verb, an optional noun, positional arguments, flags,
+// and a run function that gets a connected client and an output.
+import type { BulwarkClient } from '../client'
+import type { FlagSpec, Flags } from './args'
+import type { Output } from './output'
+
+export type Noun =
+  'target' | 'store' | 'schedule' | 'retention' | 'job' | 'archive' | 'task' | 'plugin'
+
+export interface ArgSpec {
+  name: string
+  help: string
+}
+
+export interface Context {
+  /** Positional arguments after the noun, one per ArgSpec. */
+  args: string[]
+  flags: Flags
+  json: boolean
+  out: Output
+  client: BulwarkClient
+  env: NodeJS.ProcessEnv
+  /** "create target", for messages. */
+  command: string
+}
+
+export interface Command {
+  verb: string
+  noun?: Noun
+  args?: ArgSpec[]
+  summary: string
+  /** Hand-written flag synopsis, when the generated one would mislead. */
+  synopsis?: string
+  flags?: FlagSpec[]
+  /** Extra paragraphs for `--help`. */
+  details?: string
+  /** false for commands that run without a daemon (help). */
+  daemon?: boolean
+  /** Returns the exit code; undefined means 0. */
+  run(ctx: Context): Promise<number | void>
+}
+
+export const NOUN_PLURAL: Record<Noun, string> = {
+  target: 'targets',
+  store: 'stores',
+  schedule: 'schedules',
+  retention: 'retention policies',
+  job: 'jobs',
+  archive: 'archives',
+  task: 'tasks',
+  plugin: 'plugins',
+}
+
+/** Every spelling of a noun, singular or plural. Multi-word forms are matched first. */
+export const NOUN_WORDS: [string[], Noun][] = [
+  [['retention', 'policy'], 'retention'],
+  [['retention', 'policies'], 'retention'],
+  [['retention-policy'], 'retention'],
+  [['retention-policies'], 'retention'],
+  [['retention'], 'retention'],
+  [['retentions'], 'retention'],
+  [['policy'], 'retention'],
+  [['policies'], 'retention'],
+  [['target'], 'target'],
+  [['targets'], 'target'],
+  [['store'], 'store'],
+  [['stores'], 'store'],
+  [['schedule'], 'schedule'],
+  [['schedules'], 'schedule'],
+  [['job'], 'job'],
+  [['jobs'], 'job'],
+  [['archive'], 'archive'],
+  [['archives'], 'archive'],
+  [['backup'], 'archive'],
+  [['backups'], 'archive'],
+  [['task'], 'task'],
+  [['tasks'], 'task'],
+  [['plugin'], 'plugin'],
+  [['plugins'], 'plugin'],
+]
+
+/** Other words for verbs (SHIELD says `update schedule`). */
+export const VERB_ALIASES: Record<string, string> = {
+  update: 'edit',
+  ls: 'list',
+  get: 'show',
+  new: 'create',
+  add: 'create',
+  remove: 'delete',
+  rm: 'delete',
+}
+
+export const commandName = (c: Pick<Command, 'verb' | 'noun'>) =>
+  c.noun ? `${c.verb} ${c.noun}` : c.verb

@@ -1,0 +1,155 @@
+// bulwark list|show|edit|delete|restore archive.
+import { ARCHIVE_STATUSES, type ArchiveStatus } from '../../contract'
+import type { Command, Context } from '../command'
+import { UsageError } from '../errors'
+import { fmtDate, fmtSize, parseDay, parseInteger, shortUuid, truncate } from '../format'
+import { resolveRef, type Named } from '../refs'
+import { UUID_ARG, owner, ownerFlag, printDone } from './common'
+
+const resolve = (ctx: Context) =>
+  resolveRef('archive', ctx.args[0] ?? '', () => ctx.client.listArchives())
+
+function status(ctx: Context): ArchiveStatus | undefined {
+  const s = ctx.flags.str('status')
+  if (s === undefined) return undefined
+  if (!(ARCHIVE_STATUSES as readonly string[]).includes(s)) {
+    throw new UsageError(
+      `--status must be one of ${ARCHIVE_STATUSES.join(', ')} (got "${s}")`,
+      ctx.command,
+    )
+  }
+  return s as ArchiveStatus
+}
+
+const lists = (ctx: Context): Record<'target' | 'store' | 'job', () => Promise<Named[]>> => ({
+  target: () => ctx.client.listTargets(),
+  store: () => ctx.client.listStores(),
+  job: () => ctx.client.listJobs(),
+})
+
+export const archiveCommands: Command[] = [
+  {
+    verb: 'list',
+    noun: 'archive',
+    summary: 'list archives, newest first',
+    flags: [
+      { name: 'target', value: 'REF', help: 'only archives of this target' },
+      { name: 'store', value: 'REF', help: 'only archives in this store' },
+      { name: 'job', value: 'REF', help: 'only archives made by this job' },
+      { name: 'after', value: 'YYYYMMDD', help: 'only archives taken on or after this day' },
+      { name: 'before', value: 'YYYYMMDD', help: 'only archives taken before this day' },
+      { name: 'status', value: 'STATUS', help: `one of ${ARCHIVE_STATUSES.join(', ')}` },
+      { name: 'limit', value: 'N', help: 'at most N archives' },
+    ],
+    async run(ctx) {
+      const f = ctx.flags
+      const after = f.str('after')
+      const before = f.str('before')
+      const limit = f.str('limit')
+      const query = {
+        status: status(ctx),
+        after: after === undefined ? undefined : parseDay(after, '--after'),
+        before: before === undefined ? undefined : parseDay(before, '--before'),
+        limit: limit === undefined ? undefined : parseInteger(limit, '--limit', 1),
+      }
+      const refs = await Promise.all(
+        (['target', 'store', 'job'] as const)
+          .filter((p) => f.has(p))
+          .map(
+            async (p) => [p, (await resolveRef(p, f.str(p) ?? '', lists(ctx)[p])).uuid] as const,
+          ),
+      )
+      const archives = await ctx.client.listArchives({ ...query, ...Object.fromEntries(refs) })
+      if (ctx.json) return ctx.out.json(archives)
+      ctx.out.table(
+        ['UUID', 'TAKEN', 'TARGET', 'STORE', 'STATUS', 'SIZE', 'EXPIRES', 'NOTES'],
+        archives.map((a) => [
+          shortUuid(a.uuid),
+          fmtDate(a.taken_at),
+          a.target_name ?? shortUuid(a.target_uuid),
+          a.store_name ?? shortUuid(a.store_uuid),
+          a.status,
+          fmtSize(a.size),
+          fmtDate(a.expires_at),
+          truncate(a.notes, 40),
+        ]),
+        'no archives',
+      )
+    },
+  },
+  {
+    verb: 'show',
+    noun: 'archive',
+    args: [UUID_ARG('archive')],
+    summary: 'show one archive',
+    async run(ctx) {
+      const a = await ctx.client.getArchive((await resolve(ctx)).uuid)
+      if (ctx.json) return ctx.out.json(a)
+      ctx.out.pairs([
+        ['UUID', a.uuid],
+        ['Status', a.status],
+        ['Taken', fmtDate(a.taken_at, true)],
+        ['Expires', fmtDate(a.expires_at, true)],
+        ['Size', fmtSize(a.size)],
+        ['Job', a.job_uuid],
+        ['Target', `${a.target_name ?? '(deleted)'} (${a.target_plugin ?? '?'}, ${a.target_uuid})`],
+        ['Store', `${a.store_name ?? '(deleted)'} (${a.store_plugin ?? '?'}, ${a.store_uuid})`],
+        ['Store key', a.store_key],
+        ['Notes', a.notes],
+      ])
+    },
+  },
+  {
+    verb: 'edit',
+    noun: 'archive',
+    args: [UUID_ARG('archive')],
+    summary: "change an archive's notes",
+    flags: [
+      { name: 'notes', value: 'TEXT', required: true, help: 'notes, like "before migration 42"' },
+    ],
+    async run(ctx) {
+      const ref = await resolve(ctx)
+      const res = await ctx.client.updateArchive(ref.uuid, { notes: ctx.flags.str('notes') ?? '' })
+      printDone(ctx, res, 'updated', 'archive', ref)
+    },
+  },
+  {
+    verb: 'delete',
+    noun: 'archive',
+    args: [UUID_ARG('archive')],
+    summary: 'delete an archive now, before it expires',
+    async run(ctx) {
+      const ref = await resolve(ctx)
+      printDone(ctx, await ctx.client.deleteArchive(ref.uuid), 'deleted', 'archive', ref)
+    },
+  },
+  {
+    verb: 'restore',
+    noun: 'archive',
+    args: [UUID_ARG('archive')],
+    summary: 'restore an archive (to its own target unless --to) and print the task uuid',
+    flags: [
+      {
+        name: 'to',
+        value: 'TARGET',
+        help: 'restore into this target instead (uuid, prefix or name)',
+      },
+      ownerFlag,
+    ],
+    details:
+      'Restoring overwrites data in the target. Follow the task with:  bulwark show task TASK_UUID',
+    async run(ctx) {
+      const ref = await resolve(ctx)
+      const to = ctx.flags.str('to')
+      const body: { target?: string; owner?: string } = {}
+      if (to !== undefined) {
+        body.target = (await resolveRef('target', to, () => ctx.client.listTargets())).uuid
+      }
+      const who = owner(ctx)
+      if (who) body.owner = who
+      const res = await ctx.client.restoreArchive(ref.uuid, body)
+      if (ctx.json) ctx.out.json(res)
+      else ctx.out.line(res.task_uuid)
+    },
+  },
+]

@@ -1,0 +1,238 @@
+// Targets and stores are the same shape (name, summary, plugin, endpoint; a
+// target also has an agent), so one set of commands serves both.
+import type { BulwarkClient } from '../../client'
+import type { Created, Deleted, Store, Target, Updated } from '../../contract'
+import type { FlagSpec } from '../args'
+import type { Command, Context, Noun } from '../command'
+import {
+  applySets,
+  fetchPlugin,
+  parseEndpointJson,
+  parseStoredEndpoint,
+  splitSet,
+  type EndpointObject,
+} from '../endpoint'
+import { fmtEndpoint, shortUuid, truncate } from '../format'
+import { formatPairs } from '../output'
+import { resolveRef } from '../refs'
+import {
+  REF_ARG,
+  nameFlag,
+  printCreated,
+  printDone,
+  requireSomeFlag,
+  summaryFlag,
+  unusedFilter,
+  usageFlags,
+} from './common'
+
+type Item = Target | Store
+type Body = {
+  name: string
+  summary?: string
+  plugin: string
+  endpoint: EndpointObject
+  agent?: string
+}
+
+interface Api {
+  list(c: BulwarkClient, q: { plugin?: string; unused?: boolean }): Promise<Item[]>
+  get(c: BulwarkClient, uuid: string): Promise<Item>
+  create(c: BulwarkClient, body: Body): Promise<Created>
+  update(c: BulwarkClient, uuid: string, body: Body & { summary: string }): Promise<Updated>
+  remove(c: BulwarkClient, uuid: string): Promise<Deleted>
+}
+
+const endpointFlags = (kind: string): FlagSpec[] => [
+  { name: 'endpoint', value: 'JSON', help: `the ${kind}'s endpoint configuration, a JSON object` },
+  {
+    name: 'set',
+    value: 'KEY=VALUE',
+    multi: true,
+    help: "set one endpoint field, typed by the plugin's fields; applied after --endpoint",
+  },
+]
+
+const agentFlag: FlagSpec = {
+  name: 'agent',
+  value: 'HOST:PORT',
+  help: 'a Bulwark agent that runs the backup where the data lives',
+}
+
+const agentOf = (item: Item) => ('agent' in item ? item.agent : undefined)
+
+export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): Command[] {
+  const kind = noun
+  const hasAgent = noun === 'target'
+  const list = (ctx: Context) => () => api.list(ctx.client, {})
+  const resolve = (ctx: Context) => resolveRef(kind, ctx.args[0] ?? '', list(ctx))
+
+  /** Checks --endpoint and --set before anything is sent, so typos fail fast. */
+  function checkEndpointFlags(ctx: Context): EndpointObject | undefined {
+    for (const item of ctx.flags.all('set')) splitSet(item, ctx.command)
+    const text = ctx.flags.str('endpoint')
+    return text === undefined ? undefined : parseEndpointJson(text, ctx.command)
+  }
+
+  async function endpointFor(ctx: Context, plugin: string, stored: string | undefined) {
+    const base = checkEndpointFlags(ctx) ?? parseStoredEndpoint(stored ?? '{}')
+    const sets = ctx.flags.all('set')
+    const unsets = ctx.flags.all('unset')
+    if (sets.length === 0 && unsets.length === 0) return base
+    return applySets(base, sets, unsets, await fetchPlugin(ctx.client, plugin), ctx.command)
+  }
+
+  return [
+    {
+      verb: 'list',
+      noun,
+      summary: `list ${kind}s`,
+      synopsis: '[--used|--unused] [--plugin NAME]',
+      flags: [
+        ...usageFlags,
+        { name: 'plugin', value: 'NAME', help: `only ${kind}s using this plugin` },
+      ],
+      async run(ctx) {
+        const items = await api.list(ctx.client, {
+          plugin: ctx.flags.str('plugin'),
+          unused: unusedFilter(ctx),
+        })
+        if (ctx.json) return ctx.out.json(items)
+        const headers = [
+          'UUID',
+          'NAME',
+          'PLUGIN',
+          ...(hasAgent ? ['AGENT'] : []),
+          'SUMMARY',
+          'ENDPOINT',
+        ]
+        const rows = items.map((i) => [
+          shortUuid(i.uuid),
+          i.name,
+          i.plugin,
+          ...(hasAgent ? [agentOf(i)] : []),
+          truncate(i.summary, 30),
+          // Last, so a long endpoint runs off the end of its line instead of pushing columns.
+          truncate(fmtEndpoint(i.endpoint), 100),
+        ])
+        ctx.out.table(headers, rows, `no ${kind}s`)
+      },
+    },
+    {
+      verb: 'show',
+      noun,
+      args: [REF_ARG(kind)],
+      summary: `show one ${kind} (secrets are shown as <redacted>)`,
+      async run(ctx) {
+        const item = await api.get(ctx.client, (await resolve(ctx)).uuid)
+        if (ctx.json) return ctx.out.json(item)
+        const endpoint = parseStoredEndpoint(item.endpoint)
+        const endpointText = Object.keys(endpoint).length
+          ? formatPairs(
+              Object.entries(endpoint).map(([k, v]) => [
+                k,
+                typeof v === 'string' ? v : JSON.stringify(v),
+              ]),
+            ).trimEnd()
+          : item.endpoint
+        ctx.out.pairs([
+          ['UUID', item.uuid],
+          ['Name', item.name],
+          ['Summary', item.summary],
+          ['Plugin', item.plugin],
+          ...(hasAgent ? [['Agent', agentOf(item)] as const] : []),
+          ['Endpoint', endpointText],
+        ])
+      },
+    },
+    {
+      verb: 'create',
+      noun,
+      summary: `create a ${kind}`,
+      synopsis:
+        `--name NAME --plugin PLUGIN (--endpoint JSON | --set KEY=VALUE ...) [--summary TEXT]` +
+        (hasAgent ? ' [--agent HOST:PORT]' : ''),
+      flags: [
+        nameFlag(kind, true),
+        {
+          name: 'plugin',
+          value: 'PLUGIN',
+          required: true,
+          help: `the ${kind} plugin (see: bulwark list plugins)`,
+        },
+        ...endpointFlags(kind),
+        summaryFlag(kind),
+        ...(hasAgent ? [agentFlag] : []),
+      ],
+      details:
+        `Endpoint fields and their types come from the plugin: bulwark show plugin PLUGIN.\n` +
+        `Example:  bulwark create ${kind} --name ${noun === 'store' ? 'local --plugin fs --set path=/srv/backups' : 'pg-main --plugin postgres --set host=db --set database=app'}`,
+      async run(ctx) {
+        const name = ctx.flags.str('name') ?? ''
+        const plugin = ctx.flags.str('plugin') ?? ''
+        const body: Body = { name, plugin, endpoint: await endpointFor(ctx, plugin, undefined) }
+        const summary = ctx.flags.str('summary')
+        if (summary !== undefined) body.summary = summary
+        const agent = ctx.flags.str('agent')
+        if (hasAgent && agent !== undefined) body.agent = agent
+        printCreated(ctx, kind, name, await api.create(ctx.client, body))
+      },
+    },
+    {
+      verb: 'edit',
+      noun,
+      args: [REF_ARG(kind)],
+      summary: `change a ${kind}; unset fields keep their values, secrets included`,
+      flags: [
+        nameFlag(kind, false),
+        summaryFlag(kind),
+        { name: 'plugin', value: 'PLUGIN', help: 'switch to another plugin' },
+        ...endpointFlags(kind),
+        {
+          name: 'unset',
+          value: 'KEY',
+          multi: true,
+          help: 'remove one endpoint field',
+        },
+        ...(hasAgent ? [agentFlag] : []),
+      ],
+      details:
+        'Without --endpoint, --set and --unset change the stored endpoint. Secret fields read back as\n' +
+        '<redacted>, and sending <redacted> keeps the stored secret, so editing never loses one.',
+      async run(ctx) {
+        checkEndpointFlags(ctx)
+        requireSomeFlag(ctx, [
+          'name',
+          'summary',
+          'plugin',
+          'endpoint',
+          'set',
+          'unset',
+          ...(hasAgent ? ['agent'] : []),
+        ])
+        const ref = await resolve(ctx)
+        const cur = await api.get(ctx.client, ref.uuid)
+        const plugin = ctx.flags.str('plugin') ?? cur.plugin
+        const body: Body & { summary: string } = {
+          name: ctx.flags.str('name') ?? cur.name,
+          summary: ctx.flags.str('summary') ?? cur.summary,
+          plugin,
+          endpoint: await endpointFor(ctx, plugin, cur.endpoint),
+        }
+        if (hasAgent) body.agent = ctx.flags.str('agent') ?? agentOf(cur) ?? ''
+        const res = await api.update(ctx.client, ref.uuid, body)
+        printDone(ctx, res, 'updated', kind, { uuid: ref.uuid, name: body.name })
+      },
+    },
+    {
+      verb: 'delete',
+      noun,
+      args: [REF_ARG(kind)],
+      summary: `delete a ${kind} (refused while a job uses it)`,
+      async run(ctx) {
+        const ref = await resolve(ctx)
+        printDone(ctx, await api.remove(ctx.client, ref.uuid), 'deleted', kind, ref)
+      },
+    },
+  ]
+}

@@ -1,0 +1,23 @@
+// Every command, in the order `bulwark help` lists them.
+import type { Command } from '../command'
+import { archiveCommands } from './archives'
+import { jobCommands } from './jobs'
+import { metaCommands } from './meta'
+import { pluginCommands } from './plugins'
+import { retentionCommands } from './retention'
+import { scheduleCommands } from './schedules'
+import { storeCommands } from './stores'
+import { targetCommands } from './targets'
+import { taskCommands } from './tasks'
+
+export const COMMANDS: readonly Command[] = [
+  ...targetCommands,
+  ...storeCommands,
+  ...scheduleCommands,
+  ...retentionCommands,
+  ...jobCommands,
+  ...archiveCommands,
+  ...taskCommands,
+  ...pluginCommands,
+  ...metaCommands,
+]

@@ -1,0 +1,245 @@
+// bulwark list|show|create|edit|delete job, and pause|unpause|paused|run job.
+import type { JobInput, JobUpdateInput } from '../../contract'
+import type { FlagSpec } from '../args'
+import { oneOf } from '../args'
+import type { Command, Context } from '../command'
+import { EXIT_FAILED, EXIT_OK } from '../errors'
+import { fmtDate, fmtDuration, parseInteger, shortUuid } from '../format'
+import { resolveRef } from '../refs'
+import {
+  REF_ARG,
+  nameFlag,
+  owner,
+  ownerFlag,
+  printCreated,
+  printDone,
+  requireSomeFlag,
+  summaryFlag,
+} from './common'
+
+const PARTS = ['target', 'store', 'schedule', 'retention'] as const
+type Part = (typeof PARTS)[number]
+
+const partFlags = (required: boolean, what: string): FlagSpec[] =>
+  PARTS.map((p) => ({
+    name: p,
+    value: 'REF',
+    required,
+    aliases: p === 'retention' ? ['retention-policy', 'policy'] : [],
+    help: `${what} ${p === 'retention' ? 'retention policy' : p} (uuid, prefix or name)`,
+  }))
+
+const priorityFlag: FlagSpec = {
+  name: 'priority',
+  value: 'N',
+  help: '0 (first) to 100 (last) when tasks queue up (default 50)',
+}
+
+const resolve = (ctx: Context) => resolveRef('job', ctx.args[0] ?? '', () => ctx.client.listJobs())
+
+/** Resolves the --target/--store/--schedule/--retention flags that were given, in parallel. */
+async function resolveParts(ctx: Context): Promise<Partial<Record<Part, string>>> {
+  const lists: Record<Part, () => Promise<{ uuid: string; name: string }[]>> = {
+    target: () => ctx.client.listTargets(),
+    store: () => ctx.client.listStores(),
+    schedule: () => ctx.client.listSchedules(),
+    retention: () => ctx.client.listRetention(),
+  }
+  const entries = await Promise.all(
+    PARTS.filter((p) => ctx.flags.has(p)).map(async (p) => {
+      const kind = p === 'retention' ? 'retention policy' : p
+      const ref = await resolveRef(kind, ctx.flags.str(p) ?? '', lists[p])
+      return [p, ref.uuid] as const
+    }),
+  )
+  return Object.fromEntries(entries)
+}
+
+const priority = (ctx: Context) => {
+  const text = ctx.flags.str('priority')
+  return text === undefined ? undefined : parseInteger(text, '--priority', 0, 100)
+}
+
+export const jobCommands: Command[] = [
+  {
+    verb: 'list',
+    noun: 'job',
+    summary: 'list jobs',
+    synopsis:
+      '[--paused|--unpaused] [--target REF] [--store REF] [--schedule REF] [--retention REF]',
+    flags: [
+      { name: 'paused', help: 'only paused jobs' },
+      { name: 'unpaused', help: 'only jobs that run on schedule' },
+      ...partFlags(false, 'only jobs using this'),
+    ],
+    async run(ctx) {
+      const which = oneOf(ctx.flags, 'paused', 'unpaused', ctx.command)
+      const parts = await resolveParts(ctx)
+      const jobs = await ctx.client.listJobs({
+        ...parts,
+        paused: which === undefined ? undefined : which === 'paused',
+      })
+      if (ctx.json) return ctx.out.json(jobs)
+      ctx.out.table(
+        ['UUID', 'NAME', 'PAUSED', 'TARGET', 'STORE', 'SCHEDULE', 'RETENTION', 'NEXT RUN', 'LAST'],
+        jobs.map((j) => [
+          shortUuid(j.uuid),
+          j.name,
+          j.paused,
+          j.target_name,
+          j.store_name,
+          j.schedule_name,
+          j.retention_name,
+          j.paused ? '-' : fmtDate(j.next_run),
+          j.last_status,
+        ]),
+        'no jobs',
+      )
+    },
+  },
+  {
+    verb: 'show',
+    noun: 'job',
+    args: [REF_ARG('job')],
+    summary: 'show one job',
+    async run(ctx) {
+      const j = await ctx.client.getJob((await resolve(ctx)).uuid)
+      if (ctx.json) return ctx.out.json(j)
+      ctx.out.pairs([
+        ['UUID', j.uuid],
+        ['Name', j.name],
+        ['Summary', j.summary],
+        ['Paused', j.paused],
+        ['Priority', j.priority],
+        ['Target', `${j.target_name} (${j.target_plugin}, ${j.target_uuid})`],
+        ['Store', `${j.store_name} (${j.store_plugin}, ${j.store_uuid})`],
+        ['Schedule', `${j.schedule_name}: ${j.schedule} (${j.timezone}, ${j.schedule_uuid})`],
+        ['Retention', `${j.retention_name}: ${fmtDuration(j.expiry)} (${j.retention_uuid})`],
+        ['Next run', j.paused ? 'paused' : fmtDate(j.next_run)],
+        ['Last run', fmtDate(j.last_run)],
+        ['Last status', j.last_status],
+      ])
+    },
+  },
+  {
+    verb: 'create',
+    noun: 'job',
+    summary: 'create a backup job: a target, a store, a schedule and a retention policy',
+    synopsis:
+      '--name NAME --target REF --store REF --schedule REF --retention REF [--paused] [--priority N] [--summary TEXT]',
+    flags: [
+      nameFlag('job', true),
+      ...partFlags(true, 'the'),
+      { name: 'paused', help: 'create it paused (it will not run on schedule)' },
+      priorityFlag,
+      summaryFlag('job'),
+    ],
+    async run(ctx) {
+      const prio = priority(ctx)
+      const parts = await resolveParts(ctx)
+      const body: JobInput = {
+        name: ctx.flags.str('name') ?? '',
+        target: parts.target ?? '',
+        store: parts.store ?? '',
+        schedule: parts.schedule ?? '',
+        retention: parts.retention ?? '',
+        paused: ctx.flags.has('paused'),
+      }
+      if (prio !== undefined) body.priority = prio
+      const summary = ctx.flags.str('summary')
+      if (summary !== undefined) body.summary = summary
+      printCreated(ctx, 'job', body.name, await ctx.client.createJob(body))
+    },
+  },
+  {
+    verb: 'edit',
+    noun: 'job',
+    args: [REF_ARG('job')],
+    summary: 'change a job; unset fields keep their values',
+    flags: [
+      nameFlag('job', false),
+      summaryFlag('job'),
+      ...partFlags(false, 'use this'),
+      priorityFlag,
+      { name: 'paused', help: 'also pause it' },
+      { name: 'unpaused', help: 'also unpause it' },
+    ],
+    async run(ctx) {
+      requireSomeFlag(ctx, ['name', 'summary', ...PARTS, 'priority', 'paused', 'unpaused'])
+      const pause = oneOf(ctx.flags, 'paused', 'unpaused', ctx.command)
+      const prio = priority(ctx)
+      const ref = await resolve(ctx)
+      const [cur, parts] = await Promise.all([ctx.client.getJob(ref.uuid), resolveParts(ctx)])
+      const body: JobUpdateInput = {
+        name: ctx.flags.str('name') ?? cur.name,
+        summary: ctx.flags.str('summary') ?? cur.summary,
+        target: parts.target ?? cur.target_uuid,
+        store: parts.store ?? cur.store_uuid,
+        schedule: parts.schedule ?? cur.schedule_uuid,
+        retention: parts.retention ?? cur.retention_uuid,
+        priority: prio ?? cur.priority,
+      }
+      const res = await ctx.client.updateJob(ref.uuid, body)
+      if (pause === 'paused') await ctx.client.pauseJob(ref.uuid)
+      if (pause === 'unpaused') await ctx.client.unpauseJob(ref.uuid)
+      printDone(ctx, res, 'updated', 'job', { uuid: ref.uuid, name: body.name })
+    },
+  },
+  {
+    verb: 'delete',
+    noun: 'job',
+    args: [REF_ARG('job')],
+    summary: 'delete a job (its archives stay until they expire)',
+    async run(ctx) {
+      const ref = await resolve(ctx)
+      printDone(ctx, await ctx.client.deleteJob(ref.uuid), 'deleted', 'job', ref)
+    },
+  },
+  {
+    verb: 'pause',
+    noun: 'job',
+    args: [REF_ARG('job')],
+    summary: 'stop running a job on its schedule (ad hoc runs still work)',
+    async run(ctx) {
+      const ref = await resolve(ctx)
+      printDone(ctx, await ctx.client.pauseJob(ref.uuid), 'paused', 'job', ref)
+    },
+  },
+  {
+    verb: 'unpause',
+    noun: 'job',
+    args: [REF_ARG('job')],
+    summary: 'run a paused job on its schedule again',
+    async run(ctx) {
+      const ref = await resolve(ctx)
+      printDone(ctx, await ctx.client.unpauseJob(ref.uuid), 'unpaused', 'job', ref)
+    },
+  },
+  {
+    verb: 'paused',
+    noun: 'job',
+    args: [REF_ARG('job')],
+    summary: 'print yes or no; exit 0 if the job is paused, 1 if not',
+    async run(ctx) {
+      const j = await ctx.client.getJob((await resolve(ctx)).uuid)
+      if (ctx.json) ctx.out.json({ uuid: j.uuid, name: j.name, paused: j.paused })
+      else ctx.out.line(j.paused ? 'yes' : 'no')
+      return j.paused ? EXIT_OK : EXIT_FAILED
+    },
+  },
+  {
+    verb: 'run',
+    noun: 'job',
+    args: [REF_ARG('job')],
+    summary: 'back up now: schedule an ad hoc run and print its task uuid',
+    flags: [ownerFlag],
+    details: 'Follow the task with:  bulwark show task TASK_UUID',
+    async run(ctx) {
+      const ref = await resolve(ctx)
+      const who = owner(ctx)
+      const res = await ctx.client.runJob(ref.uuid, who ? { owner: who } : {})
+      if (ctx.json) ctx.out.json(res)
+      else ctx.out.line(res.task_uuid)
+    },
+  },
+]

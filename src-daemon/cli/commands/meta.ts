@@ -1,0 +1,40 @@
+// bulwark status, bulwark ping.
+import type { Command } from '../command'
+import { fmtDate, fmtUptime } from '../format'
+
+export const metaCommands: Command[] = [
+  {
+    verb: 'status',
+    summary: "show the daemon's version, data directory and what it holds",
+    async run(ctx) {
+      const s = await ctx.client.status()
+      if (ctx.json) return ctx.out.json(s)
+      const c = s.counts
+      const tasks = Object.entries(s.tasks)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')
+      ctx.out.pairs([
+        ['Daemon', `bulwark ${s.version} at ${ctx.client.baseUrl}`],
+        ['Started', `${fmtDate(s.started_at)} (up ${fmtUptime(s.uptime_seconds)})`],
+        ['Data dir', s.data_dir],
+        ['Timezone', s.timezone],
+        ['Targets', c.targets],
+        ['Stores', c.stores],
+        ['Schedules', c.schedules],
+        ['Retention', c.retention],
+        ['Jobs', c.jobs],
+        ['Archives', c.archives],
+        ['Tasks', tasks],
+      ])
+    },
+  },
+  {
+    verb: 'ping',
+    summary: 'check that the daemon answers (needs no token)',
+    async run(ctx) {
+      const p = await ctx.client.ping()
+      if (ctx.json) return ctx.out.json(p)
+      ctx.out.line(`pong: bulwark daemon ${p.version} at ${ctx.client.baseUrl}`)
+    },
+  },
+]

@@ -1,0 +1,249 @@
+// Typed HTTP client for the daemon's /v1 API. Browser-safe: it uses only the
+// global fetch (or one passed in) and imports nothing but the contract, so the
+// renderer, the desktop shell and the CLI all speak to the daemon through it.
+import type {
+  Archive,
+  ArchivesFilter,
+  Created,
+  DaemonEvent,
+  DaemonStatus,
+  Deleted,
+  Job,
+  JobInput,
+  JobsFilter,
+  JobUpdateInput,
+  Ping,
+  PluginInfo,
+  PluginKind,
+  Retention,
+  RetentionInput,
+  Schedule,
+  ScheduleInput,
+  SchedulePreviewInput,
+  SchedulePreviewResult,
+  Scheduled,
+  Store,
+  StoreInput,
+  Target,
+  TargetInput,
+  Task,
+  TasksFilter,
+  Updated,
+  UsageFilter,
+} from '../contract'
+import { ApiError, apiErrorFrom, DaemonUnreachableError } from './errors'
+import { readSse } from './sse'
+
+export { ApiError, DaemonUnreachableError } from './errors'
+
+export interface ClientOptions {
+  /** Base URL of the daemon, e.g. http://127.0.0.1:7411 (with or without /v1). */
+  url: string
+  token?: string
+  fetch?: typeof fetch
+  /** Give up on a request (not the event stream) after this long; default 30 s. */
+  timeoutMs?: number
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE'
+
+/** Query flags accept booleans as well as the wire's 't' / 'f'. */
+type Flag = 't' | 'f' | 'true' | 'false' | boolean
+export type UsageQuery = Omit<UsageFilter, 'unused'> & { unused?: Flag }
+export type JobsQuery = Omit<JobsFilter, 'paused'> & { paused?: Flag }
+export type ArchivesQuery = Omit<ArchivesFilter, 'limit'> & { limit?: number | string }
+export type TasksQuery = Omit<TasksFilter, 'limit'> & { limit?: number | string }
+
+/** A target or store update: summary is required on PUT. */
+export type TargetUpdate = TargetInput & { summary: string }
+export type StoreUpdate = StoreInput & { summary: string }
+export type ScheduleUpdate = ScheduleInput & { summary: string }
+export type RetentionUpdate = RetentionInput & { summary: string }
+export type JobUpdate = JobUpdateInput
+
+function queryString(query: object | undefined): string {
+  if (!query) return ''
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue
+    params.set(key, typeof value === 'boolean' ? (value ? 't' : 'f') : String(value))
+  }
+  const s = params.toString()
+  return s ? `?${s}` : ''
+}
+
+const seg = (s: string) => encodeURIComponent(s)
+
+export class BulwarkClient {
+  readonly baseUrl: string
+  private readonly token: string | undefined
+  private readonly fetchImpl: typeof fetch
+  private readonly timeoutMs: number
+
+  constructor(opts: ClientOptions) {
+    this.baseUrl = opts.url.replace(/\/+$/, '').replace(/\/v1$/, '')
+    this.token = opts.token
+    // Wrapped so a browser's fetch is never called with a foreign `this`.
+    const f = opts.fetch
+    this.fetchImpl = f ? (input, init) => f(input, init) : (input, init) => fetch(input, init)
+    this.timeoutMs = opts.timeoutMs ?? 30_000
+  }
+
+  private headers(body: boolean, accept: string): Record<string, string> {
+    const h: Record<string, string> = { accept }
+    if (body) h['content-type'] = 'application/json'
+    if (this.token) h.authorization = `Bearer ${this.token}`
+    return h
+  }
+
+  private async send(
+    method: HttpMethod,
+    path: string,
+    body: unknown,
+    accept: string,
+    signal?: AbortSignal,
+    stream = false,
+  ): Promise<Response> {
+    const url = `${this.baseUrl}${path.startsWith('/') ? path : `/${path}`}`
+    const init: RequestInit = { method, headers: this.headers(body !== undefined, accept) }
+    if (body !== undefined) init.body = JSON.stringify(body)
+    const timeout = signal || stream ? undefined : AbortSignal.timeout(this.timeoutMs)
+    init.signal = signal ?? timeout ?? null
+    let res: Response
+    try {
+      res = await this.fetchImpl(url, init)
+    } catch (err) {
+      if (signal?.aborted) throw err
+      if (timeout?.aborted) {
+        throw new DaemonUnreachableError(this.baseUrl, `no answer within ${this.timeoutMs} ms`, {
+          cause: err,
+        })
+      }
+      throw new DaemonUnreachableError(this.baseUrl, describeNetworkError(err), { cause: err })
+    }
+    if (!res.ok) throw apiErrorFrom(res.status, res.statusText, await readBody(res))
+    return res
+  }
+
+  /** Any /v1 call: JSON in, JSON out; throws ApiError on a non-2xx answer. */
+  async request<T>(method: HttpMethod, path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, body, 'application/json')
+    return (await readBody(res)) as T
+  }
+
+  async requestText(method: HttpMethod, path: string): Promise<string> {
+    const res = await this.send(method, path, undefined, 'text/plain, */*')
+    return res.text()
+  }
+
+  // --- meta ---------------------------------------------------------------
+  ping = () => this.request<Ping>('GET', '/v1/ping')
+  status = () => this.request<DaemonStatus>('GET', '/v1/status')
+  pubkey = () => this.requestText('GET', '/v1/meta/pubkey')
+
+  // --- plugins ------------------------------------------------------------
+  listPlugins = (kind?: PluginKind) =>
+    this.request<PluginInfo[]>('GET', `/v1/plugins${queryString({ kind })}`)
+  getPlugin = (name: string) => this.request<PluginInfo>('GET', `/v1/plugin/${seg(name)}`)
+
+  // --- schedules ----------------------------------------------------------
+  listSchedules = (q?: Pick<UsageQuery, 'unused'>) =>
+    this.request<Schedule[]>('GET', `/v1/schedules${queryString(q)}`)
+  getSchedule = (uuid: string) => this.request<Schedule>('GET', `/v1/schedule/${seg(uuid)}`)
+  createSchedule = (input: ScheduleInput) => this.request<Created>('POST', '/v1/schedules', input)
+  updateSchedule = (uuid: string, input: ScheduleUpdate) =>
+    this.request<Updated>('PUT', `/v1/schedule/${seg(uuid)}`, input)
+  deleteSchedule = (uuid: string) => this.request<Deleted>('DELETE', `/v1/schedule/${seg(uuid)}`)
+  previewSchedule = (input: SchedulePreviewInput) =>
+    this.request<SchedulePreviewResult>('POST', '/v1/schedules/preview', input)
+
+  // --- retention policies -------------------------------------------------
+  listRetention = (q?: Pick<UsageQuery, 'unused'>) =>
+    this.request<Retention[]>('GET', `/v1/retention${queryString(q)}`)
+  getRetention = (uuid: string) => this.request<Retention>('GET', `/v1/retention/${seg(uuid)}`)
+  createRetention = (input: RetentionInput) => this.request<Created>('POST', '/v1/retention', input)
+  updateRetention = (uuid: string, input: RetentionUpdate) =>
+    this.request<Updated>('PUT', `/v1/retention/${seg(uuid)}`, input)
+  deleteRetention = (uuid: string) => this.request<Deleted>('DELETE', `/v1/retention/${seg(uuid)}`)
+
+  // --- targets ------------------------------------------------------------
+  listTargets = (q?: UsageQuery) => this.request<Target[]>('GET', `/v1/targets${queryString(q)}`)
+  getTarget = (uuid: string) => this.request<Target>('GET', `/v1/target/${seg(uuid)}`)
+  createTarget = (input: TargetInput) => this.request<Created>('POST', '/v1/targets', input)
+  updateTarget = (uuid: string, input: TargetUpdate) =>
+    this.request<Updated>('PUT', `/v1/target/${seg(uuid)}`, input)
+  deleteTarget = (uuid: string) => this.request<Deleted>('DELETE', `/v1/target/${seg(uuid)}`)
+
+  // --- stores -------------------------------------------------------------
+  listStores = (q?: UsageQuery) => this.request<Store[]>('GET', `/v1/stores${queryString(q)}`)
+  getStore = (uuid: string) => this.request<Store>('GET', `/v1/store/${seg(uuid)}`)
+  createStore = (input: StoreInput) => this.request<Created>('POST', '/v1/stores', input)
+  updateStore = (uuid: string, input: StoreUpdate) =>
+    this.request<Updated>('PUT', `/v1/store/${seg(uuid)}`, input)
+  deleteStore = (uuid: string) => this.request<Deleted>('DELETE', `/v1/store/${seg(uuid)}`)
+
+  // --- jobs ---------------------------------------------------------------
+  listJobs = (q?: JobsQuery) => this.request<Job[]>('GET', `/v1/jobs${queryString(q)}`)
+  getJob = (uuid: string) => this.request<Job>('GET', `/v1/job/${seg(uuid)}`)
+  createJob = (input: JobInput) => this.request<Created>('POST', '/v1/jobs', input)
+  updateJob = (uuid: string, input: JobUpdate) =>
+    this.request<Updated>('PUT', `/v1/job/${seg(uuid)}`, input)
+  deleteJob = (uuid: string) => this.request<Deleted>('DELETE', `/v1/job/${seg(uuid)}`)
+  pauseJob = (uuid: string) => this.request<Updated>('POST', `/v1/job/${seg(uuid)}/pause`)
+  unpauseJob = (uuid: string) => this.request<Updated>('POST', `/v1/job/${seg(uuid)}/unpause`)
+  runJob = (uuid: string, opts: { owner?: string } = {}) =>
+    this.request<Scheduled>('POST', `/v1/job/${seg(uuid)}/run`, opts)
+
+  // --- archives -----------------------------------------------------------
+  listArchives = (q?: ArchivesQuery) =>
+    this.request<Archive[]>('GET', `/v1/archives${queryString(q)}`)
+  getArchive = (uuid: string) => this.request<Archive>('GET', `/v1/archive/${seg(uuid)}`)
+  updateArchive = (uuid: string, input: { notes: string }) =>
+    this.request<Updated>('PUT', `/v1/archive/${seg(uuid)}`, input)
+  deleteArchive = (uuid: string) => this.request<Deleted>('DELETE', `/v1/archive/${seg(uuid)}`)
+  restoreArchive = (uuid: string, opts: { target?: string; owner?: string } = {}) =>
+    this.request<Scheduled>('POST', `/v1/archive/${seg(uuid)}/restore`, opts)
+
+  // --- tasks --------------------------------------------------------------
+  listTasks = (q?: TasksQuery) => this.request<Task[]>('GET', `/v1/tasks${queryString(q)}`)
+  getTask = (uuid: string) => this.request<Task>('GET', `/v1/task/${seg(uuid)}`)
+  cancelTask = (uuid: string) => this.request<{ ok: 'canceled' }>('DELETE', `/v1/task/${seg(uuid)}`)
+
+  // --- events -------------------------------------------------------------
+  /** The daemon's event stream (GET /v1/events, SSE) until `signal` aborts or it ends. */
+  async *events(signal?: AbortSignal): AsyncGenerator<DaemonEvent> {
+    const res = await this.send('GET', '/v1/events', undefined, 'text/event-stream', signal, true)
+    if (!res.body) return
+    for await (const data of readSse(res.body, signal)) {
+      let event: DaemonEvent
+      try {
+        event = JSON.parse(data) as DaemonEvent
+      } catch {
+        continue // a malformed event is dropped, not fatal for the stream
+      }
+      yield event
+    }
+  }
+}
+
+async function readBody(res: Response): Promise<unknown> {
+  const text = await res.text()
+  if (!text) return undefined
+  const type = res.headers.get('content-type') ?? ''
+  if (type.includes('json') || /^\s*[[{"]/.test(text)) {
+    try {
+      return JSON.parse(text)
+    } catch {
+      if (res.ok) throw new ApiError(res.status, 'internal', 'the daemon sent malformed JSON')
+    }
+  }
+  return text
+}
+
+function describeNetworkError(err: unknown): string {
+  // Node's fetch wraps the socket error (ECONNREFUSED, ENOTFOUND, ...) in `cause`.
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause
+  if (cause && typeof cause.code === 'string') return cause.code
+  if (cause && typeof cause.message === 'string') return cause.message
+  return err instanceof Error ? err.message : String(err)
+}
