@@ -74,7 +74,7 @@ async function main(): Promise<number> {
       listen,
       log,
       extraHosts,
-      workers: Number.isInteger(workers) && workers > 0 ? workers : 2,
+      workers: Number.isInteger(workers) && workers >= 0 ? workers : 2,
       devMode: process.env.BULWARK_MODE === 'DEV',
       catchUp: !['0', 'false', 'no'].includes((process.env.BULWARK_CATCH_UP ?? '').toLowerCase()),
       pluginDirs: process.env.BULWARK_PLUGIN_DIRS?.split(':').filter(Boolean),

@@ -35,7 +35,7 @@ export interface DaemonConfig {
   timezone?: string
   /** Extra Host header names to accept (a reverse proxy's name, say). */
   extraHosts?: string[]
-  /** How many tasks run at once (BULWARK_WORKERS). */
+  /** How many tasks run at once (BULWARK_WORKERS); 0 queues tasks without running them. */
   workers?: number
   /** BULWARK_MODE=DEV: every schedule fires every minute. */
   devMode?: boolean
@@ -111,7 +111,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       },
       config.workers ?? 2,
     )
-    runner.start()
+    if (config.workers === 0) log.warn('BULWARK_WORKERS=0: tasks are queued but none run')
+    else runner.start()
     cleanups.push(() => runner.stop())
     const scheduler = new Scheduler({
       clock,

@@ -71,7 +71,7 @@ export class BulwarkError extends Error {
 }
 
 export const notFound = (what: string, uuid: string): BulwarkError =>
-  new BulwarkError(ErrorCode.NotFound, `no ${what} with uuid ${uuid}`, 'uuid')
+  new BulwarkError(ErrorCode.NotFound, `no ${what} with uuid ${uuid}`)
 
 export const invalid = (field: string, message: string): BulwarkError =>
   new BulwarkError(ErrorCode.Validation, message, field)

@@ -110,7 +110,10 @@ export const ArchivesQuery = Type.Object({
   limit: Type.Optional(Count),
 })
 export const TasksQuery = Type.Object({
-  status: Type.Optional(Type.Union([StatusEnum(TASK_STATUSES), Type.Literal('all')])),
+  /** A status, `active` (pending or running) or `all`. */
+  status: Type.Optional(
+    Type.Union([StatusEnum(TASK_STATUSES), Type.Literal('active'), Type.Literal('all')]),
+  ),
   job: Type.Optional(Uuid),
   archive: Type.Optional(Uuid),
   limit: Type.Optional(Count),

@@ -91,7 +91,6 @@ export class ArchiveService {
       throw new BulwarkError(
         ErrorCode.Conflict,
         `archive ${uuid} is ${archive.status} and cannot be restored`,
-        'uuid',
       )
     }
     const target = targetUuid ?? archive.target_uuid
@@ -111,7 +110,6 @@ export class ArchiveService {
       throw new BulwarkError(
         ErrorCode.Conflict,
         `the store that holds archive ${uuid} has been deleted`,
-        'uuid',
       )
     }
     return this.ctx.queue.enqueue({

@@ -46,7 +46,6 @@ export class TaskService {
       throw new BulwarkError(
         ErrorCode.Conflict,
         `task ${uuid} has already finished (${task.status}); there is nothing to cancel`,
-        'uuid',
       )
     }
     return this.ctx.queue.cancel(task, by)

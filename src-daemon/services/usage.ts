@@ -14,7 +14,7 @@ export function assertUnused(
   throw new BulwarkError(
     ErrorCode.Conflict,
     `this ${what} is used by ${jobs.length === 1 ? 'job' : 'jobs'} ${names}; delete or change ${jobs.length === 1 ? 'that job' : 'those jobs'} first`,
-    'uuid',
+    undefined,
     { jobs },
   )
 }

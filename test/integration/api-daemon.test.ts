@@ -10,7 +10,8 @@ import { runCli, startDaemon, tempDir, type RunningDaemon } from '../helpers/dae
 
 let d: RunningDaemon
 beforeAll(async () => {
-  d = await startDaemon()
+  // Tasks stay pending here (no workers), so the queue itself can be inspected.
+  d = await startDaemon({ env: { BULWARK_WORKERS: '0' } })
 })
 afterAll(async () => {
   await d.stop()
