@@ -16,10 +16,12 @@ export class TaskService {
   constructor(private readonly ctx: ServiceContext) {}
 
   list(query: TasksFilter = {}): Task[] {
-    const statuses =
+    const statuses: TaskStatus[] | undefined =
       query.status === undefined || query.status === 'all'
         ? undefined
-        : [query.status as TaskStatus]
+        : query.status === 'active'
+          ? ['pending', 'running']
+          : [query.status as TaskStatus]
     return this.ctx.catalog.tasks
       .list({
         statuses,

@@ -325,6 +325,8 @@ describe('archives and tasks', () => {
     const uuid = run.body.task_uuid
     const pending = (await d.api('GET', '/v1/tasks?status=pending')).body
     expect(pending.every((t: any) => t.status === 'pending')).toBe(true)
+    const active = (await d.api('GET', '/v1/tasks?status=active')).body.map((t: any) => t.uuid)
+    expect(active).toContain(uuid)
     const all = (await d.api('GET', '/v1/tasks')).body
     expect(all[0].uuid).toBe(uuid)
     expect(
@@ -344,6 +346,8 @@ describe('archives and tasks', () => {
     expect(
       (await d.api('GET', '/v1/tasks?status=canceled')).body.map((t: any) => t.uuid),
     ).toContain(uuid)
+    const stillActive = (await d.api('GET', '/v1/tasks?status=active')).body
+    expect(stillActive.map((t: any) => t.uuid)).not.toContain(uuid)
     expect((await d.api('GET', '/v1/tasks?status=bogus')).status).toBe(400)
     expect((await d.api('GET', `/v1/task/${randomUUID()}`)).status).toBe(404)
   })
