@@ -77,3 +77,34 @@ export function holdTableLock(db: string, table: string, seconds = 60): ChildPro
     { stdio: 'ignore' },
   )
 }
+
+export function mariadbAvailable(): boolean {
+  const up = probe('mysql', ['-h', '127.0.0.1', '-uroot', '-e', 'SELECT 1'])
+  if (!up && process.env.CI)
+    throw new Error('CI=true but MariaDB is not answering on 127.0.0.1:3306')
+  if (!up) console.warn('skipping MariaDB tests: no server on 127.0.0.1:3306')
+  return up
+}
+
+export function redisAvailable(): boolean {
+  const up = probe('redis-cli', ['-h', '127.0.0.1', 'ping'])
+  if (!up && process.env.CI) throw new Error('CI=true but Redis is not answering on 127.0.0.1:6379')
+  if (!up) console.warn('skipping Redis tests: no server on 127.0.0.1:6379')
+  return up
+}
+
+export function mysql(sql: string, db?: string): string {
+  return execFileSync(
+    'mysql',
+    ['-h', '127.0.0.1', '-uroot', '-N', '-B', ...(db ? [db] : []), '-e', sql],
+    {
+      encoding: 'utf8',
+    },
+  ).trim()
+}
+
+export function redis(db: number, ...args: string[]): string {
+  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-n', String(db), ...args], {
+    encoding: 'utf8',
+  }).trim()
+}
