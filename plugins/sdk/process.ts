@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { PassThrough, type Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { PluginAbortedError, PluginError } from './errors'
 import type { PluginContext } from './types'
 
@@ -151,31 +150,55 @@ export async function spawnInput(
 ): Promise<void> {
   const { child, exited } = start(cmd, args, ctx, opts, 'pipe')
   child.stdout!.resume()
-  const toolGone = () => child.exitCode !== null || child.signalCode !== null
-  let inputFailed: { err: unknown } | undefined
-  await pipeline(input, child.stdin!).catch((err: NodeJS.ErrnoException) => {
-    // The tool closing its stdin early (EPIPE, or stdin destroyed because it
-    // exited) is reported by its exit status instead.
-    if (err.code === 'EPIPE' || (err.code === 'ERR_STREAM_PREMATURE_CLOSE' && toolGone())) return
-    // Otherwise the input failed or ended early: the tool must not take the
-    // truncated data for the whole, so stop it.
-    inputFailed = {
-      err:
-        err.code === 'ERR_STREAM_PREMATURE_CLOSE'
-          ? new PluginError(`the data for ${cmd} ended before it was complete`, 'transient', { cause: err })
-          : err,
-    }
-    killGroup(child)
-  })
+  const inputFailed = await feed(input, child, cmd)
   // Wait for the tool to be gone in every case, so a caller that cleans up
   // after a failure does not race a tool still writing.
   const status = await exited.then(
     () => undefined,
     (err: unknown) => ({ err }),
   )
+  child.stdin!.destroy()
   if (ctx.signal.aborted) throw new PluginAbortedError()
   if (inputFailed) throw inputFailed.err
   if (status) throw status.err
+}
+
+/**
+ * Pipes input into the tool's stdin. If the input fails or ends early, the
+ * tool is killed while its stdin is still open: closing stdin first would
+ * show it an ordinary end of input, and it could accept truncated data as a
+ * whole restore. Resolves with the input's failure, if any.
+ */
+function feed(
+  input: Readable,
+  child: ChildProcess,
+  cmd: string,
+): Promise<{ err: unknown } | undefined> {
+  const stdin = child.stdin!
+  return new Promise((resolve) => {
+    let settled = false
+    const done = (result: { err: unknown } | undefined) => {
+      if (settled) return
+      settled = true
+      input.unpipe(stdin)
+      resolve(result)
+    }
+    const fail = (err: unknown) => {
+      killGroup(child)
+      done({ err })
+    }
+    // The tool closing its stdin early (EPIPE) is reported by its exit status.
+    stdin.on('error', () => done(undefined))
+    child.once('close', () => done(undefined))
+    input.once('error', fail)
+    input.once('end', () => stdin.end(() => done(undefined)))
+    input.once('close', () => {
+      if (!input.readableEnded) {
+        fail(new PluginError(`the data for ${cmd} ended before it was complete`, 'transient'))
+      }
+    })
+    input.pipe(stdin, { end: false })
+  })
 }
 
 /** Runs a tool to completion and returns its stdout as text (for tests and probes). */

@@ -22,6 +22,11 @@ export interface Context {
   env: NodeJS.ProcessEnv
   /** "create target", for messages. */
   command: string
+  /**
+   * Calls `fn` on Ctrl-C instead of exiting, until the returned function is
+   * called; a second Ctrl-C exits at once. For commands that wait (--follow).
+   */
+  onInterrupt(fn: () => void): () => void
 }
 
 export interface Command {

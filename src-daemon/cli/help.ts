@@ -86,7 +86,8 @@ export function generalHelp(commands: readonly Command[]): string {
     'else the platform data directory (~/.local/share/bulwark on Linux).',
     '',
     'Exit status: 0 success; 1 the request failed (an API error, no daemon, a rejected token),',
-    'or `paused job` found the job not paused; 2 the command line is wrong.',
+    '`paused job` found the job not paused, `test` found a problem, or a task followed with',
+    '--follow failed or was canceled; 2 the command line is wrong; 130 Ctrl-C stopped --follow.',
   )
   return `${parts.join('\n')}\n`
 }
@@ -102,7 +103,7 @@ export function commandHelp(c: Command): string {
   }
   if (c.flags?.length) {
     const rows = c.flags.map((f): [string, string] => {
-      const aliases = (f.aliases ?? []).map((a) => `--${a}`)
+      const aliases = (f.aliases ?? []).map((a) => (a.length === 1 ? `-${a}` : `--${a}`))
       const name = `--${f.name}${f.value ? ` ${f.value}` : ''}`
       const help = `${f.help}${f.required ? ' (required)' : ''}${f.multi ? ' (repeatable)' : ''}`
       return [name, aliases.length ? `${help}; also ${aliases.join(', ')}` : help]

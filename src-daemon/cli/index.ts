@@ -11,7 +11,18 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 void runCli(process.argv.slice(2), {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
+  isTTY: process.stdout.isTTY === true,
   env: process.env,
+  onInterrupt(fn) {
+    let pressed = false
+    const handler = () => {
+      if (pressed) process.exit(130)
+      pressed = true
+      fn()
+    }
+    process.on('SIGINT', handler)
+    return () => void process.off('SIGINT', handler)
+  },
 }).then((code) => {
   process.exitCode = code
 })

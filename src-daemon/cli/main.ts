@@ -16,6 +16,8 @@ export interface CliIo extends Writer {
   env: NodeJS.ProcessEnv
   /** For tests; the global fetch otherwise. */
   fetch?: typeof fetch
+  /** Ctrl-C handling for commands that wait (see Context.onInterrupt); none by default. */
+  onInterrupt?: (fn: () => void) => () => void
 }
 
 const VALUE_FLAGS = valueFlagNames(COMMANDS.map((c) => c.flags ?? []))
@@ -92,6 +94,7 @@ async function dispatch(argv: readonly string[], io: CliIo, state: { conn?: Conn
     },
     env: io.env,
     command: name,
+    onInterrupt: (fn) => io.onInterrupt?.(fn) ?? (() => undefined),
   })
   return code ?? EXIT_OK
 }
@@ -124,7 +127,10 @@ function describe(err: unknown, conn: Connection | undefined): string {
   }
   if (err instanceof ApiError) {
     if (err.status === 401 && conn) return `bulwark: ${unauthorizedMessage(conn)}`
-    const field = err.field ? ` (field: ${err.field})` : ''
+    // A 404 or 409 is about the thing the REF named, not a request field: older
+    // daemons said "field: uuid" there, which only confuses someone who typed a name.
+    const aboutField = err.field && err.field !== 'uuid' && err.status !== 404 && err.status !== 409
+    const field = aboutField ? ` (field: ${err.field})` : ''
     return `bulwark: ${err.message}${field}${conflictDetails(err)}`
   }
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err)

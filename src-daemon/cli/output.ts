@@ -4,6 +4,8 @@
 export interface Writer {
   stdout(text: string): void
   stderr(text: string): void
+  /** stdout is a terminal: live progress may redraw one line in place. */
+  isTTY?: boolean
 }
 
 export type Cell = string | number | boolean | null | undefined
@@ -51,12 +53,26 @@ export function formatPairs(pairs: readonly Pair[]): string {
 export class Output {
   constructor(private readonly w: Writer) {}
 
+  get tty(): boolean {
+    return this.w.isTTY === true
+  }
+
   line(text = ''): void {
     this.w.stdout(`${text}\n`)
   }
 
+  /** Text as is, no newline added (a progress line redrawn with "\r"). */
+  write(text: string): void {
+    this.w.stdout(text)
+  }
+
   json(value: unknown): void {
     this.w.stdout(`${JSON.stringify(value, null, 2)}\n`)
+  }
+
+  /** One value per line (JSON Lines), for streams such as `show task --follow --json`. */
+  jsonLine(value: unknown): void {
+    this.w.stdout(`${JSON.stringify(value)}\n`)
   }
 
   table(headers: readonly string[], rows: readonly (readonly Cell[])[], empty: string): void {

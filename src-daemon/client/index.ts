@@ -4,6 +4,7 @@
 import type {
   Archive,
   ArchivesFilter,
+  ConnectionTest,
   Created,
   DaemonEvent,
   DaemonStatus,
@@ -60,6 +61,11 @@ export type StoreUpdate = StoreInput & { summary: string }
 export type ScheduleUpdate = ScheduleInput & { summary: string }
 export type RetentionUpdate = RetentionInput & { summary: string }
 export type JobUpdate = JobUpdateInput
+
+/** DELETE /v1/archive/:uuid: the purge task that removes the data, unless already expired. */
+export type ArchiveDeleted = Deleted & { task_uuid?: string }
+/** DELETE /v1/task/:uuid: a pending task is canceled at once, a running one is asked to stop. */
+export type TaskCanceled = { ok: 'canceled' | 'stopping' }
 
 function queryString(query: object | undefined): string {
   if (!query) return ''
@@ -173,6 +179,9 @@ export class BulwarkClient {
   updateTarget = (uuid: string, input: TargetUpdate) =>
     this.request<Updated>('PUT', `/v1/target/${seg(uuid)}`, input)
   deleteTarget = (uuid: string) => this.request<Deleted>('DELETE', `/v1/target/${seg(uuid)}`)
+  /** Asks the plugin whether it can reach the target; `ok: false` is an answer, not an error. */
+  testTarget = (uuid: string) =>
+    this.request<ConnectionTest>('POST', `/v1/target/${seg(uuid)}/test`)
 
   // --- stores -------------------------------------------------------------
   listStores = (q?: UsageQuery) => this.request<Store[]>('GET', `/v1/stores${queryString(q)}`)
@@ -181,6 +190,7 @@ export class BulwarkClient {
   updateStore = (uuid: string, input: StoreUpdate) =>
     this.request<Updated>('PUT', `/v1/store/${seg(uuid)}`, input)
   deleteStore = (uuid: string) => this.request<Deleted>('DELETE', `/v1/store/${seg(uuid)}`)
+  testStore = (uuid: string) => this.request<ConnectionTest>('POST', `/v1/store/${seg(uuid)}/test`)
 
   // --- jobs ---------------------------------------------------------------
   listJobs = (q?: JobsQuery) => this.request<Job[]>('GET', `/v1/jobs${queryString(q)}`)
@@ -200,29 +210,46 @@ export class BulwarkClient {
   getArchive = (uuid: string) => this.request<Archive>('GET', `/v1/archive/${seg(uuid)}`)
   updateArchive = (uuid: string, input: { notes: string }) =>
     this.request<Updated>('PUT', `/v1/archive/${seg(uuid)}`, input)
-  deleteArchive = (uuid: string) => this.request<Deleted>('DELETE', `/v1/archive/${seg(uuid)}`)
+  deleteArchive = (uuid: string) =>
+    this.request<ArchiveDeleted>('DELETE', `/v1/archive/${seg(uuid)}`)
   restoreArchive = (uuid: string, opts: { target?: string; owner?: string } = {}) =>
     this.request<Scheduled>('POST', `/v1/archive/${seg(uuid)}/restore`, opts)
 
   // --- tasks --------------------------------------------------------------
   listTasks = (q?: TasksQuery) => this.request<Task[]>('GET', `/v1/tasks${queryString(q)}`)
   getTask = (uuid: string) => this.request<Task>('GET', `/v1/task/${seg(uuid)}`)
-  cancelTask = (uuid: string) => this.request<{ ok: 'canceled' }>('DELETE', `/v1/task/${seg(uuid)}`)
+  cancelTask = (uuid: string) => this.request<TaskCanceled>('DELETE', `/v1/task/${seg(uuid)}`)
 
   // --- events -------------------------------------------------------------
+  /**
+   * Opens the daemon's event stream (GET /v1/events, SSE) and resolves once the
+   * daemon has answered: it subscribes before it sends its first byte, so every
+   * event from then on is in the stream. Read it until `signal` aborts or it ends.
+   */
+  async subscribe(signal?: AbortSignal): Promise<AsyncGenerator<DaemonEvent>> {
+    const res = await this.send('GET', '/v1/events', undefined, 'text/event-stream', signal, true)
+    return parseEvents(res.body, signal)
+  }
+
   /** The daemon's event stream (GET /v1/events, SSE) until `signal` aborts or it ends. */
   async *events(signal?: AbortSignal): AsyncGenerator<DaemonEvent> {
-    const res = await this.send('GET', '/v1/events', undefined, 'text/event-stream', signal, true)
-    if (!res.body) return
-    for await (const data of readSse(res.body, signal)) {
-      let event: DaemonEvent
-      try {
-        event = JSON.parse(data) as DaemonEvent
-      } catch {
-        continue // a malformed event is dropped, not fatal for the stream
-      }
-      yield event
+    yield* await this.subscribe(signal)
+  }
+}
+
+async function* parseEvents(
+  body: ReadableStream<Uint8Array> | null,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<DaemonEvent> {
+  if (!body) return
+  for await (const data of readSse(body, signal)) {
+    let event: DaemonEvent
+    try {
+      event = JSON.parse(data) as DaemonEvent
+    } catch {
+      continue // a malformed event is dropped, not fatal for the stream
     }
+    yield event
   }
 }
 

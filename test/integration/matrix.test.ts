@@ -199,7 +199,7 @@ describe.each(['fs', 's3'])('through the %s store', (storeName) => {
   it.each(cases.filter((c) => c.available).map((c) => [c.plugin, c] as const))(
     '%s: back up, restore elsewhere, compare',
     async (_name, c) => {
-        const data = c.setup(storeName)
+      const data = c.setup(storeName)
       try {
         const source = await post('/v1/targets', {
           name: `${c.plugin} src`,

@@ -3,8 +3,9 @@ import { ARCHIVE_STATUSES, type ArchiveStatus } from '../../contract'
 import type { Command, Context } from '../command'
 import { UsageError } from '../errors'
 import { fmtDate, fmtSize, parseDay, parseInteger, shortUuid, truncate } from '../format'
-import { resolveRef, type Named } from '../refs'
+import { label, resolveRef, type Named } from '../refs'
 import { UUID_ARG, owner, ownerFlag, printDone } from './common'
+import { FOLLOW_DETAILS, followFlag, followTask } from './follow'
 
 const resolve = (ctx: Context) =>
   resolveRef('archive', ctx.args[0] ?? '', () => ctx.client.listArchives())
@@ -117,10 +118,15 @@ export const archiveCommands: Command[] = [
     verb: 'delete',
     noun: 'archive',
     args: [UUID_ARG('archive')],
-    summary: 'delete an archive now, before it expires',
+    summary: 'delete an archive now, before it expires (a purge task removes its data)',
+    details:
+      'The archive is marked expired at once and a purge task removes its data from the store;\n' +
+      'then it is listed as purged. Watch the purge with:  bulwark show task TASK_UUID --follow',
     async run(ctx) {
       const ref = await resolve(ctx)
-      printDone(ctx, await ctx.client.deleteArchive(ref.uuid), 'deleted', 'archive', ref)
+      const res = await ctx.client.deleteArchive(ref.uuid)
+      if (ctx.json || !res.task_uuid) return printDone(ctx, res, 'deleted', 'archive', ref)
+      ctx.out.line(`deleted archive ${label(ref)}; purge task ${res.task_uuid} removes its data`)
     },
   },
   {
@@ -135,9 +141,11 @@ export const archiveCommands: Command[] = [
         help: 'restore into this target instead (uuid, prefix or name)',
       },
       ownerFlag,
+      followFlag,
     ],
     details:
-      'Restoring overwrites data in the target. Follow the task with:  bulwark show task TASK_UUID',
+      'Restoring overwrites data in the target. Follow the task later with:\n' +
+      `  bulwark show task TASK_UUID --follow\n\n${FOLLOW_DETAILS}`,
     async run(ctx) {
       const ref = await resolve(ctx)
       const to = ctx.flags.str('to')
@@ -147,7 +155,9 @@ export const archiveCommands: Command[] = [
       }
       const who = owner(ctx)
       if (who) body.owner = who
-      const res = await ctx.client.restoreArchive(ref.uuid, body)
+      const restore = () => ctx.client.restoreArchive(ref.uuid, body)
+      if (ctx.flags.has('follow')) return followTask(ctx, async () => (await restore()).task_uuid)
+      const res = await restore()
       if (ctx.json) ctx.out.json(res)
       else ctx.out.line(res.task_uuid)
     },

@@ -1,9 +1,10 @@
 // Targets and stores are the same shape (name, summary, plugin, endpoint; a
 // target also has an agent), so one set of commands serves both.
 import type { BulwarkClient } from '../../client'
-import type { Created, Deleted, Store, Target, Updated } from '../../contract'
+import type { ConnectionTest, Created, Deleted, Store, Target, Updated } from '../../contract'
 import type { FlagSpec } from '../args'
 import type { Command, Context, Noun } from '../command'
+import { EXIT_FAILED, EXIT_OK } from '../errors'
 import {
   applySets,
   fetchPlugin,
@@ -41,6 +42,7 @@ interface Api {
   create(c: BulwarkClient, body: Body): Promise<Created>
   update(c: BulwarkClient, uuid: string, body: Body & { summary: string }): Promise<Updated>
   remove(c: BulwarkClient, uuid: string): Promise<Deleted>
+  test(c: BulwarkClient, uuid: string): Promise<ConnectionTest>
 }
 
 const endpointFlags = (kind: string): FlagSpec[] => [
@@ -232,6 +234,23 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
       async run(ctx) {
         const ref = await resolve(ctx)
         printDone(ctx, await api.remove(ctx.client, ref.uuid), 'deleted', kind, ref)
+      },
+    },
+    {
+      verb: 'test',
+      noun,
+      args: [REF_ARG(kind)],
+      summary: `check that the ${kind}'s plugin can reach it: print OK or FAILED, exit 0 or 1`,
+      details:
+        `The daemon asks the plugin to connect with the stored endpoint (secrets included), as a\n` +
+        `backup would, and prints what it found ("OK: …") or what is wrong ("FAILED: …").\n` +
+        `Nothing is ${noun === 'store' ? 'kept in the store' : 'backed up'}. With --json: {"ok","message","duration_ms"}.`,
+      async run(ctx) {
+        const ref = await resolve(ctx)
+        const res = await api.test(ctx.client, ref.uuid)
+        if (ctx.json) ctx.out.json(res)
+        else ctx.out.line(`${res.ok ? 'OK' : 'FAILED'}: ${res.message}`)
+        return res.ok ? EXIT_OK : EXIT_FAILED
       },
     },
   ]

@@ -16,6 +16,7 @@ import {
   requireSomeFlag,
   summaryFlag,
 } from './common'
+import { FOLLOW_DETAILS, followFlag, followTask } from './follow'
 
 const PARTS = ['target', 'store', 'schedule', 'retention'] as const
 type Part = (typeof PARTS)[number]
@@ -231,13 +232,15 @@ export const jobCommands: Command[] = [
     verb: 'run',
     noun: 'job',
     args: [REF_ARG('job')],
-    summary: 'back up now: schedule an ad hoc run and print its task uuid',
-    flags: [ownerFlag],
-    details: 'Follow the task with:  bulwark show task TASK_UUID',
+    summary: 'back up now: schedule an ad hoc run and print its task uuid (or --follow it)',
+    flags: [ownerFlag, followFlag],
+    details: `Follow the task later with:  bulwark show task TASK_UUID --follow\n\n${FOLLOW_DETAILS}`,
     async run(ctx) {
       const ref = await resolve(ctx)
       const who = owner(ctx)
-      const res = await ctx.client.runJob(ref.uuid, who ? { owner: who } : {})
+      const run = () => ctx.client.runJob(ref.uuid, who ? { owner: who } : {})
+      if (ctx.flags.has('follow')) return followTask(ctx, async () => (await run()).task_uuid)
+      const res = await run()
       if (ctx.json) ctx.out.json(res)
       else ctx.out.line(res.task_uuid)
     },

@@ -1,4 +1,4 @@
-// bulwark list|show|create|edit|delete store
+// bulwark list|show|create|edit|delete|test store
 import type { Command } from '../command'
 import { endpointCommands } from './endpoint-resources'
 
@@ -8,4 +8,5 @@ export const storeCommands: Command[] = endpointCommands('store', {
   create: (c, body) => c.createStore(body),
   update: (c, uuid, body) => c.updateStore(uuid, body),
   remove: (c, uuid) => c.deleteStore(uuid),
+  test: (c, uuid) => c.testStore(uuid),
 })

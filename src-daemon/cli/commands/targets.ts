@@ -1,4 +1,4 @@
-// bulwark list|show|create|edit|delete target
+// bulwark list|show|create|edit|delete|test target
 import type { Command } from '../command'
 import { endpointCommands } from './endpoint-resources'
 
@@ -8,4 +8,5 @@ export const targetCommands: Command[] = endpointCommands('target', {
   create: (c, body) => c.createTarget(body),
   update: (c, uuid, body) => c.updateTarget(uuid, body),
   remove: (c, uuid) => c.deleteTarget(uuid),
+  test: (c, uuid) => c.testTarget(uuid),
 })

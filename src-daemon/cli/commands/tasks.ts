@@ -1,17 +1,22 @@
 // bulwark list|show|cancel task.
-import { TASK_STATUSES, type Job, type Task, type TaskStatus } from '../../contract'
+import { TASK_STATUSES, type Job, type Task, type TasksFilter } from '../../contract'
 import type { Command, Context } from '../command'
 import { UsageError } from '../errors'
-import { fmtDate, fmtSize, parseInteger, shortUuid } from '../format'
-import { resolveRef } from '../refs'
-import { UUID_ARG, printDone } from './common'
+import { fmtDate, parseInteger, shortUuid } from '../format'
+import { label, resolveRef } from '../refs'
+import { UUID_ARG } from './common'
+import { FOLLOW_DETAILS, followFlag, followTask } from './follow'
+import { printTask, progress } from './task-view'
+
+type StatusFilter = NonNullable<TasksFilter['status']>
 
 const resolve = (ctx: Context) =>
   resolveRef('task', ctx.args[0] ?? '', () => ctx.client.listTasks({ status: 'all' }))
 
-const STATUS_VALUES = [...TASK_STATUSES, 'all'] as const
+/** `active` is pending or running, the default; `all` is every status. */
+const STATUS_VALUES: readonly StatusFilter[] = [...TASK_STATUSES, 'active', 'all']
 
-function statusFlag(ctx: Context): TaskStatus | 'all' | undefined {
+function statusFlag(ctx: Context): StatusFilter | undefined {
   const s = ctx.flags.str('status')
   if (s === undefined) return undefined
   if (!(STATUS_VALUES as readonly string[]).includes(s)) {
@@ -20,19 +25,14 @@ function statusFlag(ctx: Context): TaskStatus | 'all' | undefined {
       ctx.command,
     )
   }
-  return s as TaskStatus | 'all'
+  return s as StatusFilter
 }
-
-const newestFirst = (a: Task, b: Task) => b.requested_at.localeCompare(a.requested_at)
 
 function subject(t: Task, jobs: Map<string, Job>): string {
   if (t.job_uuid) return jobs.get(t.job_uuid)?.name ?? shortUuid(t.job_uuid)
   if (t.archive_uuid) return `archive ${shortUuid(t.archive_uuid)}`
   return '-'
 }
-
-const progress = (t: Task) =>
-  t.status === 'running' && t.progress !== null ? ` (${Math.round(t.progress * 100)}%)` : ''
 
 export const taskCommands: Command[] = [
   {
@@ -42,15 +42,20 @@ export const taskCommands: Command[] = [
     synopsis: '[--all | --status STATUS] [--job REF] [--limit N]',
     flags: [
       { name: 'all', help: 'tasks in every status, finished ones too' },
-      { name: 'status', value: 'STATUS', help: `one of ${STATUS_VALUES.join(', ')}` },
+      {
+        name: 'status',
+        value: 'STATUS',
+        help: `one of ${STATUS_VALUES.join(', ')} (active: pending or running, the default)`,
+      },
       { name: 'job', value: 'REF', help: 'only tasks of this job' },
       { name: 'limit', value: 'N', help: 'at most N tasks' },
     ],
     async run(ctx) {
-      const status = statusFlag(ctx)
-      if (status !== undefined && ctx.flags.has('all')) {
+      const given = statusFlag(ctx)
+      if (given !== undefined && ctx.flags.has('all')) {
         throw new UsageError('--all and --status cannot be used together', ctx.command)
       }
+      const status = given ?? (ctx.flags.has('all') ? 'all' : 'active')
       const limitText = ctx.flags.str('limit')
       const limit = limitText === undefined ? undefined : parseInteger(limitText, '--limit', 1)
       const jobRef = ctx.flags.str('job')
@@ -58,18 +63,18 @@ export const taskCommands: Command[] = [
         jobRef === undefined
           ? undefined
           : (await resolveRef('job', jobRef, () => ctx.client.listJobs())).uuid
-      const query = (s: TaskStatus | 'all') => ctx.client.listTasks({ status: s, job, limit })
-      const statuses: (TaskStatus | 'all')[] =
-        status !== undefined ? [status] : ctx.flags.has('all') ? ['all'] : ['pending', 'running']
-      let tasks = (await Promise.all(statuses.map(query))).flat().sort(newestFirst)
-      if (limit !== undefined) tasks = tasks.slice(0, limit)
+      const tasks = await ctx.client.listTasks({ status, job, limit })
       if (ctx.json) return ctx.out.json(tasks)
       const jobs = new Map<string, Job>()
       if (tasks.some((t) => t.job_uuid)) {
         for (const j of await ctx.client.listJobs()) jobs.set(j.uuid, j)
       }
       const empty =
-        statuses[0] === 'pending' ? 'no pending or running tasks (see all: --all)' : 'no tasks'
+        status === 'active'
+          ? 'no pending or running tasks (see all: --all)'
+          : status === 'all'
+            ? 'no tasks'
+            : `no ${status} tasks`
       ctx.out.table(
         ['UUID', 'TYPE', 'STATUS', 'OWNER', 'JOB', 'REQUESTED', 'STARTED', 'STOPPED'],
         tasks.map((t) => [
@@ -90,29 +95,14 @@ export const taskCommands: Command[] = [
     verb: 'show',
     noun: 'task',
     args: [UUID_ARG('task')],
-    summary: 'show one task and its log',
+    summary: 'show one task and its log (--follow: live, until it ends)',
+    flags: [followFlag],
+    details: FOLLOW_DETAILS,
     async run(ctx) {
+      if (ctx.flags.has('follow')) return followTask(ctx, async () => (await resolve(ctx)).uuid)
       const t = await ctx.client.getTask((await resolve(ctx)).uuid)
       if (ctx.json) return ctx.out.json(t)
-      const job = t.job_uuid ? await ctx.client.getJob(t.job_uuid).catch(() => null) : null
-      ctx.out.pairs([
-        ['UUID', t.uuid],
-        ['Type', t.type],
-        ['Status', `${t.status}${progress(t)}`],
-        ['Owner', t.owner],
-        ['Job', t.job_uuid ? `${job?.name ?? '(deleted)'} (${t.job_uuid})` : null],
-        ['Archive', t.archive_uuid],
-        ['Target', t.target_uuid],
-        ['Store', t.store_uuid],
-        ['Priority', t.priority],
-        ['Requested', fmtDate(t.requested_at, true)],
-        ['Started', fmtDate(t.started_at, true)],
-        ['Stopped', fmtDate(t.stopped_at, true)],
-        ['Bytes', t.bytes ? `${fmtSize(t.bytes)} (${t.bytes})` : '0'],
-        ...(t.error ? [['Error', t.error] as const] : []),
-      ])
-      const log = t.log.trimEnd()
-      if (log) ctx.out.line(`\nLog:\n${log.replace(/^/gm, '  ')}`)
+      await printTask(ctx, t)
     },
   },
   {
@@ -120,9 +110,18 @@ export const taskCommands: Command[] = [
     noun: 'task',
     args: [UUID_ARG('task')],
     summary: 'cancel a pending or running task',
+    details:
+      'A pending task is canceled at once. A running one is asked to stop: it ends canceled\n' +
+      'a moment later, and nothing it made is kept. Watch it with:  bulwark show task UUID --follow',
     async run(ctx) {
       const ref = await resolve(ctx)
-      printDone(ctx, await ctx.client.cancelTask(ref.uuid), 'canceled', 'task', ref)
+      const res = await ctx.client.cancelTask(ref.uuid)
+      if (ctx.json) return ctx.out.json(res)
+      if (res.ok === 'stopping') {
+        ctx.out.line(`canceling task ${label(ref)}: it was running and ends canceled in a moment`)
+      } else {
+        ctx.out.line(`canceled task ${label(ref)}`)
+      }
     },
   },
 ]

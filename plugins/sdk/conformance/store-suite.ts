@@ -1,0 +1,221 @@
+// What every store plugin must do, as a vitest suite. A plugin's test file runs it in one line:
+//   storeConformance('fs', () => ({ path: tmpDir }))
+// makeEndpoint is called before each test; every test keeps its keys under a
+// fresh random prefix, so a shared bucket works as well as a fresh directory.
+import { createHash, randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { PluginAbortedError, PluginError } from '../errors'
+import type { Endpoint, StoredObject, StorePlugin } from '../types'
+import { loadPlugin, readAll, testContext } from './services'
+
+export interface StoreConformanceOptions {
+  /** The plugin under test; by default plugins/stores/<name>/index.ts. */
+  plugin?: StorePlugin
+}
+
+const MiB = 1024 * 1024
+
+/** A pull-based source: each chunk is made only when the consumer asks for it. */
+function source(size: number, opts: { failAt?: number; delayMs?: number } = {}) {
+  const hash = createHash('sha256')
+  let made = 0
+  const stream = new Readable({
+    highWaterMark: 64 * 1024,
+    read() {
+      const emit = () => {
+        if (this.destroyed) return
+        if (opts.failAt !== undefined && made >= opts.failAt) {
+          this.destroy(new Error('source failed on purpose'))
+          return
+        }
+        if (made >= size) return void this.push(null)
+        const chunk = randomBytes(Math.min(64 * 1024, size - made))
+        made += chunk.length
+        hash.update(chunk)
+        this.push(chunk)
+      }
+      if (opts.delayMs) setTimeout(emit, opts.delayMs)
+      else emit()
+    },
+  })
+  return { stream, made: () => made, digest: () => hash.digest('hex') }
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p
+  } catch (err) {
+    return err as Error
+  }
+  throw new Error('expected the call to reject, it resolved')
+}
+
+export function storeConformance(
+  name: string,
+  makeEndpoint: () => Promise<Endpoint> | Endpoint,
+  opts: StoreConformanceOptions = {},
+): void {
+  describe(`store ${name}: conformance`, () => {
+    let store: StorePlugin
+    let ep: Endpoint
+    let ns: string
+    const k = (key: string) => `${ns}${key}`
+    const ctx = () => testContext()
+    const put = (key: string, data: Buffer | Readable) =>
+      store.put(ep, key, Buffer.isBuffer(data) ? Readable.from([data]) : data, ctx())
+    const fetch = async (key: string) => readAll(await store.get(ep, key, ctx()))
+    const keys = async (prefix: string) => {
+      const found: StoredObject[] = []
+      for await (const o of store.list(ep, prefix, ctx())) found.push(o)
+      return found.map((o) => o.key).sort()
+    }
+
+    beforeAll(async () => {
+      store = opts.plugin ?? (await loadPlugin('store', name))
+    })
+    beforeEach(async () => {
+      ep = await makeEndpoint()
+      ns = `conformance-${randomBytes(4).toString('hex')}/`
+    })
+
+    it('round-trips an empty object', async () => {
+      expect(await store.put(ep, k('empty'), Readable.from([]), ctx())).toEqual({
+        key: k('empty'),
+        size: 0,
+      })
+      expect((await fetch(k('empty'))).length).toBe(0)
+      expect(await store.head(ep, k('empty'), ctx())).toEqual({ key: k('empty'), size: 0 })
+    })
+
+    it('round-trips a small object', async () => {
+      const data = Buffer.from('hello, store\n\u0000\u00ff')
+      expect(await put(k('small.txt'), data)).toEqual({ key: k('small.txt'), size: data.length })
+      expect((await fetch(k('small.txt'))).equals(data)).toBe(true)
+    })
+
+    it('round-trips 5 MiB of random data streamed in 64 KiB chunks', async () => {
+      const src = source(5 * MiB)
+      const stored = await put(k('big/blob.bin'), src.stream)
+      expect(stored).toEqual({ key: k('big/blob.bin'), size: 5 * MiB })
+      const back = await fetch(k('big/blob.bin'))
+      expect(back.length).toBe(5 * MiB)
+      expect(sha256(back)).toBe(src.digest())
+    })
+
+    it('overwrites an object', async () => {
+      await put(k('o'), Buffer.alloc(1000, 1))
+      await put(k('o'), Buffer.from('second'))
+      expect((await fetch(k('o'))).toString()).toBe('second')
+      expect(await store.head(ep, k('o'), ctx())).toEqual({ key: k('o'), size: 6 })
+    })
+
+    it('head reports the size, or null for a missing key or a mere prefix', async () => {
+      await put(k('dir/obj'), Buffer.alloc(1234))
+      expect(await store.head(ep, k('dir/obj'), ctx())).toEqual({ key: k('dir/obj'), size: 1234 })
+      expect(await store.head(ep, k('missing'), ctx())).toBeNull()
+      expect(await store.head(ep, k('dir'), ctx())).toBeNull()
+    })
+
+    it('lists by prefix, recursively, with sizes', async () => {
+      for (const key of ['a/1', 'a/2', 'a/b/3', 'ab', 'b/1']) await put(k(key), Buffer.from(key))
+      expect(await keys(k('a/'))).toEqual([k('a/1'), k('a/2'), k('a/b/3')])
+      expect(await keys(k('a'))).toEqual([k('a/1'), k('a/2'), k('a/b/3'), k('ab')])
+      expect(await keys(k('a/b'))).toEqual([k('a/b/3')])
+      expect(await keys(k('zzz'))).toEqual([])
+      expect(await keys(ns)).toHaveLength(5)
+      expect(await keys('')).toEqual(expect.arrayContaining([k('a/1'), k('b/1')]))
+      const sized: StoredObject[] = []
+      for await (const o of store.list(ep, k('a/b/'), ctx())) sized.push(o)
+      expect(sized).toEqual([{ key: k('a/b/3'), size: 5 }])
+    })
+
+    it('deletes, and deleting a missing key is fine', async () => {
+      await put(k('gone'), Buffer.from('x'))
+      await store.delete(ep, k('gone'), ctx())
+      expect(await store.head(ep, k('gone'), ctx())).toBeNull()
+      expect(await keys(ns)).toEqual([])
+      await expect(store.delete(ep, k('gone'), ctx())).resolves.toBeUndefined()
+      await expect(store.delete(ep, k('never/was'), ctx())).resolves.toBeUndefined()
+    })
+
+    it('get of a missing key rejects with a permanent PluginError naming it', async () => {
+      const err = await rejection(store.get(ep, k('nothing'), ctx()))
+      expect(err).toBeInstanceOf(PluginError)
+      expect((err as PluginError).kind).toBe('permanent')
+      expect(err.message).toContain(k('nothing'))
+    })
+
+    it('a put whose source fails midway leaves nothing under the key', async () => {
+      const src = source(4 * MiB, { failAt: MiB })
+      const err = await rejection(put(k('broken'), src.stream))
+      expect(err.message).toContain('source failed on purpose')
+      expect(await store.head(ep, k('broken'), ctx())).toBeNull()
+      expect(await keys(ns)).toEqual([])
+    })
+
+    it('a failed overwrite keeps the previous object whole', async () => {
+      await put(k('keep'), Buffer.from('original'))
+      await rejection(put(k('keep'), source(2 * MiB, { failAt: MiB }).stream))
+      expect((await fetch(k('keep'))).toString()).toBe('original')
+      expect(await keys(ns)).toEqual([k('keep')])
+    })
+
+    it('an aborted put rejects with PluginAbortedError and leaves nothing', async () => {
+      const src = source(1024 * MiB, { delayMs: 2 })
+      const c = ctx()
+      const pending = store.put(ep, k('aborted'), src.stream, c)
+      while (src.made() < 256 * 1024) await new Promise((r) => setTimeout(r, 5))
+      c.controller.abort()
+      expect(await rejection(pending)).toBeInstanceOf(PluginAbortedError)
+      const made = src.made()
+      await new Promise((r) => setTimeout(r, 200))
+      expect(src.made()).toBe(made) // it stopped reading the source, rather than running on
+      expect(await store.head(ep, k('aborted'), ctx())).toBeNull()
+      expect(await keys(ns)).toEqual([])
+    })
+
+    it('a put with an already aborted signal stores nothing', async () => {
+      const c = ctx()
+      c.controller.abort()
+      const err = await rejection(store.put(ep, k('pre'), Readable.from([Buffer.from('x')]), c))
+      expect(err).toBeInstanceOf(PluginAbortedError)
+      expect(await store.head(ep, k('pre'), ctx())).toBeNull()
+    })
+
+    it('aborting a get errors its stream with PluginAbortedError', async () => {
+      await put(k('read-me'), source(5 * MiB).stream)
+      const c = ctx()
+      const stream = await store.get(ep, k('read-me'), c)
+      const err = await rejection(
+        (async () => {
+          for await (const _chunk of stream) c.controller.abort()
+        })(),
+      )
+      expect(err).toBeInstanceOf(PluginAbortedError)
+    })
+
+    it.each(['../x', '/abs', 'a//b', '', 'a/./b', 'a/', 'sp ace', 'a\\b', '~tmp'])(
+      'rejects the invalid key %j everywhere',
+      async (bad) => {
+        // Both as given (escaping the store) and inside this test's prefix.
+        for (const key of [bad, `${ns}${bad}`]) {
+          await rejection(put(key, Buffer.from('x')))
+          await rejection(store.get(ep, key, ctx()))
+          await rejection(store.head(ep, key, ctx()))
+          await rejection(store.delete(ep, key, ctx()))
+        }
+        expect(await keys(ns)).toEqual([])
+      },
+    )
+
+    it('test() describes the store in a line', async () => {
+      const line = await store.test(ep, ctx())
+      expect(typeof line).toBe('string')
+      expect(line.length).toBeGreaterThan(0)
+      expect(line).not.toContain('\n')
+    })
+  })
+}

@@ -1,0 +1,223 @@
+// Store `fs`: archives as files under a directory. A put writes a temporary
+// file next to its final name, fsyncs it, renames it into place and fsyncs the
+// directory, so a crash or failure never leaves a partial object under a key.
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, open, readdir, rename, stat, statfs, unlink, readFile } from 'node:fs/promises'
+import { basename, dirname, isAbsolute, join, normalize, relative, sep } from 'node:path'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { PluginAbortedError, PluginError } from '../../sdk/errors'
+import {
+  KEY_PATTERN,
+  checkKey,
+  defineStore,
+  type Endpoint,
+  type PluginContext,
+  type StoredObject,
+} from '../../sdk/types'
+import { describeFsError, storeError } from './errors'
+
+const DIR_MODE = 0o700
+const FILE_MODE = 0o600
+
+function rootOf(endpoint: Endpoint): string {
+  const path = endpoint.path
+  if (typeof path !== 'string' || !isAbsolute(path)) {
+    throw new PluginError(`the store directory must be an absolute path, not "${String(path)}"`)
+  }
+  return normalize(path)
+}
+
+function fileOf(root: string, key: string): string {
+  try {
+    checkKey(key)
+  } catch (err) {
+    throw new PluginError((err as Error).message, 'permanent', { cause: err })
+  }
+  return join(root, ...key.split('/'))
+}
+
+/**
+ * '~' cannot occur in a key, so a temporary name can never collide with an
+ * object or be listed as one (list skips names KEY_PATTERN rejects).
+ */
+const tempName = (name: string) => `.tmp~${randomBytes(6).toString('hex')}~${name.slice(0, 100)}`
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+const isMissing = (err: unknown) => {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+async function put(
+  endpoint: Endpoint,
+  key: string,
+  data: Readable,
+  ctx: PluginContext,
+): Promise<StoredObject> {
+  const root = rootOf(endpoint)
+  const file = fileOf(root, key)
+  const dir = dirname(file)
+  const tmp = join(dir, tempName(basename(file)))
+  let created = false
+  try {
+    if (ctx.signal.aborted) throw new PluginAbortedError()
+    await mkdir(dir, { recursive: true, mode: DIR_MODE })
+    created = true
+    // flush: fsync before close, so the rename below never publishes unwritten data.
+    const out = createWriteStream(tmp, { flags: 'wx', mode: FILE_MODE, flush: true })
+    // pipeline honours backpressure: the source is read only as fast as the disk takes it.
+    await pipeline(data, out, { signal: ctx.signal })
+    const size = out.bytesWritten
+    if (ctx.signal.aborted) throw new PluginAbortedError()
+    await rename(tmp, file)
+    created = false
+    await syncDir(dir)
+    return { key, size }
+  } catch (err) {
+    data.destroy()
+    if (created) await unlink(tmp).catch(() => undefined)
+    throw storeError(err, root, ctx.signal)
+  }
+}
+
+async function get(endpoint: Endpoint, key: string, ctx: PluginContext): Promise<Readable> {
+  const root = rootOf(endpoint)
+  const file = fileOf(root, key)
+  if (ctx.signal.aborted) throw new PluginAbortedError()
+  let fh
+  try {
+    fh = await open(file, 'r')
+    if (!(await fh.stat()).isFile())
+      throw Object.assign(new Error('not a file'), { code: 'ENOENT' })
+  } catch (err) {
+    await fh?.close()
+    if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') {
+      throw new PluginError(`no object ${key} in store ${root}`)
+    }
+    throw storeError(err, root, ctx.signal, true)
+  }
+  const stream = fh.createReadStream()
+  const onAbort = () => stream.destroy(new PluginAbortedError())
+  ctx.signal.addEventListener('abort', onAbort, { once: true })
+  stream.once('close', () => ctx.signal.removeEventListener('abort', onAbort))
+  return stream
+}
+
+async function head(
+  endpoint: Endpoint,
+  key: string,
+  ctx: PluginContext,
+): Promise<StoredObject | null> {
+  const root = rootOf(endpoint)
+  const file = fileOf(root, key)
+  try {
+    const st = await stat(file)
+    return st.isFile() ? { key, size: st.size } : null
+  } catch (err) {
+    if (isMissing(err)) return null
+    throw storeError(err, root, ctx.signal, true)
+  }
+}
+
+async function remove(endpoint: Endpoint, key: string, ctx: PluginContext): Promise<void> {
+  const root = rootOf(endpoint)
+  const file = fileOf(root, key)
+  try {
+    await unlink(file)
+  } catch (err) {
+    // A key naming a directory (only a prefix of other keys) holds no object either.
+    if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') return
+    throw storeError(err, root, ctx.signal)
+  }
+  // Empty parent directories are left alone: removing them would race a
+  // concurrent put that has just created one.
+}
+
+async function* list(
+  endpoint: Endpoint,
+  prefix: string,
+  ctx: PluginContext,
+): AsyncIterable<StoredObject> {
+  const root = rootOf(endpoint)
+  // Start the walk at the deepest directory the prefix pins down.
+  const fixed = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : ''
+  if (fixed && !KEY_PATTERN.test(fixed)) return
+  const pending = [fixed ? join(root, ...fixed.split('/')) : root]
+  while (pending.length > 0) {
+    if (ctx.signal.aborted) throw new PluginAbortedError()
+    const dir = pending.pop()!
+    let entries
+    try {
+      entries = await readdir(dir, { withFileTypes: true })
+    } catch (err) {
+      if (isMissing(err)) continue
+      throw storeError(err, root, ctx.signal, true)
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name)
+      const key = relative(root, path).split(sep).join('/')
+      if (!KEY_PATTERN.test(key)) continue // temporary files and anything foreign
+      if (entry.isDirectory()) {
+        if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) pending.push(path)
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        try {
+          yield { key, size: (await stat(path)).size }
+        } catch (err) {
+          if (!isMissing(err)) throw storeError(err, root, ctx.signal, true) // deleted meanwhile: skip
+        }
+      }
+    }
+  }
+}
+
+function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
+  let i = 0
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024
+    i++
+  }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`
+}
+
+async function test(endpoint: Endpoint, ctx: PluginContext): Promise<string> {
+  const root = rootOf(endpoint)
+  const probe = join(root, `.probe~${randomBytes(6).toString('hex')}`)
+  const content = randomBytes(32)
+  try {
+    await mkdir(root, { recursive: true, mode: DIR_MODE })
+    const st = await stat(root)
+    if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
+    const fh = await open(probe, 'wx', FILE_MODE)
+    try {
+      await fh.writeFile(content)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    const back = await readFile(probe)
+    if (!back.equals(content)) {
+      throw new PluginError(`${root} does not read back what was written to it; check the disk`)
+    }
+    await unlink(probe)
+    const fs = await statfs(root)
+    return `directory ${root} is writable; ${formatBytes(fs.bavail * fs.bsize)} free`
+  } catch (err) {
+    await unlink(probe).catch(() => undefined)
+    if (err instanceof PluginError) throw err
+    if (ctx.signal.aborted) throw new PluginAbortedError()
+    throw describeFsError(err as NodeJS.ErrnoException, root)
+  }
+}
+
+export default defineStore({ put, get, head, delete: remove, list, test })
