@@ -9,6 +9,8 @@ export interface ManifestField {
   title: string
   type: FieldType
   required?: boolean
+  /** Not required when this other (boolean) field is true. */
+  required_unless?: string
   secret?: boolean
   default?: string | number | boolean | string[]
   help?: string

@@ -190,6 +190,11 @@ function feed(
     // The tool closing its stdin early (EPIPE) is reported by its exit status.
     stdin.on('error', () => done(undefined))
     child.once('close', () => done(undefined))
+    // The input may have failed before the tool started (a caller that was still preparing).
+    if (input.errored) return fail(input.errored)
+    if (input.destroyed && !input.readableEnded) {
+      return fail(new PluginError(`the data for ${cmd} ended before it was complete`, 'transient'))
+    }
     input.once('error', fail)
     input.once('end', () => stdin.end(() => done(undefined)))
     input.once('close', () => {

@@ -10,6 +10,8 @@ export interface FieldSpec {
   title: string
   type: FieldType
   required?: boolean
+  /** Not required when this other (boolean) field is true. */
+  required_unless?: string
   /** Passwords, secret keys: write-only through the API, kept out of the catalog in clear. */
   secret?: boolean
   default?: string | number | boolean | string[]

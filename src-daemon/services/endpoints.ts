@@ -93,23 +93,27 @@ export function checkEndpoint(
   if (open) for (const [key, value] of Object.entries(values)) if (!known.has(key)) out[key] = value
   for (const field of plugin.fields) {
     const path = `endpoint.${field.name}`
+    const waived = field.required_unless !== undefined && isTrue(values[field.required_unless])
+    const required = field.required === true && !waived
     let value = values[field.name]
     if (field.secret && (value === undefined || value === REDACTED))
       value = storedSecret(field.name)
     if (value === undefined || value === null || (value === '' && field.type !== 'string')) {
-      if (field.required) {
+      if (required) {
         throw invalid(path, `${path} is required by the ${plugin.name} plugin${describe(field)}`)
       }
       if (field.default !== undefined) out[field.name] = field.default
       continue
     }
-    if (field.required && value === '') {
+    if (required && value === '') {
       throw invalid(path, `${path} is required by the ${plugin.name} plugin${describe(field)}`)
     }
     out[field.name] = coerce(field, value, path)
   }
   return out
 }
+
+const isTrue = (v: unknown) => v === true || v === 'true'
 
 const secretKey = (owner: string, field: string) => `${owner}/${field}`
 

@@ -98,6 +98,25 @@ describe('endpoints', () => {
     expect(() => checkEndpoint(plugin, { tls: 'yes' })).toThrow(/true or false/)
   })
 
+  it('waives a required field when its required_unless flag is on', () => {
+    const pg: PluginInfo = {
+      ...plugin,
+      fields: [
+        {
+          name: 'database',
+          title: 'Database',
+          type: 'string',
+          required: true,
+          required_unless: 'all',
+        },
+        { name: 'all', title: 'All', type: 'boolean', default: false },
+      ],
+    }
+    expect(() => checkEndpoint(pg, {})).toThrow(/endpoint.database is required/)
+    expect(checkEndpoint(pg, { all: true })).toEqual({ all: true })
+    expect(checkEndpoint(pg, { database: 'x' })).toEqual({ database: 'x', all: false })
+  })
+
   it('keeps secrets out of what is stored and read, and back in what plugins get', () => {
     const secrets = new MemorySecretStore()
     const values = checkEndpoint(plugin, { port: 1, password: 's3cret!!' })

@@ -2,19 +2,37 @@
 // restored by pg_restore in a single transaction, so a failed restore changes
 // nothing. The password travels only in PGPASSWORD, never in argv (where `ps`
 // would show it), and is scrubbed from every message.
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { PluginAbortedError, PluginError } from '../../sdk/errors'
 import { runTool, spawnInput, spawnOutput, type ToolOptions } from '../../sdk/process'
 import { defineTarget, type Endpoint, type PluginContext } from '../../sdk/types'
+import { backupCluster, globMatcher, restoreCluster, type ClusterTools } from './cluster'
 import { explainPg, scrub, type PgTarget } from './explain'
 
 /** The database restore connects to when it has to create the target database. */
 const MAINTENANCE_DB = 'postgres'
 
+interface Options {
+  allDatabases: boolean
+  exclude: string[]
+}
+
+function options(endpoint: Endpoint): Options {
+  const exclude = Array.isArray(endpoint.exclude_databases)
+    ? endpoint.exclude_databases.map(String)
+    : []
+  return { allDatabases: endpoint.all_databases === true, exclude }
+}
+
 function parse(endpoint: Endpoint): PgTarget {
-  const { host = '127.0.0.1', port = 5432, user = 'postgres', password, database } = endpoint
+  const { host = '127.0.0.1', port = 5432, user = 'postgres', password } = endpoint
+  let { database } = endpoint
+  if (options(endpoint).allDatabases && (database === undefined || database === ''))
+    database = MAINTENANCE_DB
   if (typeof database !== 'string' || database === '') {
-    throw new PluginError('the endpoint names no database')
+    throw new PluginError(
+      'the endpoint names no database; set database, or all_databases for the whole server',
+    )
   }
   if (typeof host !== 'string' || typeof user !== 'string' || !Number.isInteger(port)) {
     throw new PluginError('host and user must be text and port a whole number')
@@ -58,8 +76,41 @@ function psql(t: PgTarget, sql: string, ctx: PluginContext, database = t.databas
 
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`
 
+function clusterTools(t: PgTarget, opts: Options): ClusterTools {
+  const excluded = globMatcher(opts.exclude)
+  return {
+    async databases(ctx) {
+      const out = await psql(
+        t,
+        'select datname from pg_database where datallowconn and not datistemplate order by datname',
+        ctx,
+      )
+      return out
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((name) => name !== '' && !excluded(name))
+    },
+    globalsArgs: () => ['--globals-only', ...connArgs(t)],
+    dumpArgs: (db) => ['--format=custom', '-Z0', ...connArgs(t, db)],
+    toolOptions: (tool, db) => toolOptions(tool, t, db),
+    restoreDatabase: (db, data, ctx) => restoreOne({ ...t, database: db }, data, ctx),
+    async runSql(sql, ctx) {
+      const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...connArgs(t, MAINTENANCE_DB)]
+      await spawnInput(
+        'psql',
+        args,
+        Readable.from([Buffer.from(sql)]),
+        ctx,
+        toolOptions('psql', t, MAINTENANCE_DB),
+      )
+    },
+  }
+}
+
 async function backup(endpoint: Endpoint, ctx: PluginContext): Promise<Readable> {
   const t = parse(endpoint)
+  const opts = options(endpoint)
+  if (opts.allDatabases) return backupCluster(t, clusterTools(t, opts), ctx)
   // -Z0: the vault compresses and encrypts; compressing here too only costs CPU.
   const args = ['--format=custom', '-Z0', ...connArgs(t)]
   return spawnOutput('pg_dump', args, ctx, toolOptions('pg_dump', t))
@@ -99,6 +150,12 @@ async function dropCreated(t: PgTarget, ctx: PluginContext): Promise<void> {
 
 async function restore(endpoint: Endpoint, data: Readable, ctx: PluginContext): Promise<void> {
   const t = parse(endpoint)
+  const opts = options(endpoint)
+  if (opts.allDatabases) return restoreCluster(data, clusterTools(t, opts), ctx)
+  return restoreOne(t, data, ctx)
+}
+
+async function restoreOne(t: PgTarget, data: Readable, ctx: PluginContext): Promise<void> {
   let created: boolean
   try {
     created = await ensureDatabase(t, ctx)
