@@ -134,3 +134,13 @@ export async function survivors(groups: Set<number>, ms = 5000): Promise<string[
     await new Promise((r) => setTimeout(r, 100))
   }
 }
+
+/** The error a call rejects with; fails the test if it resolves instead. */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p
+  } catch (err) {
+    return err as Error
+  }
+  throw new Error('expected the call to reject, it resolved')
+}

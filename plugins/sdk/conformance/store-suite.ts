@@ -7,7 +7,7 @@ import { Readable } from 'node:stream'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { PluginAbortedError, PluginError } from '../errors'
 import type { Endpoint, StoredObject, StorePlugin } from '../types'
-import { loadPlugin, readAll, testContext } from './services'
+import { loadPlugin, readAll, rejection, testContext } from './services'
 
 export interface StoreConformanceOptions {
   /** The plugin under test; by default plugins/stores/<name>/index.ts. */
@@ -43,15 +43,6 @@ function source(size: number, opts: { failAt?: number; delayMs?: number } = {}) 
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected the call to reject, it resolved')
-}
 
 export function storeConformance(
   name: string,

@@ -7,7 +7,15 @@ import { finished } from 'node:stream/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PluginAbortedError, PluginError } from '../errors'
 import type { Endpoint, TargetPlugin } from '../types'
-import { childGroups, loadPlugin, readAll, secretFields, survivors, testContext } from './services'
+import {
+  childGroups,
+  loadPlugin,
+  readAll,
+  rejection,
+  secretFields,
+  survivors,
+  testContext,
+} from './services'
 
 export interface TargetConformanceOptions {
   /** The endpoint seed() fills and backups read. */
@@ -38,15 +46,6 @@ async function backupOutcome(
   } catch (error) {
     return { error: error as Error }
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected the call to reject, it resolved')
 }
 
 export function targetConformance(name: string, opts: TargetConformanceOptions): void {

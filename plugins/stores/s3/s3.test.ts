@@ -10,7 +10,7 @@ import { Readable } from 'node:stream'
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PluginAbortedError, PluginError } from '../../sdk/errors'
-import { readAll, testContext } from '../../sdk/conformance/services'
+import { readAll, rejection, testContext } from '../../sdk/conformance/services'
 import { storeConformance } from '../../sdk/conformance/store-suite'
 import type { Endpoint, StorePlugin } from '../../sdk/types'
 import { startS3Server, type S3TestServer } from '../../../test/helpers/s3-server'
@@ -46,14 +46,6 @@ async function keys(ep: Endpoint, prefix = ''): Promise<string[]> {
   const found: string[] = []
   for await (const o of store.list(ep, prefix, ctx())) found.push(o.key)
   return found.sort()
-}
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected the call to reject, it resolved')
 }
 
 /** Generated data, made only as it is read, hashed on the way; never held whole. */
