@@ -210,6 +210,8 @@ describe('targets and stores', () => {
       user: 'app',
       password: '<redacted>',
       database: 'orders',
+      all_databases: false,
+      exclude_databases: [],
     })
     const everything = JSON.stringify([
       (await d.api('GET', '/v1/targets')).body,
@@ -255,6 +257,8 @@ describe('targets and stores', () => {
       port: 5432,
       user: 'postgres',
       database: 'x',
+      all_databases: false,
+      exclude_databases: [],
     })
   })
 

@@ -283,6 +283,8 @@ describe('bulwark against a daemon', () => {
       user: 'postgres',
       password: '<redacted>',
       database: 'app',
+      all_databases: false,
+      exclude_databases: [],
     })
     expect(t.summary).toBe('prod db')
 
