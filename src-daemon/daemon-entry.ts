@@ -78,6 +78,10 @@ async function main(): Promise<number> {
       devMode: process.env.BULWARK_MODE === 'DEV',
       catchUp: !['0', 'false', 'no'].includes((process.env.BULWARK_CATCH_UP ?? '').toLowerCase()),
       pluginDirs: process.env.BULWARK_PLUGIN_DIRS?.split(':').filter(Boolean),
+      gcGraceHours:
+        process.env.BULWARK_GC_GRACE_HOURS === undefined
+          ? undefined
+          : Number(process.env.BULWARK_GC_GRACE_HOURS),
     })
   } catch (err) {
     const known = err instanceof DataDirLockedError || err instanceof ListenError

@@ -22,7 +22,7 @@ import { EventBus, createServices } from './services'
 import { TaskQueue } from './tasks/queue'
 import { TaskRunner } from './tasks/runner'
 import { Scheduler } from './scheduler/loop'
-import { plainArchives } from './vault/archive-io'
+import { VaultArchives } from './tasks/vault-archives'
 import pkg from '../package.json'
 
 export const VERSION: string = pkg.version
@@ -41,6 +41,8 @@ export interface DaemonConfig {
   devMode?: boolean
   /** Run a schedule missed while the daemon was down, once, at start (default on). */
   catchUp?: boolean
+  /** How long GC keeps an unreferenced chunk (BULWARK_GC_GRACE_HOURS, default 24). */
+  gcGraceHours?: number
   /** Where external (protocol) plugins live; default: the bundled ones and <data>/plugins. */
   pluginDirs?: string[]
 }
@@ -96,18 +98,39 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       },
       { version: VERSION, startedAt, dataDir },
     )
+    const vault = new VaultArchives({
+      catalog,
+      clock,
+      password: (uuid) => {
+        const pw = services.stores.endpointFor(uuid).endpoint.vault_password
+        return typeof pw === 'string' && pw !== '' ? pw : undefined
+      },
+      savePassword: (uuid, pw) => services.stores.setSecret(uuid, 'vault_password', pw),
+    })
+    // A changed store (its password, say) is opened afresh on next use.
+    events.subscribe((e) => {
+      if (e.type === 'resource' && e.kind === 'store') vault.forget(e.uuid)
+    })
     const runner = new TaskRunner(
       {
         catalog,
         queue,
         clock,
         registry,
-        archives: plainArchives,
+        archives: vault,
         log,
-        endpoint: (kind, uuid) =>
-          kind === 'target'
-            ? services.targets.endpointFor(uuid)
-            : services.stores.endpointFor(uuid),
+        target: (uuid) => services.targets.endpointFor(uuid),
+        store: async (uuid) => {
+          const { plugin, endpoint } = services.stores.endpointFor(uuid)
+          const { vault_password: _secret, ...pluginEndpoint } = endpoint
+          return {
+            uuid,
+            plugin: await registry.store(plugin),
+            endpoint: pluginEndpoint,
+            vault: registry.find('store', plugin)?.source === 'builtin',
+          }
+        },
+        gcGraceMs: (config.gcGraceHours ?? 24) * 3600_000,
       },
       config.workers ?? 2,
     )

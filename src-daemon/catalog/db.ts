@@ -55,17 +55,26 @@ export function migrate(db: Db, migrations: Migration[]): number[] {
     )
   }
   const applied: number[] = []
-  for (const m of migrations) {
-    if (done.has(m.version)) continue
-    db.transaction(() => {
-      db.exec(m.sql)
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        m.version,
-        m.name,
-        Date.now(),
-      )
-    })()
-    applied.push(m.version)
+  // Table rebuilds must not cascade deletes: foreign keys are off while
+  // migrating (it cannot change inside a transaction), and checked after.
+  const fk = db.pragma('foreign_keys', { simple: true })
+  db.pragma('foreign_keys = OFF')
+  try {
+    for (const m of migrations) {
+      if (done.has(m.version)) continue
+      db.transaction(() => {
+        db.exec(m.sql)
+        db.prepare(
+          'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+        ).run(m.version, m.name, Date.now())
+        const broken = db.pragma('foreign_key_check') as unknown[]
+        if (broken.length > 0)
+          throw new Error(`migration ${m.version} broke ${broken.length} foreign key(s)`)
+      })()
+      applied.push(m.version)
+    }
+  } finally {
+    db.pragma(`foreign_keys = ${fk ? 'ON' : 'OFF'}`)
   }
   return applied
 }

@@ -61,6 +61,11 @@ export interface ArchiveRow {
   target_plugin: string
   size: number | null
   purged_at: number | null
+  /** 'plain': one blob at store_key; 'vault': chunks + a manifest. */
+  format?: 'plain' | 'vault'
+  new_bytes?: number | null
+  stored_bytes?: number | null
+  chunk_count?: number | null
 }
 
 export interface TaskRow {

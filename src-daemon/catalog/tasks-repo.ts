@@ -54,15 +54,29 @@ export class TasksRepo extends Table<TaskRow> {
     return counts
   }
 
-  /** The next pending task to run: highest priority (0 first), then oldest. */
-  nextPending(excludeJobs: ReadonlySet<string>): TaskRow | undefined {
+  /**
+   * The next pending task to run: highest priority (0 first), then oldest,
+   * skipping a job already running, and keeping GC apart from every other
+   * task on the same store (it must not delete what a running task uses).
+   */
+  nextPending(running: TaskRow[]): TaskRow | undefined {
+    const busyJobs = new Set(running.map((t) => t.job_uuid).filter((j) => j !== null))
+    const busyStores = new Set<string | null>(
+      running.map((t) => t.store_uuid).filter((s) => s !== null),
+    )
+    const collecting = new Set<string | null>(
+      running.filter((t) => t.op === 'gc').map((t) => t.store_uuid),
+    )
     const rows = this.database
       .prepare(
         `SELECT * FROM tasks WHERE status = 'pending' ORDER BY priority ASC, requested_at ASC, rowid ASC`,
       )
       .iterate() as IterableIterator<TaskRow>
     for (const row of rows) {
-      if (!row.job_uuid || !excludeJobs.has(row.job_uuid)) return row
+      if (row.job_uuid && busyJobs.has(row.job_uuid)) continue
+      if (row.store_uuid && collecting.has(row.store_uuid)) continue
+      if (row.op === 'gc' && busyStores.has(row.store_uuid)) continue
+      return row
     }
     return undefined
   }
@@ -74,6 +88,17 @@ export class TasksRepo extends Table<TaskRow> {
           `SELECT 1 FROM tasks WHERE job_uuid = ? AND op = 'backup' AND status IN ('pending', 'running') LIMIT 1`,
         )
         .get(jobUuid) !== undefined
+    )
+  }
+
+  /** Whether a task of this kind is queued or running for the store. */
+  hasActive(op: string, storeUuid: string): boolean {
+    return (
+      this.database
+        .prepare(
+          `SELECT 1 FROM tasks WHERE op = ? AND store_uuid = ? AND status IN ('pending', 'running') LIMIT 1`,
+        )
+        .get(op, storeUuid) !== undefined
     )
   }
 

@@ -137,7 +137,7 @@ export type UsageFilter = Static<typeof UsageQuery>
 
 export type TaskStatus = (typeof TASK_STATUSES)[number]
 export type ArchiveStatus = (typeof ARCHIVE_STATUSES)[number]
-export type TaskOp = 'backup' | 'restore' | 'purge'
+export type TaskOp = 'backup' | 'restore' | 'purge' | 'verify' | 'gc'
 
 export interface Target {
   uuid: string

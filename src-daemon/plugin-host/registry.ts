@@ -20,6 +20,19 @@ function builtinLoader(kind: PluginKind, name: string): (() => Promise<PluginMod
 
 export type Implementation = TargetPlugin | StorePlugin
 
+/**
+ * Every built-in store holds a vault; its password is a secret of the store
+ * like any other field (write-only, kept out of the catalog), but it is the
+ * daemon's, not the plugin's: the plugin never receives it.
+ */
+export const VAULT_PASSWORD_FIELD = {
+  name: 'vault_password',
+  title: 'Vault password',
+  type: 'string',
+  secret: true,
+  help: "Protects the key that encrypts this store's archives. Leave empty and Bulwark generates one on the first backup; either way, export the recovery kit (bulwark vault export-key) and keep it safe: without the password or the kit nobody can read the archives.",
+} as const
+
 export class PluginRegistry {
   private readonly plugins = new Map<string, PluginInfo>()
   private readonly loaders = new Map<string, () => Promise<Implementation>>()
@@ -28,7 +41,9 @@ export class PluginRegistry {
     for (const m of manifests) {
       const load = builtinLoader(m.kind, m.name)
       if (!load) continue // a manifest without code is not an installed plugin
-      this.add(fromManifest(m, 'builtin'), async () => {
+      const info = fromManifest(m, 'builtin')
+      if (m.kind === 'store') info.fields = [...info.fields, { ...VAULT_PASSWORD_FIELD }]
+      this.add(info, async () => {
         const mod = await load()
         if (mod.kind !== m.kind)
           throw new Error(`plugin ${m.name} says it is a ${mod.kind}, its manifest a ${m.kind}`)

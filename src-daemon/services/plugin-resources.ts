@@ -134,6 +134,12 @@ export class PluginResourceService<K extends PluginKind> {
     }
   }
 
+  /** Sets one secret field (a vault password the daemon generated, say). */
+  setSecret(uuid: string, field: string, value: string): void {
+    this.row(uuid)
+    this.ctx.secrets.set(`${this.kind}/${uuid}/${field}`, value)
+  }
+
   /** Asks the plugin whether it can reach the endpoint; the answer is for a person. */
   async test(uuid: string): Promise<ConnectionTest> {
     const { plugin, endpoint } = this.endpointFor(uuid)

@@ -1,9 +1,10 @@
 // A backup: the target's stream flows through a byte counter into the store
-// (no temporary copy). The archive row is written only after the store has
-// confirmed every byte, so a failed or canceled backup is never listed.
+// (through the vault for stores that hold one; never a temporary copy). The
+// archive row is written only after the store has confirmed every byte, so a
+// failed or canceled backup is never listed.
 import { randomUUID } from 'node:crypto'
-import { pipeline } from 'node:stream/promises'
 import { PassThrough } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { toIso } from '../platform/clock'
 import { ByteCounter, formatBytes, formatRate } from './progress'
 import { TaskFailure, type TaskHandler } from './env'
@@ -13,18 +14,16 @@ export const runBackup: TaskHandler = async (task, ctx, env) => {
   if (!job) throw new TaskFailure('the job of this backup no longer exists')
   const retention = env.catalog.retention.get(job.retention_uuid)
   if (!retention) throw new TaskFailure('the job has no retention policy')
-  const target = env.endpoint('target', job.target_uuid)
-  const store = env.endpoint('store', job.store_uuid)
+  const targetRow = env.catalog.targets.get(job.target_uuid)
+  if (!targetRow) throw new TaskFailure('the job has no target')
+  const target = env.target(job.target_uuid)
+  const store = await env.store(job.store_uuid)
   const targetPlugin = await env.registry.target(target.plugin)
-  const storePlugin = await env.registry.store(store.plugin)
   const archiveUuid = randomUUID()
   const takenAt = env.clock.now()
-  const stamp = toIso(takenAt)
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')
-  const key = `${job.target_uuid}/${stamp}-${archiveUuid}`
+  const expiresAt = takenAt + retention.expiry * 1000
   ctx.log(
-    `backing up target ${job.target_uuid} (${target.plugin}) to store ${job.store_uuid} (${store.plugin})`,
+    `backing up target "${targetRow.name}" (${target.plugin}) to store ${job.store_uuid}${store.vault ? ' (vault)' : ''}`,
   )
 
   const counter = new ByteCounter(
@@ -38,19 +37,22 @@ export const runBackup: TaskHandler = async (task, ctx, env) => {
     flowing.destroy(err)
     throw err
   })
-  let stored
-  try {
-    ;[stored] = await Promise.all([
-      env.archives.write(storePlugin, store.endpoint, key, flowing, ctx),
-      pumped,
-    ])
-  } catch (err) {
-    // The store contract says nothing is left on failure; make sure anyway.
-    await env.archives
-      .remove(storePlugin, store.endpoint, key, { ...ctx, signal: new AbortController().signal })
-      .catch(() => undefined)
-    throw err
-  }
+  const [written] = await Promise.all([
+    env.archives.write(
+      store,
+      {
+        uuid: archiveUuid,
+        takenAt,
+        expiresAt,
+        target: { uuid: targetRow.uuid, name: targetRow.name, plugin: targetRow.plugin },
+        job: { uuid: job.uuid, name: job.name },
+      },
+      flowing,
+      ctx,
+      () => undefined,
+    ),
+    pumped,
+  ])
   const elapsed = env.clock.now() - takenAt
   env.catalog.transaction(() => {
     env.catalog.archives.insert({
@@ -58,18 +60,26 @@ export const runBackup: TaskHandler = async (task, ctx, env) => {
       job_uuid: job.uuid,
       target_uuid: job.target_uuid,
       store_uuid: job.store_uuid,
-      store_key: stored.key,
+      store_key: written.key,
       taken_at: takenAt,
-      expires_at: takenAt + retention.expiry * 1000,
+      expires_at: expiresAt,
       notes: '',
       status: 'valid',
       target_plugin: target.plugin,
       size: counter.bytes,
       purged_at: null,
+      format: written.format,
+      new_bytes: written.newBytes,
+      stored_bytes: written.storedBytes,
+      chunk_count: written.chunks,
     })
     env.catalog.tasks.update(task.uuid, { archive_uuid: archiveUuid, bytes: counter.bytes })
   })
+  const added =
+    written.format === 'vault'
+      ? `, ${formatBytes(written.newBytes)} new in the store (${written.chunks} chunks)`
+      : ''
   ctx.log(
-    `archive ${archiveUuid} stored as ${stored.key}: ${formatBytes(counter.bytes)} in ${(elapsed / 1000).toFixed(1)} s (${formatRate(counter.bytes, elapsed)}); expires ${toIso(takenAt + retention.expiry * 1000)}`,
+    `archive ${archiveUuid} stored as ${written.key}: ${formatBytes(counter.bytes)} in ${(elapsed / 1000).toFixed(1)} s (${formatRate(counter.bytes, elapsed)})${added}; expires ${toIso(expiresAt)}`,
   )
 }

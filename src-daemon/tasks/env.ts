@@ -1,23 +1,27 @@
 // What a task handler needs from the daemon. Endpoints arrive already
-// resolved (secrets included) through `endpoint`, so handlers never see the
-// secret store.
+// resolved (secrets included), so handlers never see the secret store.
 import type { Catalog } from '../catalog/catalog'
 import type { TaskRow } from '../catalog/rows'
 import type { PluginRegistry } from '../plugin-host/registry'
 import type { Clock } from '../platform/clock'
 import type { Logger } from '../platform/logger'
-import type { ArchiveIO } from '../vault/archive-io'
 import type { Endpoint, PluginContext } from '../../plugins/sdk/types'
 import type { TaskQueue } from './queue'
+import type { StoreHandle, VaultArchives } from './vault-archives'
 
 export interface TaskEnv {
   catalog: Catalog
   queue: TaskQueue
   clock: Clock
   registry: PluginRegistry
-  archives: ArchiveIO
+  archives: VaultArchives
   log: Logger
-  endpoint(kind: 'target' | 'store', uuid: string): { plugin: string; endpoint: Endpoint }
+  /** A target's plugin name and endpoint, secrets included. */
+  target(uuid: string): { plugin: string; endpoint: Endpoint }
+  /** A store, ready to use. */
+  store(uuid: string): Promise<StoreHandle>
+  /** How long an unreferenced chunk is kept before GC deletes it. */
+  gcGraceMs: number
 }
 
 export type TaskHandler = (task: TaskRow, ctx: PluginContext, env: TaskEnv) => Promise<void>

@@ -12,10 +12,13 @@ export const runPurge: TaskHandler = async (task, ctx, env) => {
     return
   }
   if (env.catalog.stores.get(archive.store_uuid)) {
-    const store = env.endpoint('store', archive.store_uuid)
-    const storePlugin = await env.registry.store(store.plugin)
-    await env.archives.remove(storePlugin, store.endpoint, archive.store_key, ctx)
+    const store = await env.store(archive.store_uuid)
+    await env.archives.remove(store, archive, ctx)
     ctx.log(`removed ${archive.store_key} from store ${archive.store_uuid}`)
+    // A vault archive's chunks are freed by garbage collection.
+    if (archive.format === 'vault' && !env.catalog.tasks.hasActive('gc', archive.store_uuid)) {
+      env.queue.enqueue({ op: 'gc', owner: 'system', priority: 95, store_uuid: archive.store_uuid })
+    }
   } else {
     ctx.log(`store ${archive.store_uuid} was deleted; its data cannot be removed from here`)
   }

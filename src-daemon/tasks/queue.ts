@@ -65,13 +65,9 @@ export class TaskQueue {
   /** Claims the next runnable task (a job never runs twice at once) and marks it running. */
   claim(): { task: TaskRow; signal: AbortSignal } | undefined {
     return this.catalog.transaction(() => {
-      const busyJobs = new Set(
-        this.catalog.tasks
-          .list({ statuses: ['running'] })
-          .map((t) => t.job_uuid)
-          .filter((j): j is string => j !== null),
+      const next = this.catalog.tasks.nextPending(
+        this.catalog.tasks.list({ statuses: ['running'] }),
       )
-      const next = this.catalog.tasks.nextPending(busyJobs)
       if (!next) return undefined
       const controller = new AbortController()
       this.running.set(next.uuid, controller)

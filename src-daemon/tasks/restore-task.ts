@@ -11,10 +11,9 @@ export const runRestore: TaskHandler = async (task, ctx, env) => {
   if (archive.status !== 'valid')
     throw new TaskFailure(`archive ${archive.uuid} is ${archive.status}`)
   if (!task.target_uuid) throw new TaskFailure('no target to restore into')
-  const target = env.endpoint('target', task.target_uuid)
-  const store = env.endpoint('store', archive.store_uuid)
+  const target = env.target(task.target_uuid)
+  const store = await env.store(archive.store_uuid)
   const targetPlugin = await env.registry.target(target.plugin)
-  const storePlugin = await env.registry.store(store.plugin)
   ctx.log(
     `restoring archive ${archive.uuid} (${formatBytes(archive.size ?? 0)}) into target ${task.target_uuid} (${target.plugin})`,
   )
@@ -24,7 +23,7 @@ export const runRestore: TaskHandler = async (task, ctx, env) => {
     (bytes) => env.queue.progress(task.uuid, bytes, total ? Math.min(1, bytes / total) : null),
     env.clock.now,
   )
-  const source = await env.archives.read(storePlugin, store.endpoint, archive.store_key, ctx)
+  const source = await env.archives.read(store, archive, ctx)
   const flowing = new PassThrough({ highWaterMark: 1024 * 1024 })
   const pumped = pipeline(source, counter, flowing).catch((err: Error) => {
     flowing.destroy(err)

@@ -5,12 +5,16 @@ import type { TaskRow } from '../catalog/rows'
 import { runBackup } from './backup-task'
 import { TaskFailure, type TaskEnv, type TaskHandler } from './env'
 import { runPurge } from './purge-task'
+import { runGc } from './gc-task'
 import { runRestore } from './restore-task'
+import { runVerify } from './verify-task'
 
 const HANDLERS: Record<TaskRow['op'], TaskHandler> = {
   backup: runBackup,
   restore: runRestore,
   purge: runPurge,
+  verify: runVerify,
+  gc: runGc,
 }
 
 const SHUTDOWN = 'the daemon was stopped while this task was running'

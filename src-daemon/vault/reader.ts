@@ -1,0 +1,241 @@
+// Reading one archive back out of a vault: the manifest is fetched and
+// authenticated first, then the chunks' plaintexts are streamed in order. A
+// few chunks are fetched ahead of the consumer, and no more: a chunk is
+// requested only when the consumer has taken one, so memory stays near
+// readAhead × chunk size however big the archive. Every chunk is
+// authenticated against its id and the size the manifest lists before a byte
+// of it is emitted; a missing or damaged chunk fails the stream with an error
+// naming the archive and the chunk. verifyArchive does the same checks
+// without emitting anything.
+import { Readable } from 'node:stream'
+import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
+import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
+import type { MasterKey } from './keys'
+import {
+  VaultError,
+  chunkKey,
+  manifestKey,
+  openChunk,
+  openManifest,
+  type Manifest,
+} from './objects'
+
+export interface ReadOptions {
+  store: StorePlugin
+  endpoint: Endpoint
+  ctx: PluginContext
+  master: MasterKey
+  archiveUuid: string
+  /** Chunks fetched ahead of the consumer (readArchive) or checked at once (verifyArchive). Default 4. */
+  readAhead?: number
+}
+
+export const DEFAULT_READ_AHEAD = 4
+/** AES-GCM framing (magic, nonce, tag) plus the body's flag byte. */
+const CHUNK_OVERHEAD = 4 + 12 + 16 + 1
+/** A manifest lists about 80 bytes per MiB of archive, before compression. */
+const MAX_MANIFEST_OBJECT = 64 * 1024 * 1024
+
+/** The whole object, refusing one larger than limit (a damaged or foreign object must not exhaust memory). */
+async function fetchObject(
+  store: StorePlugin,
+  endpoint: Endpoint,
+  key: string,
+  ctx: PluginContext,
+  limit: number,
+  name: string,
+): Promise<Buffer> {
+  const stream = await store.get(endpoint, key, ctx)
+  const parts: Buffer[] = []
+  let total = 0
+  for await (const part of stream) {
+    const buf = Buffer.isBuffer(part) ? part : Buffer.from(part as Uint8Array)
+    total += buf.length
+    if (total > limit) {
+      stream.destroy()
+      throw new VaultError('corrupt', `${name} is corrupt: it is over ${limit} bytes`)
+    }
+    parts.push(buf)
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total)
+}
+
+/** Maps a failed get to missing (head finds nothing), aborted, or a store error keeping its kind. */
+async function fetchError(
+  err: unknown,
+  opts: ReadOptions,
+  key: string,
+  what: string,
+  ctx: PluginContext,
+): Promise<Error> {
+  if (ctx.signal.aborted || err instanceof PluginAbortedError) return new PluginAbortedError()
+  if (err instanceof VaultError) return err
+  const head = await opts.store.head(opts.endpoint, key, ctx).catch(() => undefined)
+  if (head === null) return new VaultError('missing', `${what} is missing from the store (${key})`)
+  const message = `${what} could not be read: ${(err as Error).message}`
+  return new PluginError(message, err instanceof PluginError ? err.kind : 'transient', {
+    cause: err,
+  })
+}
+
+/** Fetches and opens the archive's manifest; a missing one is VaultError 'missing'. */
+export async function readManifest(opts: ReadOptions): Promise<Manifest> {
+  const { store, endpoint, ctx, master, archiveUuid } = opts
+  const key = manifestKey(archiveUuid)
+  const name = `manifest ${archiveUuid}`
+  let object: Buffer
+  try {
+    object = await fetchObject(store, endpoint, key, ctx, MAX_MANIFEST_OBJECT, name)
+  } catch (err) {
+    const e = await fetchError(err, opts, key, `archive ${archiveUuid}: its manifest`, ctx)
+    if (e instanceof VaultError && e.code === 'missing') {
+      throw new VaultError(
+        'missing',
+        `archive ${archiveUuid} does not exist in this vault (no ${key})`,
+      )
+    }
+    throw e
+  }
+  return openManifest(master, archiveUuid, object)
+}
+
+/** Fetches and authenticates chunk #i of the manifest; errors name the archive and the chunk. */
+function chunkLoader(opts: ReadOptions, manifest: Manifest, ctx: PluginContext) {
+  const n = manifest.chunks.length
+  return async (i: number): Promise<Buffer> => {
+    const [id, size] = manifest.chunks[i]!
+    const short = id.slice(0, 12)
+    const what = `archive ${opts.archiveUuid}: chunk ${short} (#${i + 1} of ${n})`
+    const key = chunkKey(id)
+    let object: Buffer
+    try {
+      object = await fetchObject(opts.store, opts.endpoint, key, ctx, size + CHUNK_OVERHEAD, what)
+    } catch (err) {
+      throw await fetchError(err, opts, key, what, ctx)
+    }
+    try {
+      return openChunk(opts.master, id, object, size)
+    } catch (err) {
+      if (!(err instanceof VaultError)) throw err
+      // openChunk says "chunk <short>… is corrupt: …"; say which archive and which of its chunks.
+      const rest = err.message.replace(/^chunk [0-9a-f]+…? ?/, '')
+      throw new VaultError(err.code, `${what} ${rest}`, { cause: err })
+    }
+  }
+}
+
+/** A readable of the chunks' plaintexts in order, fetching at most readAhead chunks ahead. */
+class ChunkStream extends Readable {
+  private next = 0 // the next chunk to push
+  private started = 0 // chunks requested so far
+  private readonly pending = new Map<number, Promise<Buffer>>()
+  private wanted = false
+  private pumping = false
+
+  constructor(
+    private readonly count: number,
+    private readonly readAhead: number,
+    private readonly load: (i: number) => Promise<Buffer>,
+    private readonly stop: AbortController,
+  ) {
+    // highWaterMark 0: the stream buffers at most the one chunk the consumer has not taken yet;
+    // read-ahead is the pending map, bounded by readAhead.
+    super({ highWaterMark: 0 })
+  }
+
+  override _read(): void {
+    this.wanted = true
+    if (!this.pumping) void this.pump()
+  }
+
+  private fill(): void {
+    while (this.started < this.count && this.started < this.next + this.readAhead) {
+      const p = this.load(this.started)
+      p.catch(() => undefined) // awaited in order by pump; never unhandled
+      this.pending.set(this.started++, p)
+    }
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true
+    try {
+      while (this.wanted && !this.destroyed) {
+        this.wanted = false
+        if (this.next >= this.count) {
+          this.push(null)
+          return
+        }
+        this.fill()
+        const plaintext = await this.pending.get(this.next)!
+        this.pending.delete(this.next++)
+        if (this.destroyed) return
+        this.fill()
+        if (this.push(plaintext)) this.wanted = true
+      }
+    } catch (err) {
+      this.destroy(err as Error)
+    } finally {
+      this.pumping = false
+    }
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.stop.abort() // in-flight gets stop; their rejections are already handled
+    this.pending.clear()
+    cb(err)
+  }
+}
+
+/**
+ * The archive's manifest and a stream of its bytes. Destroying the stream
+ * stops the fetches in flight; aborting ctx.signal fails it with PluginAbortedError.
+ */
+export async function readArchive(
+  opts: ReadOptions,
+): Promise<{ manifest: Manifest; stream: Readable }> {
+  const manifest = await readManifest(opts)
+  const stop = new AbortController()
+  const signal = AbortSignal.any([opts.ctx.signal, stop.signal])
+  const ctx: PluginContext = { ...opts.ctx, signal }
+  const readAhead = Math.max(1, Math.floor(opts.readAhead ?? DEFAULT_READ_AHEAD))
+  const load = chunkLoader(opts, manifest, ctx)
+  const stream = new ChunkStream(manifest.chunks.length, readAhead, load, stop)
+  const onAbort = () => stream.destroy(new PluginAbortedError())
+  opts.ctx.signal.addEventListener('abort', onAbort, { once: true })
+  stream.once('close', () => opts.ctx.signal.removeEventListener('abort', onAbort))
+  if (opts.ctx.signal.aborted) onAbort()
+  return { manifest, stream }
+}
+
+/**
+ * Fetches and authenticates every chunk the archive references (each distinct
+ * chunk once, readAhead at a time) without keeping any. Resolves to the
+ * number of chunk references and plaintext bytes covered.
+ */
+export async function verifyArchive(opts: ReadOptions): Promise<{ chunks: number; bytes: number }> {
+  const manifest = await readManifest(opts)
+  const load = chunkLoader(opts, manifest, opts.ctx)
+  const seen = new Set<string>()
+  const todo = manifest.chunks
+    .map((c, i) => [c[0], i] as const)
+    .filter(([id]) => {
+      if (seen.has(id)) return false
+      seen.add(id)
+      return true
+    })
+  const workers = Math.max(1, Math.floor(opts.readAhead ?? DEFAULT_READ_AHEAD))
+  let next = 0
+  let failure: { err: unknown } | undefined
+  const work = async () => {
+    while (!failure && next < todo.length) {
+      const [, i] = todo[next++]!
+      await load(i).catch((err: unknown) => {
+        failure ??= { err }
+      })
+    }
+  }
+  await Promise.all(Array.from({ length: workers }, work))
+  if (opts.ctx.signal.aborted) throw new PluginAbortedError()
+  if (failure) throw failure.err
+  return { chunks: manifest.chunks.length, bytes: manifest.size }
+}

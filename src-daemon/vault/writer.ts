@@ -1,0 +1,196 @@
+// Writing one archive into a vault: the source stream is cut into
+// content-defined chunks, each chunk is named by its keyed id, and only chunks
+// the vault does not hold yet are sealed and uploaded; the manifest goes last,
+// so an archive exists only once all of its chunks do. A bounded number of
+// chunks is in flight at once: while the window is full the source is not
+// read, so backpressure reaches the dump and memory stays near
+// concurrency × max chunk size whatever the archive's size. On failure or
+// abort reading stops, in-flight uploads settle, and no manifest is written.
+import { Readable } from 'node:stream'
+import { PluginAbortedError } from '../../plugins/sdk/errors'
+import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
+import { Chunker, gearTable } from './chunker'
+import type { VaultConfig } from './config'
+import type { MasterKey } from './keys'
+import { chunkId, chunkKey, manifestKey, sealManifest, type Manifest } from './objects'
+import { inlineSealer, SealPool, type Sealer } from './seal-pool'
+
+/** Which chunks the vault already holds (a cache of the store: a miss is checked with head). */
+export interface ChunkIndex {
+  has(id: string): boolean | Promise<boolean>
+  add(id: string, storedSize: number): void
+  storedSize?(id: string): number | undefined
+}
+
+/** An in-memory ChunkIndex (tests, benchmarks, one-off tools). */
+export class MemoryChunkIndex implements ChunkIndex {
+  readonly sizes = new Map<string, number>()
+  has(id: string): boolean {
+    return this.sizes.has(id)
+  }
+  add(id: string, storedSize: number): void {
+    this.sizes.set(id, storedSize)
+  }
+  storedSize(id: string): number | undefined {
+    return this.sizes.get(id)
+  }
+}
+
+export interface WriteStats {
+  /** Plaintext bytes of the archive. */
+  size: number
+  /** Chunk references in the manifest (a chunk repeated within the archive counts each time). */
+  chunks: number
+  /** Chunks this write uploaded. */
+  newChunks: number
+  /** Stored (compressed + encrypted) bytes this write uploaded: new chunks plus the manifest. */
+  newBytes: number
+  /** Stored size of every distinct chunk the archive references (when the index knows it). */
+  storedBytes: number
+  /** Stored size of the manifest (included in newBytes). */
+  manifestBytes: number
+  manifestKey: string
+}
+
+export interface WriteOptions {
+  store: StorePlugin
+  endpoint: Endpoint
+  ctx: PluginContext
+  config: VaultConfig
+  master: MasterKey
+  index: ChunkIndex
+  source: Readable
+  manifest: Omit<Manifest, 'chunks' | 'size' | 'vault'>
+  /** Called with the plaintext bytes read so far. */
+  onProgress?(bytes: number): void
+  /** Chunks in flight at once (hashed, being checked, sealed or uploaded). Default 4. */
+  concurrency?: number
+  /** Sealing threads: 0 seals on the main thread. Default 2 (one per core of a small box). */
+  sealWorkers?: number
+  /** zstd level for chunks. */
+  level?: number
+}
+
+export const DEFAULT_CONCURRENCY = 4
+export const DEFAULT_SEAL_WORKERS = 2
+
+const toBuffer = (data: unknown): Buffer =>
+  Buffer.isBuffer(data) ? data : Buffer.from(data as string | Uint8Array)
+
+export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
+  const { store, endpoint, ctx, config, master, index, source } = opts
+  const signal = ctx.signal
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY))
+  const workers = Math.max(0, Math.floor(opts.sealWorkers ?? DEFAULT_SEAL_WORKERS))
+  const chunker = new Chunker(gearTable(master.idKey), config.chunking)
+  const list: [string, number][] = []
+  const seen = new Set<string>()
+  const inflight = new Set<Promise<void>>()
+  const stats = { newChunks: 0, newBytes: 0, storedBytes: 0 }
+  let failure: { err: unknown } | undefined
+  let sealer: Sealer | undefined
+  // The pool starts with the first chunk to seal: a backup that dedupes entirely never needs it.
+  const getSealer = () =>
+    (sealer ??=
+      workers > 0 ? new SealPool(master, workers, opts.level) : inlineSealer(master, opts.level))
+
+  const putChunk = async (id: string, plaintext: Buffer): Promise<void> => {
+    if (await index.has(id)) {
+      stats.storedBytes += index.storedSize?.(id) ?? 0
+      return
+    }
+    const key = chunkKey(id)
+    const head = await store.head(endpoint, key, ctx)
+    if (head) {
+      index.add(id, head.size)
+      stats.storedBytes += head.size
+      return
+    }
+    if (signal.aborted) throw new PluginAbortedError()
+    const parts = await getSealer().seal(id, plaintext)
+    const stored = parts.reduce((n, p) => n + p.length, 0)
+    await store.put(endpoint, key, Readable.from(parts), ctx)
+    index.add(id, stored)
+    stats.newChunks++
+    stats.newBytes += stored
+    stats.storedBytes += stored
+  }
+
+  const check = () => {
+    if (failure) throw failure.err
+    if (signal.aborted) throw new PluginAbortedError()
+  }
+
+  /** Starts work on each chunk in order, waiting whenever the window is full. */
+  const admit = async (ready: Buffer[]): Promise<void> => {
+    for (let i = 0; i < ready.length; i++) {
+      const plaintext = ready[i]!
+      ready[i] = Buffer.alloc(0) // drop the reference as soon as the chunk is handed on
+      while (inflight.size >= concurrency) {
+        await Promise.race(inflight)
+        check()
+      }
+      check()
+      const id = chunkId(master, plaintext)
+      list.push([id, plaintext.length])
+      if (seen.has(id)) continue // already stored or on its way, by this archive
+      seen.add(id)
+      const task: Promise<void> = putChunk(id, plaintext)
+        .catch((err: unknown) => {
+          failure ??= { err }
+        })
+        .finally(() => inflight.delete(task))
+      inflight.add(task)
+    }
+    ready.length = 0
+  }
+
+  const onAbort = () => source.destroy(new PluginAbortedError())
+  signal.addEventListener('abort', onAbort, { once: true })
+  const ready: Buffer[] = []
+  const emit = (c: Buffer) => ready.push(c)
+  let size = 0
+  try {
+    check()
+    for await (const part of source) {
+      const data = toBuffer(part)
+      chunker.push(data, emit)
+      await admit(ready)
+      size += data.length
+      opts.onProgress?.(size)
+    }
+    chunker.finish(emit)
+    await admit(ready)
+    while (inflight.size > 0) await Promise.race(inflight)
+    check()
+
+    const manifest: Manifest = {
+      ...opts.manifest,
+      version: 1,
+      vault: config.id,
+      size,
+      chunks: list,
+    }
+    const sealed = sealManifest(master, manifest)
+    const key = manifestKey(manifest.archive)
+    check()
+    await store.put(endpoint, key, Readable.from([sealed]), ctx)
+    return {
+      size,
+      chunks: list.length,
+      newChunks: stats.newChunks,
+      newBytes: stats.newBytes + sealed.length,
+      storedBytes: stats.storedBytes,
+      manifestBytes: sealed.length,
+      manifestKey: key,
+    }
+  } catch (err) {
+    source.destroy()
+    await Promise.allSettled([...inflight])
+    if (signal.aborted) throw new PluginAbortedError()
+    throw failure ? failure.err : err
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    await (sealer as Sealer | undefined)?.close()
+  }
+}
