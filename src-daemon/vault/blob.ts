@@ -58,7 +58,7 @@ const record = (type: number, payload: Buffer) => {
   return [head, payload]
 }
 
-export interface BlobManifest extends Omit<Manifest, 'chunks' | 'size' | 'vault'> {}
+export type BlobManifest = Omit<Manifest, 'chunks' | 'size' | 'vault'>
 
 /** Seals a stream into a vault blob (as a stream). `manifest.archive` names it. */
 export function sealBlob(
