@@ -22,7 +22,6 @@ import { EventBus, createServices } from './services'
 import { TaskQueue } from './tasks/queue'
 import { TaskRunner } from './tasks/runner'
 import { Scheduler } from './scheduler/loop'
-import { VaultArchives } from './tasks/vault-archives'
 import pkg from '../package.json'
 
 export const VERSION: string = pkg.version
@@ -98,38 +97,17 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       },
       { version: VERSION, startedAt, dataDir },
     )
-    const vault = new VaultArchives({
-      catalog,
-      clock,
-      password: (uuid) => {
-        const pw = services.stores.endpointFor(uuid).endpoint.vault_password
-        return typeof pw === 'string' && pw !== '' ? pw : undefined
-      },
-      savePassword: (uuid, pw) => services.stores.setSecret(uuid, 'vault_password', pw),
-    })
-    // A changed store (its password, say) is opened afresh on next use.
-    events.subscribe((e) => {
-      if (e.type === 'resource' && e.kind === 'store') vault.forget(e.uuid)
-    })
+    // One store handle and one set of opened vaults, shared by the tasks and the API.
     const runner = new TaskRunner(
       {
         catalog,
         queue,
         clock,
         registry,
-        archives: vault,
+        archives: services.vault.archives,
         log,
         target: (uuid) => services.targets.endpointFor(uuid),
-        store: async (uuid) => {
-          const { plugin, endpoint } = services.stores.endpointFor(uuid)
-          const { vault_password: _secret, ...pluginEndpoint } = endpoint
-          return {
-            uuid,
-            plugin: await registry.store(plugin),
-            endpoint: pluginEndpoint,
-            vault: registry.find('store', plugin)?.source === 'builtin',
-          }
-        },
+        store: (uuid) => services.vault.handle(uuid),
         gcGraceMs: (config.gcGraceHours ?? 24) * 3600_000,
       },
       config.workers ?? 2,

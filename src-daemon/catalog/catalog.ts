@@ -1,7 +1,15 @@
 // The catalog: one object holding the tables and the few queries that need
 // more than one of them (usage by jobs, denormalised listings).
 import type { Db } from './db'
-import type { ArchiveRow, JobRow, RetentionRow, ScheduleRow, StoreRow, TargetRow } from './rows'
+import type {
+  ArchiveRow,
+  JobRow,
+  RetentionRow,
+  ScheduleRow,
+  StoreRow,
+  TargetRow,
+  TaskRow,
+} from './rows'
 import { Table } from './table'
 import { TasksRepo } from './tasks-repo'
 
@@ -59,6 +67,13 @@ export interface ArchiveFilter {
   expired_by?: number
   limit?: number
   uuid?: string
+}
+
+export interface VaultTotals {
+  chunks: number
+  stored_bytes: number
+  archives: number
+  logical_bytes: number
 }
 
 export class Catalog {
@@ -139,6 +154,48 @@ export class Catalog {
          ORDER BY j.name COLLATE NOCASE, j.uuid`,
       )
       .all(filter) as JobListRow[]
+  }
+
+  /** What a store's vault holds, as far as the catalog knows. */
+  vaultTotals(storeUuid: string): VaultTotals {
+    const chunks = this.db
+      .prepare(
+        'SELECT COUNT(*) AS n, COALESCE(SUM(stored_size), 0) AS bytes FROM vault_chunks WHERE store_uuid = ?',
+      )
+      .get(storeUuid) as { n: number; bytes: number }
+    const archives = this.db
+      .prepare(
+        `SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM archives
+         WHERE store_uuid = ? AND status != 'purged'`,
+      )
+      .get(storeUuid) as { n: number; bytes: number }
+    return {
+      chunks: chunks.n,
+      stored_bytes: chunks.bytes,
+      archives: archives.n,
+      logical_bytes: archives.bytes,
+    }
+  }
+
+  /** The oldest pending or running task of this kind on the store, if any. */
+  activeTask(op: TaskRow['op'], storeUuid: string): TaskRow | undefined {
+    return this.db
+      .prepare(
+        `SELECT * FROM tasks WHERE op = ? AND store_uuid = ? AND status IN ('pending', 'running')
+         ORDER BY requested_at, rowid LIMIT 1`,
+      )
+      .get(op, storeUuid) as TaskRow | undefined
+  }
+
+  /** Jobs with a backup into the store running right now. */
+  runningBackupJobs(storeUuid: string): Set<string> {
+    const rows = this.db
+      .prepare(
+        `SELECT DISTINCT job_uuid FROM tasks
+         WHERE op = 'backup' AND store_uuid = ? AND status = 'running' AND job_uuid IS NOT NULL`,
+      )
+      .all(storeUuid) as { job_uuid: string }[]
+    return new Set(rows.map((r) => r.job_uuid))
   }
 
   listArchives(filter: ArchiveFilter = {}): ArchiveListRow[] {

@@ -50,6 +50,24 @@ export class CatalogChunkIndex {
     ).map((r) => r.id)
   }
 
+  /**
+   * Makes the index match a listing of the store's chunks: adds the ones it
+   * lacked (their GC grace starts now) and forgets the ones the store no
+   * longer holds, so a writer never skips a chunk that is not there.
+   */
+  sync(present: ReadonlyMap<string, number>): { added: number; forgotten: number } {
+    const known = this.db
+      .prepare('SELECT id FROM vault_chunks WHERE store_uuid = ?')
+      .all(this.storeUuid) as { id: string }[]
+    const gone = known.map((r) => r.id).filter((id) => !present.has(id))
+    const before = known.length - gone.length
+    this.db.transaction(() => {
+      this.forget(gone)
+      for (const [id, size] of present) this.add(id, size)
+    })()
+    return { added: present.size - before, forgotten: gone.length }
+  }
+
   totalStored(): number {
     return (
       this.db

@@ -3,13 +3,16 @@
 import type { BulwarkClient } from '../client'
 import type { FlagSpec, Flags } from './args'
 import type { Output } from './output'
+import type { Stdin } from './stdin'
 
 export type Noun =
-  'target' | 'store' | 'schedule' | 'retention' | 'job' | 'archive' | 'task' | 'plugin'
+  'target' | 'store' | 'vault' | 'schedule' | 'retention' | 'job' | 'archive' | 'task' | 'plugin'
 
 export interface ArgSpec {
   name: string
   help: string
+  /** May be left out (only the last ones). */
+  optional?: boolean
 }
 
 export interface Context {
@@ -20,6 +23,8 @@ export interface Context {
   out: Output
   client: BulwarkClient
   env: NodeJS.ProcessEnv
+  /** Where secrets are read from: never argv (see secrets.ts). */
+  stdin: Stdin
   /** "create target", for messages. */
   command: string
   /**
@@ -32,10 +37,17 @@ export interface Context {
 export interface Command {
   verb: string
   noun?: Noun
+  /**
+   * Written noun first (`bulwark vault change-password STORE`). The commands of
+   * such a noun can be written either way round (`vault show` = `show vault`).
+   */
+  nounFirst?: boolean
   args?: ArgSpec[]
   summary: string
   /** Hand-written flag synopsis, when the generated one would mislead. */
   synopsis?: string
+  /** Whole usage forms after "bulwark VERB NOUN", for a command that has several. */
+  usages?: string[]
   flags?: FlagSpec[]
   /** Extra paragraphs for `--help`. */
   details?: string
@@ -48,6 +60,7 @@ export interface Command {
 export const NOUN_PLURAL: Record<Noun, string> = {
   target: 'targets',
   store: 'stores',
+  vault: 'vaults',
   schedule: 'schedules',
   retention: 'retention policies',
   job: 'jobs',
@@ -70,6 +83,8 @@ export const NOUN_WORDS: [string[], Noun][] = [
   [['targets'], 'target'],
   [['store'], 'store'],
   [['stores'], 'store'],
+  [['vault'], 'vault'],
+  [['vaults'], 'vault'],
   [['schedule'], 'schedule'],
   [['schedules'], 'schedule'],
   [['job'], 'job'],
@@ -95,5 +110,5 @@ export const VERB_ALIASES: Record<string, string> = {
   rm: 'delete',
 }
 
-export const commandName = (c: Pick<Command, 'verb' | 'noun'>) =>
-  c.noun ? `${c.verb} ${c.noun}` : c.verb
+export const commandName = (c: Pick<Command, 'verb' | 'noun' | 'nounFirst'>) =>
+  c.noun ? (c.nounFirst ? `${c.noun} ${c.verb}` : `${c.verb} ${c.noun}`) : c.verb

@@ -32,6 +32,9 @@ export function matchCommand(words: readonly string[], commands: readonly Comman
   const verbs = [...new Set(commands.map((c) => c.verb))]
   if (!verbs.includes(verb)) {
     const noun = matchNoun(words)
+    if (noun && commands.some((c) => c.noun === noun[0] && c.nounFirst)) {
+      return matchNounFirst(noun[0], words.slice(noun[1]), commands)
+    }
     if (noun) {
       throw new UsageError(
         `"${first}" is not a command; put a verb first, like: bulwark list ${first}`,
@@ -68,12 +71,31 @@ export function matchCommand(words: readonly string[], commands: readonly Comman
   return { command, args: rest.slice(used) }
 }
 
+/** `vault change-password STORE`: a noun whose commands may be written noun first. */
+function matchNounFirst(noun: Noun, words: readonly string[], commands: readonly Command[]): Match {
+  const [first, ...rest] = words
+  const withNoun = commands.filter((c) => c.noun === noun)
+  const verbs = withNoun.map((c) => c.verb)
+  if (first === undefined) {
+    throw new UsageError(`"${noun}" needs a command: one of ${verbs.join(', ')}`, noun)
+  }
+  const command = withNoun.find((c) => c.verb === verbOf(first))
+  if (!command) {
+    const guess = closest(first, verbs)
+    const hint = guess ? `; did you mean "${noun} ${guess}"?` : ` (one of ${verbs.join(', ')})`
+    throw new UsageError(`unknown command "${noun} ${first}"${hint}`, noun)
+  }
+  return { command, args: [...rest] }
+}
+
 /** Checks the positional count against the command's ArgSpecs. */
 export function checkArgs(command: Command, args: readonly string[]): void {
   const specs = command.args ?? []
   const name = commandName(command)
   const missing = specs[args.length]
-  if (missing) throw new UsageError(`missing ${missing.name} for "${name}"`, name)
+  if (missing && !missing.optional) {
+    throw new UsageError(`missing ${missing.name} for "${name}"`, name)
+  }
   const extra = args[specs.length]
   if (extra !== undefined) {
     const quoteHint =

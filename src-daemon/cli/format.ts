@@ -14,6 +14,18 @@ export function fmtDate(iso: string | null | undefined, seconds = false): string
   return `${day} ${time}`
 }
 
+/** An ISO timestamp as its local day, "YYYY-MM-DD" ("-" for none). */
+export function fmtDay(iso: string | null | undefined): string {
+  const text = fmtDate(iso)
+  return /^\d{4}-\d\d-\d\d /.test(text) ? text.slice(0, 10) : text
+}
+
+/** logical / stored as "2.50x" ("-" when nothing is stored). */
+export function fmtRatio(logical: number, stored: number): string {
+  if (!(stored > 0) || !Number.isFinite(logical)) return '-'
+  return `${(logical / stored).toFixed(2)}x`
+}
+
 const SIZE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
 
 export function fmtSize(bytes: number | null | undefined): string {
@@ -102,6 +114,9 @@ export function parseInteger(text: string, flag: string, min?: number, max?: num
   }
   return n
 }
+
+/** "1 archive", "3 archives". */
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 export function shortUuid(uuid: string | null | undefined): string {
   return uuid ? uuid.slice(0, 8) : '-'

@@ -7,6 +7,7 @@ import { formatTable } from './output'
 const SECTIONS: [Noun | undefined, string][] = [
   ['target', 'Targets: the data to back up'],
   ['store', 'Stores: where archives are kept'],
+  ['vault', "Vaults: a store's encrypted, deduplicated archives, and the keys to them"],
   ['schedule', 'Schedules: when jobs run'],
   ['retention', 'Retention policies: how long archives are kept'],
   ['job', 'Jobs: a target, a store, a schedule and a retention policy'],
@@ -29,10 +30,19 @@ function flagSynopsis(f: FlagSpec): string {
   return f.required ? `${text}${many}` : `[${text}${many}]`
 }
 
+/** "vault change-password" or "create target": the words that name the command. */
+function commandWords(c: Command): string[] {
+  return c.nounFirst ? [nounWords(c), c.verb] : [c.verb, nounWords(c)]
+}
+
+const argSynopsis = (c: Command) => (c.args ?? []).map((a) => (a.optional ? `[${a.name}]` : a.name))
+
+/** The usage line; a command with several forms has one line for each. */
 export function usageLine(c: Command): string {
-  const args = (c.args ?? []).map((a) => a.name)
+  const head = ['bulwark', ...commandWords(c)].filter(Boolean).join(' ')
+  if (c.usages) return c.usages.map((u) => `${head} ${u}`).join('\n')
   const flags = c.synopsis ?? (c.flags ?? []).map(flagSynopsis).join(' ')
-  return ['bulwark', c.verb, nounWords(c), ...args, flags].filter(Boolean).join(' ')
+  return [head, ...argSynopsis(c), flags].filter(Boolean).join(' ')
 }
 
 const indent = (text: string, by = '  ') => text.trimEnd().replace(/^/gm, by)
@@ -57,10 +67,7 @@ export function generalHelp(commands: readonly Command[]): string {
   for (const [noun, title] of SECTIONS) {
     const rows: [string, string][] = commands
       .filter((c) => c.noun === noun)
-      .map((c) => [
-        [c.verb, nounWords(c), ...(c.args ?? []).map((a) => a.name)].filter(Boolean).join(' '),
-        c.summary,
-      ])
+      .map((c) => [[...commandWords(c), ...argSynopsis(c)].filter(Boolean).join(' '), c.summary])
     if (noun === undefined) {
       rows.unshift([
         'daemon [--data-dir DIR]',
@@ -94,7 +101,7 @@ export function generalHelp(commands: readonly Command[]): string {
 
 export function commandHelp(c: Command): string {
   const parts = [
-    `Usage:  ${usageLine(c)}`,
+    `Usage:  ${usageLine(c).replace(/\n/g, '\n        ')}`,
     '',
     `${c.summary[0]?.toUpperCase() ?? ''}${c.summary.slice(1)}.`,
   ]

@@ -1,7 +1,8 @@
 // Entry of the `bulwark` command (bundled to out/main/cli.js; bin/bulwark.js
 // runs it for every command but `bulwark daemon`). Exit codes: 0 ok, 1 the
-// request failed, 2 usage error. See docs/cli.md.
+// request failed, 2 usage error, 130 interrupted. See docs/cli.md.
 import { runCli } from './main'
+import { processStdin } from './stdin'
 
 // A closed pipe (`bulwark list jobs | head -1`) is not an error worth a trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -13,6 +14,7 @@ void runCli(process.argv.slice(2), {
   stderr: (text) => void process.stderr.write(text),
   isTTY: process.stdout.isTTY === true,
   env: process.env,
+  stdin: processStdin(),
   onInterrupt(fn) {
     let pressed = false
     const handler = () => {

@@ -10,6 +10,7 @@ import { checkArgs, matchCommand, partialMatch } from './dispatch'
 import { CliError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors'
 import { commandHelp, generalHelp, helpHint, partialHelp } from './help'
 import { Output, type Writer } from './output'
+import { NO_STDIN, type Stdin } from './stdin'
 import { cliVersion } from './version'
 
 export interface CliIo extends Writer {
@@ -18,6 +19,8 @@ export interface CliIo extends Writer {
   fetch?: typeof fetch
   /** Ctrl-C handling for commands that wait (see Context.onInterrupt); none by default. */
   onInterrupt?: (fn: () => void) => () => void
+  /** Where passwords are read from (--password-stdin, prompts); no input by default. */
+  stdin?: Stdin
 }
 
 const VALUE_FLAGS = valueFlagNames(COMMANDS.map((c) => c.flags ?? []))
@@ -93,6 +96,7 @@ async function dispatch(argv: readonly string[], io: CliIo, state: { conn?: Conn
       return client
     },
     env: io.env,
+    stdin: io.stdin ?? NO_STDIN,
     command: name,
     onInterrupt: (fn) => io.onInterrupt?.(fn) ?? (() => undefined),
   })

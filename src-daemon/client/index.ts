@@ -9,6 +9,7 @@ import type {
   DaemonEvent,
   DaemonStatus,
   Deleted,
+  ImportResult,
   Job,
   JobInput,
   JobsFilter,
@@ -16,6 +17,7 @@ import type {
   Ping,
   PluginInfo,
   PluginKind,
+  RescanResult,
   Retention,
   RetentionInput,
   Schedule,
@@ -24,6 +26,7 @@ import type {
   SchedulePreviewResult,
   Scheduled,
   Store,
+  StoreImportInput,
   StoreInput,
   Target,
   TargetInput,
@@ -31,6 +34,9 @@ import type {
   TasksFilter,
   Updated,
   UsageFilter,
+  VaultInfo,
+  VaultPasswordInput,
+  VaultSlotInput,
 } from '../contract'
 import { ApiError, apiErrorFrom, DaemonUnreachableError } from './errors'
 import { readSse } from './sse'
@@ -45,6 +51,9 @@ export interface ClientOptions {
   /** Give up on a request (not the event stream) after this long; default 30 s. */
   timeoutMs?: number
 }
+
+/** Importing a store reads every manifest in it: as long as the daemon gives its scan. */
+const IMPORT_TIMEOUT_MS = 30 * 60_000
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE'
 
@@ -109,11 +118,12 @@ export class BulwarkClient {
     accept: string,
     signal?: AbortSignal,
     stream = false,
+    timeoutMs = this.timeoutMs,
   ): Promise<Response> {
     const url = `${this.baseUrl}${path.startsWith('/') ? path : `/${path}`}`
     const init: RequestInit = { method, headers: this.headers(body !== undefined, accept) }
     if (body !== undefined) init.body = JSON.stringify(body)
-    const timeout = signal || stream ? undefined : AbortSignal.timeout(this.timeoutMs)
+    const timeout = signal || stream ? undefined : AbortSignal.timeout(timeoutMs)
     init.signal = signal ?? timeout ?? null
     let res: Response
     try {
@@ -121,7 +131,7 @@ export class BulwarkClient {
     } catch (err) {
       if (signal?.aborted) throw err
       if (timeout?.aborted) {
-        throw new DaemonUnreachableError(this.baseUrl, `no answer within ${this.timeoutMs} ms`, {
+        throw new DaemonUnreachableError(this.baseUrl, `no answer within ${timeoutMs} ms`, {
           cause: err,
         })
       }
@@ -132,8 +142,21 @@ export class BulwarkClient {
   }
 
   /** Any /v1 call: JSON in, JSON out; throws ApiError on a non-2xx answer. */
-  async request<T>(method: HttpMethod, path: string, body?: unknown): Promise<T> {
-    const res = await this.send(method, path, body, 'application/json')
+  async request<T>(
+    method: HttpMethod,
+    path: string,
+    body?: unknown,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<T> {
+    const res = await this.send(
+      method,
+      path,
+      body,
+      'application/json',
+      undefined,
+      false,
+      opts.timeoutMs,
+    )
     return (await readBody(res)) as T
   }
 
@@ -191,6 +214,32 @@ export class BulwarkClient {
     this.request<Updated>('PUT', `/v1/store/${seg(uuid)}`, input)
   deleteStore = (uuid: string) => this.request<Deleted>('DELETE', `/v1/store/${seg(uuid)}`)
   testStore = (uuid: string) => this.request<ConnectionTest>('POST', `/v1/store/${seg(uuid)}/test`)
+  /** Schedules garbage collection of the store's vault (409 while one is pending or running). */
+  gcStore = (uuid: string, opts: { owner?: string } = {}) =>
+    this.request<Scheduled>('POST', `/v1/store/${seg(uuid)}/gc`, opts)
+  /** Creates a store from a vault already in it; the endpoint carries vault_password or recovery_key. */
+  importStore = (input: StoreImportInput) =>
+    this.request<ImportResult>('POST', '/v1/stores/import', input, {
+      timeoutMs: IMPORT_TIMEOUT_MS,
+    })
+  /** Reads the store's vault again and catalogs the archives the catalog lacks. */
+  rescanStore = (uuid: string) =>
+    this.request<RescanResult>('POST', `/v1/store/${seg(uuid)}/import`, undefined, {
+      timeoutMs: IMPORT_TIMEOUT_MS,
+    })
+
+  // --- vaults -------------------------------------------------------------
+  /** The store's vault: id, key slots, chunk and size totals (409 before its first backup). */
+  getVault = (uuid: string) => this.request<VaultInfo>('GET', `/v1/store/${seg(uuid)}/vault`)
+  changeVaultPassword = (uuid: string, input: VaultPasswordInput) =>
+    this.request<Updated>('POST', `/v1/store/${seg(uuid)}/vault/password`, input)
+  addVaultSlot = (uuid: string, input: VaultSlotInput) =>
+    this.request<Created>('POST', `/v1/store/${seg(uuid)}/vault/slots`, input)
+  deleteVaultSlot = (uuid: string, id: string) =>
+    this.request<Deleted>('DELETE', `/v1/store/${seg(uuid)}/vault/slot/${seg(id)}`)
+  /** The recovery kit as text: whoever holds it can read every archive in the store. */
+  recoveryKit = (uuid: string) =>
+    this.requestText('GET', `/v1/store/${seg(uuid)}/vault/recovery-kit`)
 
   // --- jobs ---------------------------------------------------------------
   listJobs = (q?: JobsQuery) => this.request<Job[]>('GET', `/v1/jobs${queryString(q)}`)
@@ -214,6 +263,9 @@ export class BulwarkClient {
     this.request<ArchiveDeleted>('DELETE', `/v1/archive/${seg(uuid)}`)
   restoreArchive = (uuid: string, opts: { target?: string; owner?: string } = {}) =>
     this.request<Scheduled>('POST', `/v1/archive/${seg(uuid)}/restore`, opts)
+  /** Schedules a task that reads the archive back from its store and authenticates every byte. */
+  verifyArchive = (uuid: string, opts: { owner?: string } = {}) =>
+    this.request<Scheduled>('POST', `/v1/archive/${seg(uuid)}/verify`, opts)
 
   // --- tasks --------------------------------------------------------------
   listTasks = (q?: TasksQuery) => this.request<Task[]>('GET', `/v1/tasks${queryString(q)}`)

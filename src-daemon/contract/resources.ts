@@ -65,6 +65,26 @@ export const ArchiveRestore = Type.Object(
   Strict,
 )
 
+export const ArchiveVerify = Type.Object({ owner: Type.Optional(Owner) }, Strict)
+
+/**
+ * Vault passwords: only their type is checked by the schema, their length by
+ * the service, so that a rejected password is never echoed in an error.
+ */
+const Password = Type.String()
+export const MIN_VAULT_PASSWORD = 8
+export const MAX_VAULT_PASSWORD = 4096
+export const VaultPasswordChange = Type.Object(
+  { new_password: Password, password: Type.Optional(Password) },
+  Strict,
+)
+export const VaultSlotCreate = Type.Object(
+  { password: Password, label: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
+  Strict,
+)
+/** The body of POST /v1/stores/import: a store create body whose endpoint opens the vault. */
+export const StoreImport = StoreCreate
+
 export const SchedulePreview = Type.Object(
   {
     when: Type.String({ minLength: 1, maxLength: 200 }),
@@ -77,6 +97,10 @@ export const SchedulePreview = Type.Object(
 
 export const UuidParams = Type.Object({ uuid: Uuid })
 export const NameParams = Type.Object({ name: Name })
+export const SlotParams = Type.Object({
+  uuid: Uuid,
+  id: Type.String({ minLength: 1, maxLength: 200 }),
+})
 
 // Query strings: every value arrives as a string, so schemas match strings only.
 const Flag = Type.Union([
@@ -134,6 +158,10 @@ export type ArchivesFilter = Static<typeof ArchivesQuery>
 export type TasksFilter = Static<typeof TasksQuery>
 export type JobsFilter = Static<typeof JobsQuery>
 export type UsageFilter = Static<typeof UsageQuery>
+
+export type VaultPasswordInput = Static<typeof VaultPasswordChange>
+export type VaultSlotInput = Static<typeof VaultSlotCreate>
+export type StoreImportInput = Static<typeof StoreImport>
 
 export type TaskStatus = (typeof TASK_STATUSES)[number]
 export type ArchiveStatus = (typeof ARCHIVE_STATUSES)[number]
@@ -219,6 +247,56 @@ export interface Archive {
   target_name: string | null
   target_plugin: string | null
   target_endpoint: string | null
+  /** 'vault': chunked, deduplicated, encrypted; 'plain': one blob at store_key. */
+  format: ArchiveFormat
+  /** Stored bytes this archive added to its store (null when unknown, e.g. imported). */
+  new_bytes: number | null
+  /** Stored bytes of every distinct chunk the archive references. */
+  stored_bytes: number | null
+  /** Chunk references in its manifest (1 for a plain archive). */
+  chunk_count: number | null
+}
+
+export type ArchiveFormat = 'plain' | 'vault'
+
+/** A key slot of a vault: one password that opens it (the password itself is never served). */
+export interface VaultKeySlot {
+  id: string
+  label: string
+  created_at: string
+}
+
+/** GET /v1/store/:uuid/vault */
+export interface VaultInfo {
+  vault_id: string
+  created_at: string
+  chunking: { min: number; avg: number; max: number }
+  key_slots: VaultKeySlot[]
+  /** Chunks in the store, as far as the catalog knows. */
+  chunks: number
+  /** Stored (compressed, encrypted) bytes of those chunks. */
+  stored_bytes: number
+  /** Archives of the store that are not purged. */
+  archives: number
+  /** Their plaintext bytes. */
+  logical_bytes: number
+}
+
+/** POST /v1/stores/import */
+export interface ImportResult {
+  ok: 'created'
+  uuid: string
+  /** Archives added to the catalog. */
+  archives: number
+  /** Manifests found in the store that could not be read (damaged); listed in the daemon log. */
+  skipped: number
+}
+
+/** POST /v1/store/:uuid/import (a rescan of a store already in the catalog) */
+export interface RescanResult {
+  ok: 'updated'
+  archives: number
+  skipped: number
 }
 
 export interface Task {

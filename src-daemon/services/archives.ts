@@ -122,6 +122,30 @@ export class ArchiveService {
     })
   }
 
+  /** Enqueues a verify: every chunk read back and authenticated; a damaged archive is marked invalid. */
+  verify(uuid: string, owner: string): TaskRow {
+    const archive = this.row(uuid)
+    if (archive.status === 'purged') {
+      throw new BulwarkError(
+        ErrorCode.Conflict,
+        `archive ${uuid} is purged: its data is gone from the store, there is nothing to verify`,
+      )
+    }
+    if (!this.ctx.catalog.stores.get(archive.store_uuid)) {
+      throw new BulwarkError(
+        ErrorCode.Conflict,
+        `the store that holds archive ${uuid} has been deleted`,
+      )
+    }
+    return this.ctx.queue.enqueue({
+      op: 'verify',
+      owner,
+      priority: 60,
+      archive_uuid: uuid,
+      store_uuid: archive.store_uuid,
+    })
+  }
+
   private view(r: ArchiveListRow): Archive {
     return {
       uuid: r.uuid,
@@ -154,6 +178,10 @@ export class ArchiveService {
               plugin: r.target_current_plugin,
               endpoint: r.target_endpoint,
             }),
+      format: r.format ?? 'plain',
+      new_bytes: r.new_bytes ?? null,
+      stored_bytes: r.stored_bytes ?? null,
+      chunk_count: r.chunk_count ?? null,
     }
   }
 }

@@ -7,6 +7,7 @@ import { PluginResourceService } from './plugin-resources'
 import { RetentionService } from './retention'
 import { ScheduleService } from './schedules'
 import { TaskService } from './tasks'
+import { VaultService } from './vault'
 
 export type { ServiceContext } from './context'
 export { EventBus } from './events'
@@ -26,6 +27,7 @@ export function createServices(
     jobs: new JobService(ctx, targets, stores, schedules),
     archives: new ArchiveService(ctx, targets, stores),
     tasks: new TaskService(ctx),
+    vault: new VaultService(ctx, stores),
     meta: new MetaService(ctx, info),
     events: ctx.events,
   }

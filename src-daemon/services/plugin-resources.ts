@@ -68,6 +68,12 @@ export class PluginResourceService<K extends PluginKind> {
     return row
   }
 
+  /** Checks a create body without storing anything: the plugin, and the endpoint with defaults. */
+  check(input: PluginResourceInput): { plugin: PluginInfo; values: EndpointValues } {
+    const plugin = this.plugin(input.plugin)
+    return { plugin, values: checkEndpoint(plugin, parseEndpoint(input.endpoint)) }
+  }
+
   create(input: PluginResourceInput): string {
     const uuid = randomUUID()
     const plugin = this.plugin(input.plugin)

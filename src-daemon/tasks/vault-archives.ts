@@ -53,7 +53,8 @@ export interface VaultDeps {
   scryptN?: number
 }
 
-type Opened = { config: VaultConfig; master: MasterKey }
+export type OpenedVault = { config: VaultConfig; master: MasterKey }
+type Opened = OpenedVault
 
 export class VaultArchives {
   private readonly opened = new Map<string, Promise<Opened>>()
@@ -78,6 +79,11 @@ export class VaultArchives {
   /** Forgets an opened vault (after its password or endpoint changed). */
   forget(storeUuid: string): void {
     this.opened.delete(storeUuid)
+  }
+
+  /** Keeps a vault the caller opened itself (an import), so the first task needs no unlock. */
+  remember(storeUuid: string, vault: OpenedVault): void {
+    this.opened.set(storeUuid, Promise.resolve(vault))
   }
 
   private async openOrCreate(store: StoreHandle, ctx: PluginContext): Promise<Opened> {

@@ -32,7 +32,7 @@ export function inlineSealer(master: MasterKey, level = DEFAULT_ZSTD_LEVEL): Sea
 // zstd (one frame, content size declared) kept only if smaller; object =
 // "BWC1" | nonce | ciphertext | tag with aad "chunk:" + id. Compression goes
 // into a reused scratch buffer and the ciphertext is transferred as is, so a
-// chunk costs the worker one allocation.
+// chunk costs the worker one allocation, and it keeps none.
 const WORKER_SOURCE = `
 'use strict'
 const { parentPort, workerData } = require('node:worker_threads')
@@ -63,7 +63,9 @@ parentPort.on('message', (m) => {
     const head = Buffer.concat([Buffer.from('BWC1'), nonce, flag])
     const tail = Buffer.concat([rest, cipher.getAuthTag()])
     const parts = [new Uint8Array(head), own(body), new Uint8Array(tail)]
-    parentPort.postMessage({ n: m.n, parts }, [parts[1]])
+    // The plaintext goes back too: garbage there rather than here, so only the
+    // main thread's collector has chunk-sized garbage to free, not one per worker.
+    parentPort.postMessage({ n: m.n, parts, spent: m.buf }, [parts[1], m.buf])
   } catch (err) {
     parentPort.postMessage({ n: m.n, error: String((err && err.message) || err) })
   }
@@ -105,10 +107,7 @@ export class SealPool implements Sealer {
     bindingPath ??= createRequire(import.meta.url).resolve('zstd-napi/binding')
     const workerData = { binding: bindingPath, encKey: master.encKey, level }
     for (let i = 0; i < Math.max(1, size); i++) {
-      // A small young generation: the worker's garbage is mostly chunk buffers,
-      // freed only when their wrappers are collected, so collect often.
-      const resourceLimits = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 }
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData, resourceLimits })
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData })
       const slot: Slot = { worker, busy: 0 }
       worker.unref()
       worker.on('message', (r: Reply) => this.settle(r))
@@ -136,7 +135,14 @@ export class SealPool implements Sealer {
     this.jobs.delete(r.n)
     job.worker.busy--
     if ('error' in r) job.reject(new Error(`sealing a chunk failed: ${r.error}`))
-    else job.resolve(r.parts.map((p) => (p instanceof ArrayBuffer ? Buffer.from(p) : Buffer.from(p.buffer, p.byteOffset, p.byteLength))))
+    else
+      job.resolve(
+        r.parts.map((p) =>
+          p instanceof ArrayBuffer
+            ? Buffer.from(p)
+            : Buffer.from(p.buffer, p.byteOffset, p.byteLength),
+        ),
+      )
   }
 
   /** A worker died: every job still pending and every later one fails. */

@@ -57,7 +57,7 @@ test('pg dump deduplication', async () => {
   const { config, master } = await initVault('bench password', { N: 1024, chunking })
   const mib = (n: number) => (n / 1048576).toFixed(1)
 
-  async function backup(label: string, endpoint: object, index: MemoryChunkIndex) {
+  async function backup(label: string, endpoint: Record<string, unknown>, index: MemoryChunkIndex) {
     const stats = await writeArchive({
       store,
       endpoint,

@@ -172,7 +172,9 @@ describe('bulwark runs, follows, restores and purges backups', () => {
       'local',
       'valid',
       '14 B',
-      expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d$/),
+      expect.stringMatching(/^\+\d+ B$/),
+      'vault',
+      expect.stringMatching(/^\d{4}-\d\d-\d\d$/),
       '-',
     ])
 

@@ -119,6 +119,17 @@ describe.skipIf(!hasTar)('target files', () => {
     expect(kept).toEqual(['cache', 'keep', 'sub', 'sub/cache', 'sub/cache/keep'])
   })
 
+  it('writes the same bytes for an unchanged tree, so backups deduplicate', async () => {
+    const dir = fresh()
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, 'data.bin'), randomBytes(200_000))
+    const once = await readAll(await target.backup({ path: dir, exclude: [] }, testContext()))
+    await new Promise((r) => setTimeout(r, 1100)) // a new second for atime/ctime to differ
+    await readAll(await target.backup({ path: dir, exclude: [] }, testContext())) // touches atimes
+    const twice = await readAll(await target.backup({ path: dir, exclude: [] }, testContext()))
+    expect(twice.equals(once)).toBe(true)
+  })
+
   it('builds tar exclude options', () => {
     expect(excludeArgs(['*.log', './cache/*', 'tmp/', ' '])).toEqual([
       '--no-anchored',

@@ -106,7 +106,15 @@ async function requireDir(path: string): Promise<void> {
 async function backup(endpoint: Endpoint, ctx: PluginContext): Promise<Readable> {
   const ep = parse(endpoint)
   await requireDir(ep.path)
-  const args = ['--create', '--format=posix', '--numeric-owner', '--preserve-permissions']
+  const args = [
+    '--create',
+    '--format=posix',
+    // Without these, every run writes new atimes, ctimes and a per-process header
+    // name, so unchanged files would not deduplicate between backups.
+    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+    '--numeric-owner',
+    '--preserve-permissions',
+  ]
   args.push('--file=-', `--directory=${ep.path}`, ...excludeArgs(ep.exclude), '.')
   return spawnOutput('tar', args, ctx, { env: ENV, explain: (s, c) => explainTar(s, c, 'backup') })
 }

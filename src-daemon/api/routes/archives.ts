@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import {
   ArchiveRestore,
   ArchiveUpdate,
+  ArchiveVerify,
   ArchivesQuery,
   UuidParams,
   type Scheduled,
@@ -35,6 +36,14 @@ export function archiveRoutes(app: FastifyInstance, s: Services): void {
     const task = s.archives.delete(req.params.uuid, 'anon')
     return task ? { ok: 'deleted', task_uuid: task.uuid } : { ok: 'deleted' }
   })
+  app.post<Uuid & { Body: Static<typeof ArchiveVerify> }>(
+    '/v1/archive/:uuid/verify',
+    { schema: { params: UuidParams, body: optionalBody(ArchiveVerify) } },
+    (req): Scheduled => {
+      const task = s.archives.verify(req.params.uuid, req.body.owner ?? 'anon')
+      return { ok: 'scheduled', task_uuid: task.uuid }
+    },
+  )
   app.post<Uuid & { Body: Static<typeof ArchiveRestore> }>(
     '/v1/archive/:uuid/restore',
     { schema: { params: UuidParams, body: optionalBody(ArchiveRestore) } },

@@ -17,6 +17,7 @@ import {
 } from '../../contract'
 import type { Services } from '../../services'
 import { crudRoutes, flag } from './crud'
+import { vaultRoutes } from './vault'
 
 export function configRoutes(app: FastifyInstance, s: Services): void {
   for (const [plural, singular, service, create, update] of [
@@ -41,6 +42,8 @@ export function configRoutes(app: FastifyInstance, s: Services): void {
       (req) => service.test(req.params.uuid),
     )
   }
+  // A store's vault (registered here, with the stores, so server.ts needs no change).
+  vaultRoutes(app, s)
   crudRoutes(app, {
     plural: 'schedules',
     singular: 'schedule',

@@ -1,8 +1,17 @@
-// bulwark list|show|edit|delete|restore archive.
-import { ARCHIVE_STATUSES, type ArchiveStatus } from '../../contract'
+// bulwark list|show|edit|delete|restore|verify archive.
+import { ARCHIVE_STATUSES, type Archive, type ArchiveStatus } from '../../contract'
 import type { Command, Context } from '../command'
 import { UsageError } from '../errors'
-import { fmtDate, fmtSize, parseDay, parseInteger, shortUuid, truncate } from '../format'
+import {
+  fmtDate,
+  fmtDay,
+  fmtSize,
+  parseDay,
+  parseInteger,
+  plural,
+  shortUuid,
+  truncate,
+} from '../format'
 import { label, resolveRef, type Named } from '../refs'
 import { UUID_ARG, owner, ownerFlag, printDone } from './common'
 import { FOLLOW_DETAILS, followFlag, followTask } from './follow'
@@ -20,6 +29,28 @@ function status(ctx: Context): ArchiveStatus | undefined {
     )
   }
   return s as ArchiveStatus
+}
+
+/** "+12.3 MiB": the stored bytes the archive added to its store (its new chunks). */
+const newBytes = (a: Archive) =>
+  a.new_bytes === null || a.new_bytes === undefined ? null : `+${fmtSize(a.new_bytes)}`
+
+/** "vault, 12 chunks" / "plain" for `show archive`. */
+function formatLine(a: Archive): string | null {
+  if (!a.format) return null
+  const n = a.chunk_count
+  return a.format === 'vault' && n !== null && n !== undefined
+    ? `vault, ${plural(n, 'chunk')}`
+    : a.format
+}
+
+/** "3.1 MiB, +1.2 MiB new": what the archive's chunks take in the store, and what it added. */
+function storedLine(a: Archive): string | null {
+  const stored =
+    a.stored_bytes === null || a.stored_bytes === undefined ? null : fmtSize(a.stored_bytes)
+  const added = newBytes(a)
+  if (stored === null) return added === null ? null : `${added} new`
+  return added === null ? stored : `${stored}, ${added} new`
 }
 
 const lists = (ctx: Context): Record<'target' | 'store' | 'job', () => Promise<Named[]>> => ({
@@ -62,17 +93,20 @@ export const archiveCommands: Command[] = [
       )
       const archives = await ctx.client.listArchives({ ...query, ...Object.fromEntries(refs) })
       if (ctx.json) return ctx.out.json(archives)
+      // Fits 120 columns with names up to 16 characters; notes run off the end.
       ctx.out.table(
-        ['UUID', 'TAKEN', 'TARGET', 'STORE', 'STATUS', 'SIZE', 'EXPIRES', 'NOTES'],
+        ['UUID', 'TAKEN', 'TARGET', 'STORE', 'STATUS', 'SIZE', 'NEW', 'FORMAT', 'EXPIRES', 'NOTES'],
         archives.map((a) => [
           shortUuid(a.uuid),
           fmtDate(a.taken_at),
-          a.target_name ?? shortUuid(a.target_uuid),
-          a.store_name ?? shortUuid(a.store_uuid),
+          truncate(a.target_name ?? shortUuid(a.target_uuid), 16),
+          truncate(a.store_name ?? shortUuid(a.store_uuid), 16),
           a.status,
           fmtSize(a.size),
-          fmtDate(a.expires_at),
-          truncate(a.notes, 40),
+          newBytes(a),
+          a.format,
+          fmtDay(a.expires_at),
+          truncate(a.notes, 30),
         ]),
         'no archives',
       )
@@ -92,6 +126,8 @@ export const archiveCommands: Command[] = [
         ['Taken', fmtDate(a.taken_at, true)],
         ['Expires', fmtDate(a.expires_at, true)],
         ['Size', fmtSize(a.size)],
+        ['Format', formatLine(a)],
+        ['Stored', storedLine(a)],
         ['Job', a.job_uuid],
         ['Target', `${a.target_name ?? '(deleted)'} (${a.target_plugin ?? '?'}, ${a.target_uuid})`],
         ['Store', `${a.store_name ?? '(deleted)'} (${a.store_plugin ?? '?'}, ${a.store_uuid})`],
@@ -158,6 +194,27 @@ export const archiveCommands: Command[] = [
       const restore = () => ctx.client.restoreArchive(ref.uuid, body)
       if (ctx.flags.has('follow')) return followTask(ctx, async () => (await restore()).task_uuid)
       const res = await restore()
+      if (ctx.json) ctx.out.json(res)
+      else ctx.out.line(res.task_uuid)
+    },
+  },
+  {
+    verb: 'verify',
+    noun: 'archive',
+    args: [UUID_ARG('archive')],
+    summary: 'read an archive back from its store and check every byte; print the task uuid',
+    flags: [ownerFlag, followFlag],
+    details:
+      'The verify task reads every chunk of the archive and authenticates it, without restoring\n' +
+      'anything. A damaged or missing chunk fails the task, names the chunk, and marks the archive\n' +
+      'invalid; a later verify that finds it whole marks it valid again.\n\n' +
+      `${FOLLOW_DETAILS}`,
+    async run(ctx) {
+      const ref = await resolve(ctx)
+      const who = owner(ctx)
+      const verify = () => ctx.client.verifyArchive(ref.uuid, who ? { owner: who } : {})
+      if (ctx.flags.has('follow')) return followTask(ctx, async () => (await verify()).task_uuid)
+      const res = await verify()
       if (ctx.json) ctx.out.json(res)
       else ctx.out.line(res.task_uuid)
     },

@@ -4,7 +4,7 @@ import type { BulwarkClient } from '../../client'
 import type { ConnectionTest, Created, Deleted, Store, Target, Updated } from '../../contract'
 import type { FlagSpec } from '../args'
 import type { Command, Context, Noun } from '../command'
-import { EXIT_FAILED, EXIT_OK } from '../errors'
+import { EXIT_FAILED, EXIT_OK, UsageError } from '../errors'
 import {
   applySets,
   fetchPlugin,
@@ -16,6 +16,7 @@ import {
 import { fmtEndpoint, shortUuid, truncate } from '../format'
 import { formatPairs } from '../output'
 import { resolveRef } from '../refs'
+import { passwordStdinFlag, readPassword } from '../secrets'
 import {
   REF_ARG,
   nameFlag,
@@ -45,7 +46,7 @@ interface Api {
   test(c: BulwarkClient, uuid: string): Promise<ConnectionTest>
 }
 
-const endpointFlags = (kind: string): FlagSpec[] => [
+export const endpointFlags = (kind: string): FlagSpec[] => [
   { name: 'endpoint', value: 'JSON', help: `the ${kind}'s endpoint configuration, a JSON object` },
   {
     name: 'set',
@@ -55,34 +56,80 @@ const endpointFlags = (kind: string): FlagSpec[] => [
   },
 ]
 
+/** Checks --endpoint and --set before anything is sent, so typos fail fast. */
+export function checkEndpointFlags(ctx: Context): EndpointObject | undefined {
+  for (const item of ctx.flags.all('set')) splitSet(item, ctx.command)
+  const text = ctx.flags.str('endpoint')
+  return text === undefined ? undefined : parseEndpointJson(text, ctx.command)
+}
+
+/** --endpoint (or the stored endpoint) with --set and --unset applied. */
+export async function endpointFor(ctx: Context, plugin: string, stored: string | undefined) {
+  const base = checkEndpointFlags(ctx) ?? parseStoredEndpoint(stored ?? '{}')
+  const sets = ctx.flags.all('set')
+  const unsets = ctx.flags.all('unset')
+  if (sets.length === 0 && unsets.length === 0) return base
+  return applySets(base, sets, unsets, await fetchPlugin(ctx.client, plugin), ctx.command)
+}
+
+/** The store secret that protects its vault's key (see: bulwark show plugin fs). */
+export const VAULT_PASSWORD = 'vault_password'
+
+export const vaultPasswordFlag: FlagSpec = passwordStdinFlag(
+  "the password of the store's vault",
+  'vault-password-stdin',
+)
+
+/** Refuses the password on argv next to --vault-password-stdin, so only one source counts. */
+export function checkVaultPasswordFlags(ctx: Context): void {
+  if (!ctx.flags.has(vaultPasswordFlag.name)) return
+  const onArgv = ctx.flags
+    .all('set')
+    .some((item) => splitSet(item, ctx.command)[0] === VAULT_PASSWORD)
+  if (onArgv) {
+    throw new UsageError(
+      `--set ${VAULT_PASSWORD}=… and --${vaultPasswordFlag.name} cannot be used together; ` +
+        `keep --${vaultPasswordFlag.name} (arguments are visible to other users)`,
+      ctx.command,
+    )
+  }
+}
+
+/** --vault-password-stdin: the password into the endpoint, read from stdin or the terminal. */
+async function withVaultPassword(
+  ctx: Context,
+  endpoint: EndpointObject,
+  confirm: boolean,
+): Promise<EndpointObject> {
+  if (!ctx.flags.has(vaultPasswordFlag.name)) return endpoint
+  const password = await readPassword(ctx, {
+    flag: vaultPasswordFlag.name,
+    prompt: 'Vault password',
+    confirm,
+  })
+  return { ...endpoint, [VAULT_PASSWORD]: password }
+}
+
 const agentFlag: FlagSpec = {
   name: 'agent',
   value: 'HOST:PORT',
   help: 'a Bulwark agent that runs the backup where the data lives',
 }
 
+const VAULT_DETAILS =
+  "A built-in store keeps its archives in an encrypted vault. Give the vault's password with\n" +
+  '--vault-password-stdin (the first line of stdin, or asked on the terminal), never on the\n' +
+  'command line; without one, Bulwark generates one on the first backup. Either way, keep the\n' +
+  'recovery kit:  bulwark vault export-key STORE --output FILE'
+
 const agentOf = (item: Item) => ('agent' in item ? item.agent : undefined)
 
 export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): Command[] {
   const kind = noun
   const hasAgent = noun === 'target'
+  const hasVault = noun === 'store'
   const list = (ctx: Context) => () => api.list(ctx.client, {})
   const resolve = (ctx: Context) => resolveRef(kind, ctx.args[0] ?? '', list(ctx))
-
-  /** Checks --endpoint and --set before anything is sent, so typos fail fast. */
-  function checkEndpointFlags(ctx: Context): EndpointObject | undefined {
-    for (const item of ctx.flags.all('set')) splitSet(item, ctx.command)
-    const text = ctx.flags.str('endpoint')
-    return text === undefined ? undefined : parseEndpointJson(text, ctx.command)
-  }
-
-  async function endpointFor(ctx: Context, plugin: string, stored: string | undefined) {
-    const base = checkEndpointFlags(ctx) ?? parseStoredEndpoint(stored ?? '{}')
-    const sets = ctx.flags.all('set')
-    const unsets = ctx.flags.all('unset')
-    if (sets.length === 0 && unsets.length === 0) return base
-    return applySets(base, sets, unsets, await fetchPlugin(ctx.client, plugin), ctx.command)
-  }
 
   return [
     {
@@ -153,7 +200,8 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
       summary: `create a ${kind}`,
       synopsis:
         `--name NAME --plugin PLUGIN (--endpoint JSON | --set KEY=VALUE ...) [--summary TEXT]` +
-        (hasAgent ? ' [--agent HOST:PORT]' : ''),
+        (hasAgent ? ' [--agent HOST:PORT]' : '') +
+        (hasVault ? ' [--vault-password-stdin]' : ''),
       flags: [
         nameFlag(kind, true),
         {
@@ -165,14 +213,20 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
         ...endpointFlags(kind),
         summaryFlag(kind),
         ...(hasAgent ? [agentFlag] : []),
+        ...(hasVault ? [vaultPasswordFlag] : []),
       ],
       details:
         `Endpoint fields and their types come from the plugin: bulwark show plugin PLUGIN.\n` +
-        `Example:  bulwark create ${kind} --name ${noun === 'store' ? 'local --plugin fs --set path=/srv/backups' : 'pg-main --plugin postgres --set host=db --set database=app'}`,
+        `Example:  bulwark create ${kind} --name ${noun === 'store' ? 'local --plugin fs --set path=/srv/backups' : 'pg-main --plugin postgres --set host=db --set database=app'}` +
+        (hasVault ? `\n\n${VAULT_DETAILS}` : ''),
       async run(ctx) {
+        checkEndpointFlags(ctx)
+        if (hasVault) checkVaultPasswordFlags(ctx)
         const name = ctx.flags.str('name') ?? ''
         const plugin = ctx.flags.str('plugin') ?? ''
-        const body: Body = { name, plugin, endpoint: await endpointFor(ctx, plugin, undefined) }
+        let endpoint = await endpointFor(ctx, plugin, undefined)
+        if (hasVault) endpoint = await withVaultPassword(ctx, endpoint, true)
+        const body: Body = { name, plugin, endpoint }
         const summary = ctx.flags.str('summary')
         if (summary !== undefined) body.summary = summary
         const agent = ctx.flags.str('agent')
@@ -197,12 +251,19 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
           help: 'remove one endpoint field',
         },
         ...(hasAgent ? [agentFlag] : []),
+        ...(hasVault ? [vaultPasswordFlag] : []),
       ],
       details:
         'Without --endpoint, --set and --unset change the stored endpoint. Secret fields read back as\n' +
-        '<redacted>, and sending <redacted> keeps the stored secret, so editing never loses one.',
+        '<redacted>, and sending <redacted> keeps the stored secret, so editing never loses one.' +
+        (hasVault
+          ? '\n\n--vault-password-stdin tells Bulwark the password of the vault already in the store\n' +
+            '(read from stdin, or asked on the terminal). To change the password of the vault\n' +
+            'itself, use:  bulwark vault change-password STORE'
+          : ''),
       async run(ctx) {
         checkEndpointFlags(ctx)
+        if (hasVault) checkVaultPasswordFlags(ctx)
         requireSomeFlag(ctx, [
           'name',
           'summary',
@@ -211,6 +272,7 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
           'set',
           'unset',
           ...(hasAgent ? ['agent'] : []),
+          ...(hasVault ? [vaultPasswordFlag.name] : []),
         ])
         const ref = await resolve(ctx)
         const cur = await api.get(ctx.client, ref.uuid)
@@ -221,6 +283,7 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
           plugin,
           endpoint: await endpointFor(ctx, plugin, cur.endpoint),
         }
+        if (hasVault) body.endpoint = await withVaultPassword(ctx, body.endpoint, false)
         if (hasAgent) body.agent = ctx.flags.str('agent') ?? agentOf(cur) ?? ''
         const res = await api.update(ctx.client, ref.uuid, body)
         printDone(ctx, res, 'updated', kind, { uuid: ref.uuid, name: body.name })

@@ -9,10 +9,12 @@ import { scheduleCommands } from './schedules'
 import { storeCommands } from './stores'
 import { targetCommands } from './targets'
 import { taskCommands } from './tasks'
+import { vaultCommands } from './vault'
 
 export const COMMANDS: readonly Command[] = [
   ...targetCommands,
   ...storeCommands,
+  ...vaultCommands,
   ...scheduleCommands,
   ...retentionCommands,
   ...jobCommands,

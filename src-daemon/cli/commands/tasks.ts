@@ -31,6 +31,7 @@ function statusFlag(ctx: Context): StatusFilter | undefined {
 function subject(t: Task, jobs: Map<string, Job>): string {
   if (t.job_uuid) return jobs.get(t.job_uuid)?.name ?? shortUuid(t.job_uuid)
   if (t.archive_uuid) return `archive ${shortUuid(t.archive_uuid)}`
+  if (t.store_uuid) return `store ${shortUuid(t.store_uuid)}`
   return '-'
 }
 

@@ -1,0 +1,672 @@
+// The vault of each store, as people manage it: what it holds, its key slots
+// (change the password, add or remove a slot, export the recovery kit),
+// garbage collection, and importing a store that already holds a vault, so a
+// catalog can be rebuilt from the store alone. This is also the one place
+// that turns a store row into the handle tasks use (plugin, endpoint without
+// the vault password, whether it holds a vault), for the runner and the API
+// alike. The vault password and the recovery key are secrets: they are never
+// answered, logged or put in an error; the recovery kit route is the one
+// deliberate exception.
+import { randomBytes } from 'node:crypto'
+import {
+  BulwarkError,
+  ErrorCode,
+  MAX_VAULT_PASSWORD,
+  MIN_VAULT_PASSWORD,
+  invalid,
+  type ImportResult,
+  type RescanResult,
+  type StoreImportInput,
+  type VaultInfo,
+  type VaultPasswordInput,
+  type VaultSlotInput,
+} from '../contract'
+import type { TaskRow } from '../catalog/rows'
+import { redactor } from '../platform/redact'
+import { VaultArchives, type StoreHandle } from '../tasks/vault-archives'
+import { addSlot, readConfig, removeSlot, writeConfig, type VaultConfig } from '../vault/config'
+import { parseRecoveryKey, recoveryKit, unwrapSlot, type MasterKey } from '../vault/keys'
+import { VaultError, type Manifest } from '../vault/objects'
+import { readManifest } from '../vault/reader'
+import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
+import type { PluginContext } from '../../plugins/sdk/types'
+import type { ServiceContext } from './context'
+import { parseEndpoint } from './endpoints'
+import type { PluginResourceService } from './plugin-resources'
+
+export const VAULT_PASSWORD = 'vault_password'
+const CHUNK_KEY = /^chunks\/[0-9a-f]{2}\/([0-9a-f]{64})$/
+const MANIFEST_KEY = /^manifests\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/
+/** Reading or rewriting vault.json. */
+const CONFIG_TIMEOUT_MS = 2 * 60_000
+/** Listing a store and opening every manifest. */
+const SCAN_TIMEOUT_MS = 30 * 60_000
+const SCAN_CONCURRENCY = 4
+
+/** What an import keeps of one manifest. */
+interface ScannedArchive {
+  uuid: string
+  job: { uuid: string; name: string } | null
+  target: { uuid: string; name: string; plugin: string }
+  takenAt: number
+  expiresAt: number
+  size: number
+  notes: string
+  chunkCount: number
+  storedBytes: number
+  /** Chunks the manifest lists that the store does not hold. */
+  missing: number
+}
+
+interface Scan {
+  archives: ScannedArchive[]
+  /** Manifests that exist but could not be opened. */
+  damaged: { uuid: string; message: string }[]
+  /** Every chunk in the store, with its stored size. */
+  chunks: Map<string, number>
+}
+
+const slotLabelDate = () => new Date().toISOString().slice(0, 10)
+
+function checkPassword(value: string, field: string): void {
+  if (value.length < MIN_VAULT_PASSWORD) {
+    throw invalid(field, `${field} must be at least ${MIN_VAULT_PASSWORD} characters long`)
+  }
+  if (value.length > MAX_VAULT_PASSWORD) {
+    throw invalid(field, `${field} must be at most ${MAX_VAULT_PASSWORD} characters long`)
+  }
+}
+
+const wrongPassword = (field: string) => invalid(field, 'the vault password is wrong')
+
+const isWrongPassword = (err: unknown) => err instanceof VaultError && err.code === 'wrong_password'
+
+export class VaultService {
+  /** Opened vaults and archive I/O, shared with the task runner. */
+  readonly archives: VaultArchives
+  private readonly locks = new Map<string, Promise<void>>()
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly stores: PluginResourceService<'store'>,
+  ) {
+    this.archives = new VaultArchives({
+      catalog: ctx.catalog,
+      clock: ctx.clock,
+      password: (uuid) => this.storedPassword(uuid),
+      savePassword: (uuid, pw) => stores.setSecret(uuid, VAULT_PASSWORD, pw),
+    })
+    // A changed store (its password, its endpoint) is opened afresh on next use.
+    ctx.events.subscribe((e) => {
+      if (e.type === 'resource' && e.kind === 'store') this.archives.forget(e.uuid)
+    })
+  }
+
+  /** Built-in stores can list and stat objects, so they hold a vault; external ones keep blobs. */
+  canHoldVault(plugin: string): boolean {
+    return this.ctx.registry.find('store', plugin)?.source === 'builtin'
+  }
+
+  /** A store ready for tasks: its plugin, its endpoint without the vault password. */
+  async handle(uuid: string): Promise<StoreHandle> {
+    const { plugin, endpoint } = this.stores.endpointFor(uuid)
+    const { [VAULT_PASSWORD]: _secret, ...pluginEndpoint } = endpoint
+    return {
+      uuid,
+      plugin: await this.ctx.registry.store(plugin),
+      endpoint: pluginEndpoint,
+      vault: this.canHoldVault(plugin),
+    }
+  }
+
+  /** GET /v1/store/:uuid/vault */
+  async info(uuid: string): Promise<VaultInfo> {
+    const store = await this.vaultStore(uuid)
+    const config = await this.requireConfig(store, this.context(`store ${uuid}`, CONFIG_TIMEOUT_MS))
+    const { min, avg, max } = config.chunking
+    return {
+      vault_id: config.id,
+      created_at: config.created_at,
+      chunking: { min, avg, max },
+      key_slots: config.key_slots.map((s) => ({
+        id: s.id,
+        label: s.label,
+        created_at: s.created_at,
+      })),
+      ...this.ctx.catalog.vaultTotals(uuid),
+    }
+  }
+
+  /**
+   * A new password for the vault, without rewriting any data: a slot for the
+   * new password is added, the daemon keeps it, then the slot that the old
+   * one opened is removed (in that order, so a failure half-way never locks
+   * anyone out).
+   */
+  async changePassword(uuid: string, input: VaultPasswordInput): Promise<void> {
+    checkPassword(input.new_password, 'new_password')
+    const store = await this.vaultStore(uuid)
+    await this.locked(uuid, async () => {
+      const ctx = this.context(`store ${uuid}`, CONFIG_TIMEOUT_MS)
+      const config = await this.requireConfig(store, ctx)
+      const old = input.password ?? this.storedPassword(uuid)
+      if (old === undefined) {
+        throw invalid(
+          'password',
+          'Bulwark keeps no password for this vault; send the current one as "password"',
+        )
+      }
+      let opened: { master: MasterKey; slot: { id: string; label: string } }
+      try {
+        opened = await unwrapSlot(config.key_slots, old, config.id)
+      } catch (err) {
+        if (isWrongPassword(err)) throw wrongPassword('password')
+        throw this.failure(err)
+      }
+      const added = await addSlot(config, opened.master, input.new_password, opened.slot.label)
+      const slot = added.key_slots.at(-1)!
+      await this.store(() => writeConfig(store.plugin, store.endpoint, added, ctx))
+      this.stores.setSecret(uuid, VAULT_PASSWORD, input.new_password)
+      this.archives.forget(uuid)
+      await this.store(() =>
+        writeConfig(store.plugin, store.endpoint, removeSlot(added, opened.slot.id), ctx),
+      )
+      this.ctx.log.info(
+        `store ${uuid}: vault password changed (key slot ${opened.slot.id} replaced by ${slot.id}); no data was rewritten`,
+      )
+      this.ctx.events.emit({ type: 'resource', kind: 'store', uuid, action: 'updated' })
+    })
+  }
+
+  /** Adds a key slot for another password; returns its id. */
+  async addKeySlot(uuid: string, input: VaultSlotInput): Promise<string> {
+    checkPassword(input.password, 'password')
+    const store = await this.vaultStore(uuid)
+    return this.locked(uuid, async () => {
+      const ctx = this.context(`store ${uuid}`, CONFIG_TIMEOUT_MS)
+      const config = await this.requireConfig(store, ctx)
+      const master = await this.master(store, config, ctx)
+      const label = input.label ?? `added ${slotLabelDate()}`
+      const next = await addSlot(config, master, input.password, label)
+      await this.store(() => writeConfig(store.plugin, store.endpoint, next, ctx))
+      const slot = next.key_slots.at(-1)!
+      this.ctx.log.info(`store ${uuid}: key slot ${slot.id} ("${label}") added to its vault`)
+      return slot.id
+    })
+  }
+
+  /** Removes a key slot; never the last one, nor the one the daemon's own password needs. */
+  async removeKeySlot(uuid: string, id: string): Promise<void> {
+    const store = await this.vaultStore(uuid)
+    await this.locked(uuid, async () => {
+      const ctx = this.context(`store ${uuid}`, CONFIG_TIMEOUT_MS)
+      const config = await this.requireConfig(store, ctx)
+      const slot = config.key_slots.find((s) => s.id === id)
+      if (!slot) {
+        throw new BulwarkError(
+          ErrorCode.NotFound,
+          `the vault of store ${uuid} has no key slot ${id}`,
+          'id',
+        )
+      }
+      if (config.key_slots.length === 1) {
+        throw new BulwarkError(
+          ErrorCode.Conflict,
+          `key slot ${id} is the last one of the vault in store ${uuid}: without it no password could open the vault; add another slot first`,
+        )
+      }
+      const next = removeSlot(config, id)
+      const own = this.storedPassword(uuid)
+      if (
+        own !== undefined &&
+        !(await this.opens(next, own)) &&
+        (await this.opens({ ...config, key_slots: [slot] }, own))
+      ) {
+        throw new BulwarkError(
+          ErrorCode.Conflict,
+          `key slot ${id} is the one Bulwark's own vault password for store ${uuid} opens; change the vault password first (POST /v1/store/${uuid}/vault/password), then remove the slot`,
+        )
+      }
+      await this.store(() => writeConfig(store.plugin, store.endpoint, next, ctx))
+      this.ctx.log.info(`store ${uuid}: key slot ${id} ("${slot.label}") removed from its vault`)
+    })
+  }
+
+  /** The recovery kit (the master key, for a person to keep). Logged as exported, never logged itself. */
+  async recoveryKit(uuid: string): Promise<string> {
+    const store = await this.vaultStore(uuid)
+    const ctx = this.context(`store ${uuid}`, CONFIG_TIMEOUT_MS)
+    const config = await this.requireConfig(store, ctx)
+    const master = await this.master(store, config, ctx)
+    redactor.add(master.raw.toString('base64'))
+    this.ctx.log.warn(
+      `the recovery kit of vault ${config.id} (store ${uuid}) was exported: whoever holds it can read every archive in that store`,
+    )
+    return recoveryKit(config.id, master)
+  }
+
+  /** Enqueues a garbage collection of the store's vault; one at a time per store. */
+  async gc(uuid: string, owner: string): Promise<TaskRow> {
+    const store = await this.vaultStore(uuid)
+    await this.requireConfig(store, this.context(`store ${uuid}`, CONFIG_TIMEOUT_MS))
+    const active = this.ctx.catalog.activeTask('gc', uuid)
+    if (active) {
+      throw new BulwarkError(
+        ErrorCode.Conflict,
+        `a garbage collection of store ${uuid} is already ${active.status}: task ${active.uuid}`,
+        undefined,
+        { task_uuid: active.uuid },
+      )
+    }
+    return this.ctx.queue.enqueue({ op: 'gc', owner, priority: 95, store_uuid: uuid })
+  }
+
+  /**
+   * Adds a store that already holds a vault (another daemon's, or this one's
+   * before its catalog was lost): opens the vault with endpoint.vault_password
+   * or endpoint.recovery_key, then lists every archive its manifests describe.
+   * Nothing is written to the catalog unless the vault opens.
+   */
+  async importStore(input: StoreImportInput): Promise<ImportResult> {
+    const { recovery_key: recovery, ...endpoint } = parseEndpoint(input.endpoint)
+    if (recovery !== undefined && (typeof recovery !== 'string' || recovery.trim() === '')) {
+      throw invalid(
+        'endpoint.recovery_key',
+        'endpoint.recovery_key must be the recovery key (88 characters of base64) or the whole recovery kit',
+      )
+    }
+    const known = this.ctx.registry.find('store', input.plugin)
+    if (known && !this.canHoldVault(known.name)) throw this.notVault(known.name, 'plugin')
+    const { plugin, values } = this.stores.check({ ...input, endpoint })
+    const given = values[VAULT_PASSWORD]
+    const password = typeof given === 'string' && given !== '' ? given : undefined
+    if (password !== undefined) redactor.add(password)
+    if (password === undefined && recovery === undefined) {
+      throw invalid(
+        'endpoint.vault_password',
+        'endpoint.vault_password is required to import a vault (or endpoint.recovery_key, the key from its recovery kit)',
+      )
+    }
+    const { [VAULT_PASSWORD]: _secret, ...pluginEndpoint } = values
+    const secret = new Set(plugin.fields.filter((f) => f.secret).map((f) => f.name))
+    const location = stableJson(
+      Object.fromEntries(Object.entries(pluginEndpoint).filter(([k]) => !secret.has(k))),
+    )
+    // Two rows for one location would defeat the queue's guard that keeps GC apart from backups.
+    const same = this.ctx.catalog.stores
+      .where({ plugin: plugin.name })
+      .find((row) => stableJson(JSON.parse(row.endpoint)) === location)
+    if (same) {
+      throw new BulwarkError(
+        ErrorCode.Conflict,
+        `store "${same.name}" (${same.uuid}) already uses that location; to list archives added there since, rescan it with POST /v1/store/${same.uuid}/import`,
+        undefined,
+        { store_uuid: same.uuid },
+      )
+    }
+    const store: StoreHandle = {
+      uuid: '(import)',
+      plugin: await this.ctx.registry.store(plugin.name),
+      endpoint: pluginEndpoint,
+      vault: true,
+    }
+    const ctx = this.context(`import "${input.name}"`, SCAN_TIMEOUT_MS)
+    const config = await this.store(() => readConfig(store.plugin, store.endpoint, ctx))
+    if (!config) {
+      throw invalid(
+        'endpoint',
+        'no vault at that location: the store holds no vault.json; to start a new vault there, create the store with POST /v1/stores',
+      )
+    }
+
+    let master: MasterKey
+    /** A whole kit for this vault whose key check passed. */
+    let kitChecked = false
+    if (typeof recovery === 'string') {
+      let parsed: ReturnType<typeof parseRecoveryKey>
+      try {
+        parsed = parseRecoveryKey(recovery)
+      } catch (err) {
+        throw invalid('endpoint.recovery_key', (err as Error).message)
+      }
+      redactor.add(parsed.master.raw.toString('base64'))
+      if (parsed.vaultId !== undefined && parsed.vaultId !== config.id) {
+        throw invalid(
+          'endpoint.recovery_key',
+          `this recovery kit is for vault ${parsed.vaultId}, but the store holds vault ${config.id}`,
+        )
+      }
+      master = parsed.master
+      kitChecked = parsed.vaultId === config.id && /^\s*Key check:/im.test(recovery)
+    } else {
+      try {
+        master = (await unwrapSlot(config.key_slots, password!, config.id)).master
+      } catch (err) {
+        if (isWrongPassword(err)) throw wrongPassword('endpoint.vault_password')
+        throw this.failure(err)
+      }
+    }
+
+    const scan = await this.scan(store, master, ctx)
+    // Nothing authenticates a recovery key but the objects it opens (or a kit's key check):
+    // a slot must never be added for a key that is not this vault's.
+    if (typeof recovery === 'string' && scan.archives.length === 0) {
+      if (scan.damaged.length > 0) {
+        throw invalid(
+          'endpoint.recovery_key',
+          'the recovery key does not open this vault: none of its archives authenticate with it',
+        )
+      }
+      if (!kitChecked) {
+        throw invalid(
+          'endpoint.recovery_key',
+          'the vault holds no archive to check a bare recovery key against; give the whole recovery kit (with its vault id and key check)',
+        )
+      }
+    }
+
+    // Recovered with the key: the daemon needs a password that opens the vault for its own use.
+    let kept = password
+    let opened = config
+    if (
+      typeof recovery === 'string' &&
+      (password === undefined || !(await this.opens(config, password)))
+    ) {
+      if (password !== undefined) checkPassword(password, 'endpoint.vault_password')
+      kept = password ?? randomBytes(18).toString('base64url')
+      opened = await addSlot(config, master, kept, `recovered ${slotLabelDate()}`)
+      await this.store(() => writeConfig(store.plugin, store.endpoint, opened, ctx))
+    }
+
+    const { uuid, added } = this.ctx.catalog.transaction(() => {
+      const uuid = this.stores.create({
+        name: input.name,
+        summary: input.summary,
+        plugin: plugin.name,
+        endpoint: { ...pluginEndpoint, [VAULT_PASSWORD]: kept },
+      })
+      return { uuid, added: this.record(uuid, scan) }
+    })
+    this.archives.remember(uuid, { config: opened, master })
+    this.announce(added)
+    this.report(uuid, scan, added.length)
+    if (typeof recovery === 'string' && password === undefined) {
+      this.ctx.log.warn(
+        `store ${uuid} was imported with its recovery key; Bulwark added a key slot for a password it generated (set your own with POST /v1/store/${uuid}/vault/password)`,
+      )
+    }
+    return { ok: 'created', uuid, archives: added.length, skipped: scan.damaged.length }
+  }
+
+  /** Rescans a store already in the catalog: adds the archives its manifests describe and the catalog lacks. */
+  async rescan(uuid: string): Promise<RescanResult> {
+    const store = await this.vaultStore(uuid)
+    const ctx = this.context(`store ${uuid}`, SCAN_TIMEOUT_MS)
+    const config = await this.requireConfig(store, ctx)
+    const master = await this.master(store, config, ctx)
+    const scan = await this.scan(store, master, ctx)
+    const added = this.ctx.catalog.transaction(() => this.record(uuid, scan))
+    this.announce(added)
+    this.report(uuid, scan, added.length)
+    return { ok: 'updated', archives: added.length, skipped: scan.damaged.length }
+  }
+
+  /** Every chunk (with its stored size) and every readable manifest of the store. */
+  private async scan(store: StoreHandle, master: MasterKey, ctx: PluginContext): Promise<Scan> {
+    return this.store(async () => {
+      const chunks = new Map<string, number>()
+      for await (const obj of store.plugin.list(store.endpoint, 'chunks/', ctx)) {
+        const id = CHUNK_KEY.exec(obj.key)?.[1]
+        if (id) chunks.set(id, obj.size)
+      }
+      const uuids: string[] = []
+      for await (const obj of store.plugin.list(store.endpoint, 'manifests/', ctx)) {
+        const id = MANIFEST_KEY.exec(obj.key)?.[1]
+        if (id) uuids.push(id)
+      }
+      const archives: ScannedArchive[] = []
+      const damaged: Scan['damaged'] = []
+      let next = 0
+      let failure: { err: unknown } | undefined
+      const work = async () => {
+        while (!failure && next < uuids.length) {
+          const archiveUuid = uuids[next++]!
+          try {
+            const m = await readManifest({
+              store: store.plugin,
+              endpoint: store.endpoint,
+              ctx,
+              master,
+              archiveUuid,
+            })
+            archives.push(summarize(m, chunks))
+          } catch (err) {
+            if (err instanceof VaultError) {
+              // Deleted since it was listed (a purge): not damage.
+              if (err.code !== 'missing') damaged.push({ uuid: archiveUuid, message: err.message })
+            } else failure ??= { err }
+          }
+        }
+      }
+      await Promise.all(Array.from({ length: SCAN_CONCURRENCY }, work))
+      if (failure) throw failure.err
+      archives.sort((a, b) => a.takenAt - b.takenAt || a.uuid.localeCompare(b.uuid))
+      return { archives, damaged, chunks }
+    })
+  }
+
+  /**
+   * Inserts a row for each scanned archive the catalog lacks, and makes the
+   * chunk index match the store. Run inside a transaction. An archive whose
+   * job has a backup into this store running is left out: that backup may
+   * be the one writing it, and it inserts its own row.
+   */
+  private record(storeUuid: string, scan: Scan): string[] {
+    const { catalog } = this.ctx
+    const busy = catalog.runningBackupJobs(storeUuid)
+    const now = this.ctx.clock.now()
+    const added: string[] = []
+    for (const a of scan.archives) {
+      if (catalog.archives.get(a.uuid)) continue
+      if (a.job && busy.has(a.job.uuid)) continue
+      catalog.archives.insert({
+        uuid: a.uuid,
+        job_uuid: a.job && catalog.jobs.get(a.job.uuid) ? a.job.uuid : null,
+        target_uuid: a.target.uuid,
+        store_uuid: storeUuid,
+        store_key: `manifests/${a.uuid}`,
+        taken_at: a.takenAt,
+        expires_at: a.expiresAt,
+        notes: a.notes,
+        status: a.missing > 0 ? 'invalid' : a.expiresAt <= now ? 'expired' : 'valid',
+        target_plugin: a.target.plugin,
+        size: a.size,
+        purged_at: null,
+        format: 'vault',
+        new_bytes: null,
+        stored_bytes: a.storedBytes,
+        chunk_count: a.chunkCount,
+      })
+      added.push(a.uuid)
+    }
+    this.archives.index(storeUuid).sync(scan.chunks)
+    return added
+  }
+
+  private announce(archives: string[]): void {
+    for (const uuid of archives) {
+      this.ctx.events.emit({ type: 'resource', kind: 'archive', uuid, action: 'created' })
+    }
+  }
+
+  private report(storeUuid: string, scan: Scan, added: number): void {
+    this.ctx.log.info(
+      `store ${storeUuid}: found ${scan.archives.length} archive(s) and ${scan.chunks.size} chunk(s) in its vault; ${added} archive(s) added to the catalog`,
+    )
+    for (const a of scan.archives) {
+      if (a.missing > 0) {
+        this.ctx.log.warn(
+          `archive ${a.uuid}: ${a.missing} of its chunks are missing from store ${storeUuid}; it cannot be restored`,
+        )
+      }
+    }
+    for (const d of scan.damaged) {
+      this.ctx.log.warn(`store ${storeUuid}: skipped a damaged manifest: ${d.message}`)
+    }
+  }
+
+  /** Whether the password opens one of the config's slots. */
+  private async opens(config: VaultConfig, password: string): Promise<boolean> {
+    try {
+      await unwrapSlot(config.key_slots, password, config.id)
+      return true
+    } catch (err) {
+      if (isWrongPassword(err)) return false
+      throw this.failure(err)
+    }
+  }
+
+  /** The master key, unwrapped once with the daemon's password and kept (the tasks' copy). */
+  private async master(
+    store: StoreHandle,
+    config: VaultConfig,
+    ctx: PluginContext,
+  ): Promise<MasterKey> {
+    if (this.storedPassword(store.uuid) === undefined) {
+      throw new BulwarkError(
+        ErrorCode.Conflict,
+        `Bulwark keeps no password for the vault in store ${store.uuid}; set one with POST /v1/store/${store.uuid}/vault/password (with "password", a password that opens it)`,
+      )
+    }
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let opened
+      try {
+        opened = await this.archives.open(store, ctx)
+      } catch (err) {
+        if (isWrongPassword(err)) {
+          throw new BulwarkError(
+            ErrorCode.Conflict,
+            `the vault password Bulwark keeps for store ${store.uuid} does not open its vault (was it changed elsewhere?); set the right one with POST /v1/store/${store.uuid}/vault/password`,
+          )
+        }
+        throw this.failure(err)
+      }
+      if (opened.config.id === config.id) return opened.master
+      this.archives.forget(store.uuid) // the store now holds another vault
+    }
+    throw new BulwarkError(
+      ErrorCode.Conflict,
+      `the vault in store ${store.uuid} changed while it was being opened; try again`,
+    )
+  }
+
+  private storedPassword(uuid: string): string | undefined {
+    const pw = this.stores.endpointFor(uuid).endpoint[VAULT_PASSWORD]
+    return typeof pw === 'string' && pw !== '' ? pw : undefined
+  }
+
+  /** The store's handle, or 400 when its plugin cannot hold a vault. */
+  private async vaultStore(uuid: string): Promise<StoreHandle> {
+    const row = this.stores.row(uuid)
+    if (!this.canHoldVault(row.plugin)) throw this.notVault(row.plugin, 'uuid')
+    return this.handle(uuid)
+  }
+
+  private notVault(plugin: string, field: string): BulwarkError {
+    return invalid(
+      field,
+      `stores of the ${plugin} plugin keep whole-archive blobs, not a vault (only built-in store plugins hold one)`,
+    )
+  }
+
+  private async requireConfig(store: StoreHandle, ctx: PluginContext): Promise<VaultConfig> {
+    const config = await this.store(() => readConfig(store.plugin, store.endpoint, ctx))
+    if (!config) {
+      throw new BulwarkError(
+        ErrorCode.Conflict,
+        `store ${store.uuid} has no vault yet: it is created by the first backup`,
+      )
+    }
+    return config
+  }
+
+  private context(what: string, timeoutMs: number): PluginContext {
+    return {
+      signal: AbortSignal.timeout(timeoutMs),
+      log: (line) => this.ctx.log.info(`${what}: ${line}`),
+    }
+  }
+
+  /** Runs store I/O, turning its failures into errors the API can answer with. */
+  private async store<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      throw this.failure(err)
+    }
+  }
+
+  private failure(err: unknown): unknown {
+    if (err instanceof BulwarkError) return err
+    if (err instanceof VaultError) {
+      return new BulwarkError(ErrorCode.Conflict, redactor.redact(err.message))
+    }
+    if (err instanceof PluginAbortedError || (err as Error)?.name === 'TimeoutError') {
+      return new BulwarkError(ErrorCode.PluginFailed, 'the store did not answer in time')
+    }
+    if (err instanceof PluginError) {
+      return new BulwarkError(
+        ErrorCode.PluginFailed,
+        redactor.redact(`the store failed: ${err.message}`),
+      )
+    }
+    return err
+  }
+
+  /** Runs fn after every earlier key-slot change of the store has finished. */
+  private locked<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(uuid) ?? Promise.resolve()
+    const run = previous.then(fn)
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.locks.set(uuid, tail)
+    void tail.then(() => {
+      if (this.locks.get(uuid) === tail) this.locks.delete(uuid)
+    })
+    return run
+  }
+}
+
+/** JSON with object keys sorted, to compare endpoints. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
+function summarize(m: Manifest, chunks: ReadonlyMap<string, number>): ScannedArchive {
+  let storedBytes = 0
+  let missing = 0
+  for (const id of new Set(m.chunks.map((c) => c[0]))) {
+    const size = chunks.get(id)
+    if (size === undefined) missing++
+    else storedBytes += size
+  }
+  return {
+    uuid: m.archive,
+    job: m.job,
+    target: m.target,
+    takenAt: Date.parse(m.taken_at),
+    expiresAt: Date.parse(m.expires_at),
+    size: m.size,
+    notes: m.notes,
+    chunkCount: m.chunks.length,
+    storedBytes,
+    missing,
+  }
+}
