@@ -61,8 +61,8 @@ export interface ArchiveRow {
   target_plugin: string
   size: number | null
   purged_at: number | null
-  /** 'plain': one blob at store_key; 'vault': chunks + a manifest. */
-  format?: 'plain' | 'vault'
+  /** 'vault': chunks + a manifest; 'blob': one sealed vault blob at store_key; 'plain': one unencrypted blob (older archives). */
+  format?: 'plain' | 'vault' | 'blob'
   new_bytes?: number | null
   stored_bytes?: number | null
   chunk_count?: number | null

@@ -257,7 +257,7 @@ export interface Archive {
   chunk_count: number | null
 }
 
-export type ArchiveFormat = 'plain' | 'vault'
+export type ArchiveFormat = 'plain' | 'vault' | 'blob'
 
 /** A key slot of a vault: one password that opens it (the password itself is never served). */
 export interface VaultKeySlot {

@@ -41,9 +41,7 @@ export class PluginRegistry {
     for (const m of manifests) {
       const load = builtinLoader(m.kind, m.name)
       if (!load) continue // a manifest without code is not an installed plugin
-      const info = fromManifest(m, 'builtin')
-      if (m.kind === 'store') info.fields = [...info.fields, { ...VAULT_PASSWORD_FIELD }]
-      this.add(info, async () => {
+      this.add(fromManifest(m, 'builtin'), async () => {
         const mod = await load()
         if (mod.kind !== m.kind)
           throw new Error(`plugin ${m.name} says it is a ${mod.kind}, its manifest a ${m.kind}`)
@@ -54,6 +52,9 @@ export class PluginRegistry {
 
   add(info: PluginInfo, load: () => Promise<Implementation>): void {
     const key = `${info.kind}:${info.name}`
+    if (info.kind === 'store' && !info.fields.some((f) => f.name === VAULT_PASSWORD_FIELD.name)) {
+      info = { ...info, fields: [...info.fields, { ...VAULT_PASSWORD_FIELD }] }
+    }
     if (this.plugins.has(key)) throw new Error(`two ${info.kind} plugins are named ${info.name}`)
     this.plugins.set(key, info)
     this.loaders.set(key, load)

@@ -12,6 +12,7 @@ import type { Clock } from '../platform/clock'
 import { initVault, readConfig, writeConfig, type VaultConfig } from '../vault/config'
 import { unwrapKey, type MasterKey } from '../vault/keys'
 import { manifestKey } from '../vault/objects'
+import { openBlob, sealBlob } from '../vault/blob'
 import { readArchive, verifyArchive } from '../vault/reader'
 import { writeArchive } from '../vault/writer'
 import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
@@ -35,7 +36,7 @@ export interface NewArchive {
 
 export interface WrittenArchive {
   key: string
-  format: 'plain' | 'vault'
+  format: 'plain' | 'vault' | 'blob'
   size: number
   newBytes: number
   storedBytes: number
@@ -120,7 +121,7 @@ export class VaultArchives {
     ctx: PluginContext,
     onProgress: (bytes: number) => void,
   ): Promise<WrittenArchive> {
-    if (!store.vault) return this.writePlain(store, archive, data, ctx)
+    if (!store.vault) return this.writeBlob(store, archive, data, ctx)
     const { config, master } = await this.open(store, ctx)
     const stats = await writeArchive({
       store: store.plugin,
@@ -153,7 +154,21 @@ export class VaultArchives {
     }
   }
 
-  private async writePlain(
+  /** The store's password for blobs, generated (and kept) on first use. */
+  private blobPassword(store: StoreHandle, ctx: PluginContext): string {
+    let password = this.deps.password(store.uuid)
+    if (!password) {
+      password = randomBytes(18).toString('base64url')
+      this.deps.savePassword(store.uuid, password)
+      ctx.log(
+        'this store had no vault password; Bulwark generated one (export the recovery kit to keep a copy)',
+      )
+    }
+    return password
+  }
+
+  /** External stores: the whole archive as one sealed blob (see vault/blob.ts). */
+  private async writeBlob(
     store: StoreHandle,
     archive: NewArchive,
     data: Readable,
@@ -164,11 +179,22 @@ export class VaultArchives {
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z')
     const key = `${archive.target.uuid}/${stamp}-${archive.uuid}`
+    const blob = sealBlob(data, this.blobPassword(store, ctx), {
+      version: 1,
+      archive: archive.uuid,
+      taken_at: new Date(archive.takenAt).toISOString(),
+      expires_at: new Date(archive.expiresAt).toISOString(),
+      target: archive.target,
+      job: archive.job,
+      store: store.uuid,
+      notes: '',
+      tags: {},
+    })
     try {
-      const stored = await store.plugin.put(store.endpoint, key, data, ctx)
+      const stored = await store.plugin.put(store.endpoint, key, blob, ctx)
       return {
         key: stored.key,
-        format: 'plain' as const,
+        format: 'blob' as const,
         size: stored.size,
         newBytes: stored.size,
         storedBytes: stored.size,
@@ -183,6 +209,10 @@ export class VaultArchives {
   }
 
   async read(store: StoreHandle, archive: ArchiveRow, ctx: PluginContext): Promise<Readable> {
+    if (archive.format === 'blob') {
+      const blob = await store.plugin.get(store.endpoint, archive.store_key, ctx)
+      return openBlob(blob, this.blobPassword(store, ctx), archive.uuid)
+    }
     if (archive.format !== 'vault') return store.plugin.get(store.endpoint, archive.store_key, ctx)
     const { master } = await this.open(store, ctx)
     const { stream } = await readArchive({
@@ -218,7 +248,7 @@ export class VaultArchives {
       })
     }
     let bytes = 0
-    for await (const chunk of await store.plugin.get(store.endpoint, archive.store_key, ctx))
+    for await (const chunk of await this.read(store, archive, ctx))
       bytes += (chunk as Buffer).length
     if (archive.size !== null && bytes !== archive.size) {
       throw new Error(

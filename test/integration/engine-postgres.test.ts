@@ -2,8 +2,10 @@
 // into a real directory, restores it into the same and another database, and
 // every way a backup can fail ends in a clear failed task with no archive.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { openBlob } from '../../src-daemon/vault/blob'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import {
@@ -396,7 +398,24 @@ describe('external plugins (the SHIELD plugin calling protocol)', () => {
       )
       expect(backupTask.status, backupTask.log).toBe('done')
       const [archive] = (await own.api('GET', `/v1/archives?job=${job}`)).body
+      expect(archive.format).toBe('blob')
       expect(storeFiles(blobs).length).toBe(1)
+      // Compressed and encrypted: neither the file name nor a run of the data shows.
+      const stored = readdirSync(blobs, { recursive: true, withFileTypes: true }).find((e) =>
+        e.isFile(),
+      )!
+      const bytes = readFileSync(join(stored.parentPath, stored.name))
+      expect(bytes.length).toBeLessThan(300_000)
+      expect(bytes.includes(Buffer.alloc(64, 7))).toBe(false)
+      expect(bytes.includes(Buffer.from('data.bin'))).toBe(false)
+      // The recovery kit of an external store is its vault password, and it opens the blob alone.
+      const kitRes = await fetch(`${own.url}/v1/store/${archive.store_uuid}/vault/recovery-kit`, {
+        headers: { authorization: `Bearer ${own.token}` },
+      })
+      const password = /Vault password: (\S+)/.exec(await kitRes.text())?.[1]
+      expect(password).toBeTruthy()
+      const tar = await collect(openBlob(Readable.from([bytes]), password!, archive.uuid))
+      expect(tar.includes(Buffer.from('data.bin'))).toBe(true)
       const dest = join(tempDir(), 'restored')
       const destTarget = await post('/v1/targets', {
         name: 'dest',
@@ -415,3 +434,9 @@ describe('external plugins (the SHIELD plugin calling protocol)', () => {
     }
   })
 })
+
+async function collect(s: Readable): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for await (const c of s) parts.push(c as Buffer)
+  return Buffer.concat(parts)
+}
