@@ -633,12 +633,16 @@ describe('what the vault endpoints refuse', () => {
     for (const [method, path] of [
       ['GET', 'vault'],
       ['POST', 'gc'],
-      ['GET', 'vault/recovery-kit'],
       ['POST', 'import'],
     ] as const) {
       const res = await d.api(method, `/v1/store/${ext}/${path}`)
       expect(res.status, path).toBe(400)
       expect(res.body.error.message, path).toMatch(/not a vault/)
     }
+    // Its blobs are opened by the store's password alone, which is its recovery
+    // kit once the first backup has generated it.
+    const kit = await d.api('GET', `/v1/store/${ext}/vault/recovery-kit`)
+    expect(kit.status).toBe(409)
+    expect(kit.body.error.message).toMatch(/no vault password yet/)
   })
 })
