@@ -7,18 +7,13 @@
 // of it is emitted; a missing or damaged chunk fails the stream with an error
 // naming the archive and the chunk. verifyArchive does the same checks
 // without emitting anything.
+import { setMaxListeners } from 'node:events'
 import { Readable } from 'node:stream'
 import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
 import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
+import { ChunkPool, defaultWorkers, inlineOpener, type ChunkOpener } from './chunk-pool'
 import type { MasterKey } from './keys'
-import {
-  VaultError,
-  chunkKey,
-  manifestKey,
-  openChunk,
-  openManifest,
-  type Manifest,
-} from './objects'
+import { VaultError, chunkKey, manifestKey, openManifest, type Manifest } from './objects'
 
 export interface ReadOptions {
   store: StorePlugin
@@ -28,6 +23,14 @@ export interface ReadOptions {
   archiveUuid: string
   /** Chunks fetched ahead of the consumer (readArchive) or checked at once (verifyArchive). Default 4. */
   readAhead?: number
+  /** Threads that open (authenticate, inflate, check) chunks; 0 opens them on the main thread. */
+  workers?: number
+}
+
+/** objects.ts openChunk, on worker threads unless told otherwise. */
+function opener(opts: ReadOptions): ChunkOpener {
+  const workers = Math.max(0, Math.floor(opts.workers ?? defaultWorkers()))
+  return workers > 0 ? new ChunkPool(opts.master, workers) : inlineOpener(opts.master)
 }
 
 export const DEFAULT_READ_AHEAD = 4
@@ -100,7 +103,12 @@ export async function readManifest(opts: ReadOptions): Promise<Manifest> {
 }
 
 /** Fetches and authenticates chunk #i of the manifest; errors name the archive and the chunk. */
-function chunkLoader(opts: ReadOptions, manifest: Manifest, ctx: PluginContext) {
+function chunkLoader(
+  opts: ReadOptions,
+  manifest: Manifest,
+  ctx: PluginContext,
+  chunks: ChunkOpener,
+) {
   const n = manifest.chunks.length
   return async (i: number): Promise<Buffer> => {
     const [id, size] = manifest.chunks[i]!
@@ -114,7 +122,7 @@ function chunkLoader(opts: ReadOptions, manifest: Manifest, ctx: PluginContext) 
       throw await fetchError(err, opts, key, what, ctx)
     }
     try {
-      return openChunk(opts.master, id, object, size)
+      return await chunks.open(id, object, size)
     } catch (err) {
       if (!(err instanceof VaultError)) throw err
       // openChunk says "chunk <short>… is corrupt: …"; say which archive and which of its chunks.
@@ -196,13 +204,18 @@ export async function readArchive(
   const manifest = await readManifest(opts)
   const stop = new AbortController()
   const signal = AbortSignal.any([opts.ctx.signal, stop.signal])
-  const ctx: PluginContext = { ...opts.ctx, signal }
   const readAhead = Math.max(1, Math.floor(opts.readAhead ?? DEFAULT_READ_AHEAD))
-  const load = chunkLoader(opts, manifest, ctx)
+  setMaxListeners(readAhead + 10, signal) // each get in flight listens to it
+  const ctx: PluginContext = { ...opts.ctx, signal }
+  const chunks = opener(opts)
+  const load = chunkLoader(opts, manifest, ctx, chunks)
   const stream = new ChunkStream(manifest.chunks.length, readAhead, load, stop)
   const onAbort = () => stream.destroy(new PluginAbortedError())
   opts.ctx.signal.addEventListener('abort', onAbort, { once: true })
-  stream.once('close', () => opts.ctx.signal.removeEventListener('abort', onAbort))
+  stream.once('close', () => {
+    opts.ctx.signal.removeEventListener('abort', onAbort)
+    void chunks.close()
+  })
   if (opts.ctx.signal.aborted) onAbort()
   return { manifest, stream }
 }
@@ -214,7 +227,8 @@ export async function readArchive(
  */
 export async function verifyArchive(opts: ReadOptions): Promise<{ chunks: number; bytes: number }> {
   const manifest = await readManifest(opts)
-  const load = chunkLoader(opts, manifest, opts.ctx)
+  const chunks = opener(opts)
+  const load = chunkLoader(opts, manifest, opts.ctx, chunks)
   const seen = new Set<string>()
   const todo = manifest.chunks
     .map((c, i) => [c[0], i] as const)
@@ -223,7 +237,7 @@ export async function verifyArchive(opts: ReadOptions): Promise<{ chunks: number
       seen.add(id)
       return true
     })
-  const workers = Math.max(1, Math.floor(opts.readAhead ?? DEFAULT_READ_AHEAD))
+  const parallel = Math.max(1, Math.floor(opts.readAhead ?? DEFAULT_READ_AHEAD))
   let next = 0
   let failure: { err: unknown } | undefined
   const work = async () => {
@@ -234,7 +248,7 @@ export async function verifyArchive(opts: ReadOptions): Promise<{ chunks: number
       })
     }
   }
-  await Promise.all(Array.from({ length: workers }, work))
+  await Promise.all(Array.from({ length: parallel }, work)).finally(() => chunks.close())
   if (opts.ctx.signal.aborted) throw new PluginAbortedError()
   if (failure) throw failure.err
   return { chunks: manifest.chunks.length, bytes: manifest.size }

@@ -1,6 +1,8 @@
-// The vault benchmark (test/bench/*.bench.ts): one file at a time, no time
-// limit, console output straight through. It prints figures and asserts
-// nothing about speed. Run: npx vitest run --config test/bench/vitest.bench.config.ts
+// Benchmarks (test/bench/*.bench.ts): one file at a time, no time limit,
+// console output straight through; they print figures and assert nothing
+// about speed. Runs vault.bench.ts unless BENCH_FILE names another:
+//   npx vitest run --config test/bench/vitest.bench.config.ts
+//   BENCH_FILE=test/bench/pg-dedup.bench.ts npx vitest run --config test/bench/vitest.bench.config.ts
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 

@@ -13,9 +13,15 @@ import type { PluginContext, StorePlugin } from '../../plugins/sdk/types'
 import fsStoreModule from '../../plugins/stores/fs/index'
 import { initVault, type VaultConfig } from '../../src-daemon/vault/config'
 import type { MasterKey } from '../../src-daemon/vault/keys'
-import { VaultError, chunkId, openChunk, type Manifest } from '../../src-daemon/vault/objects'
+import {
+  VaultError,
+  chunkId,
+  openChunk,
+  sealChunk,
+  type Manifest,
+} from '../../src-daemon/vault/objects'
 import { readArchive, verifyArchive } from '../../src-daemon/vault/reader'
-import { SealPool } from '../../src-daemon/vault/seal-pool'
+import { ChunkPool } from '../../src-daemon/vault/chunk-pool'
 import { MemoryChunkIndex, writeArchive, type WriteOptions } from '../../src-daemon/vault/writer'
 import { tempDir } from '../helpers/daemon'
 
@@ -135,26 +141,86 @@ describe('vault round trip', () => {
     }, 60_000)
   }
 
-  it('round trips with sealing on the main thread too', async () => {
+  it('round trips with everything on the main thread too', async () => {
     const env = newEnv()
     const stats = await write(env, mixed30, { sealWorkers: 0 })
-    const { stream } = await read(env, uuidOf(stats.manifestKey))
-    expect(sha(await collect(stream))).toBe(sha(mixed30))
+    const archiveUuid = uuidOf(stats.manifestKey)
+    for (const workers of [0, 2]) {
+      const opts = {
+        store: fsStore,
+        endpoint: env.endpoint,
+        ctx: ctx(),
+        master,
+        archiveUuid,
+        workers,
+      }
+      const { stream } = await readArchive(opts)
+      expect(sha(await collect(stream))).toBe(sha(mixed30))
+      expect((await verifyArchive(opts)).bytes).toBe(mixed30.length)
+    }
   })
 
-  it('seals in workers exactly what openChunk accepts', async () => {
-    const pool = new SealPool(master, 2)
+  it('hashes and seals in workers exactly what objects.ts computes and opens', async () => {
+    const pool = new ChunkPool(master, 2)
+    try {
+      for (const plain of [sqlText(300_000), randomBytes(300_000), Buffer.of(1)]) {
+        const copy = Buffer.from(plain)
+        const id = chunkId(master, copy)
+        const ref = await pool.hash(plain)
+        expect(ref).toMatchObject({ id, size: copy.length })
+        const sealed = Buffer.concat(await pool.seal(ref))
+        expect(openChunk(master, id, sealed, copy.length).equals(copy)).toBe(true)
+        await expect(pool.seal(ref)).rejects.toThrow(/released/)
+      }
+      const dropped = await pool.hash(randomBytes(1000))
+      pool.drop(dropped)
+      await expect(pool.seal(dropped)).rejects.toThrow(/released/)
+    } finally {
+      await pool.close()
+    }
+    await expect(pool.hash(Buffer.of(1))).rejects.toThrow(/closed/)
+  })
+
+  it('opens in workers what openChunk opens, and leaves refusals to openChunk', async () => {
+    const pool = new ChunkPool(master, 1)
     try {
       for (const plain of [sqlText(300_000), randomBytes(300_000), Buffer.of(1)]) {
         const id = chunkId(master, plain)
-        const copy = Buffer.from(plain)
-        const sealed = Buffer.concat(await pool.seal(id, plain))
-        expect(openChunk(master, id, sealed, copy.length).equals(copy)).toBe(true)
+        const object = sealChunk(master, id, plain)
+        expect((await pool.open(id, Buffer.from(object), plain.length)).equals(plain)).toBe(true)
+        expect(pool.refused).toBe(0)
+        const bad = Buffer.from(object)
+        bad[bad.length - 20]! ^= 1
+        await expect(pool.open(id, bad, plain.length)).rejects.toThrow(/authentication failed/)
+        expect(pool.refused).toBe(1)
+        await expect(pool.open(id, Buffer.from(object), plain.length + 1)).rejects.toThrow(
+          /it holds|inflates|size/,
+        )
+        pool.refused = 0
       }
     } finally {
       await pool.close()
     }
-    await expect(pool.seal('x', Buffer.of(1))).rejects.toThrow(/closed/)
+  })
+
+  it('seals chunks hashed here while the workers are busy just the same', async () => {
+    const pool = new ChunkPool(master, 1)
+    try {
+      const plains = Array.from({ length: 8 }, (_, i) => Buffer.from(sqlText(200_000 + i, i + 1)))
+      const copies = plains.map((p) => Buffer.from(p))
+      const refs = await Promise.all(plains.map((p) => pool.hash(p)))
+      // Transferred to the worker (detached here) or, the worker being busy, hashed here.
+      expect(plains.filter((p) => p.length === 0).length).toBeGreaterThan(0)
+      expect(plains.filter((p) => p.length > 0).length).toBeGreaterThan(0)
+      expect(refs.map((r) => r.id)).toEqual(copies.map((c) => chunkId(master, c)))
+      const sealed = await Promise.all(refs.map((r) => pool.seal(r)))
+      sealed.forEach((parts, i) => {
+        const plain = openChunk(master, refs[i]!.id, Buffer.concat(parts), copies[i]!.length)
+        expect(plain.equals(copies[i]!)).toBe(true)
+      })
+    } finally {
+      await pool.close()
+    }
   })
 })
 
@@ -216,8 +282,18 @@ describe('vault damage', () => {
     writeFileSync(file, bytes)
     const n = manifest.chunks.length
     const where = `archive ${uuid}: chunk ${id.slice(0, 12)} (#3 of ${n})`
-    const { stream } = await read(env, uuid)
-    await expect(collect(stream)).rejects.toThrow(`${where} is corrupt`)
+    for (const workers of [0, 1]) {
+      const opts = {
+        store: fsStore,
+        endpoint: env.endpoint,
+        ctx: ctx(),
+        master,
+        archiveUuid: uuid,
+        workers,
+      }
+      const { stream } = await readArchive(opts)
+      await expect(collect(stream)).rejects.toThrow(`${where} is corrupt: authentication failed`)
+    }
     const verify = verifyArchive({
       store: fsStore,
       endpoint: env.endpoint,
