@@ -14,6 +14,7 @@
 //   0 end (length 0)
 import { randomBytes, randomUUID, scrypt } from 'node:crypto'
 import { Readable } from 'node:stream'
+import { ByteReader } from '../../plugins/sdk/bytes'
 import { Chunker, DEFAULT_CHUNKING, gearTable } from './chunker'
 import { masterKeyFromRaw, type MasterKey } from './keys'
 import {
@@ -109,29 +110,6 @@ const hexUuid = (b: Buffer) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
-/** Reads exactly n bytes from an async byte iterator. */
-class Bytes {
-  private buffered: Buffer = Buffer.alloc(0)
-  constructor(private readonly it: AsyncIterator<Buffer>) {}
-  async exact(n: number, what: string): Promise<Buffer> {
-    while (this.buffered.length < n) {
-      const next = await this.it.next()
-      if (next.done) throw new VaultError('corrupt', `${what}: the blob is truncated`)
-      this.buffered = this.buffered.length ? Buffer.concat([this.buffered, next.value]) : next.value
-    }
-    const out = this.buffered.subarray(0, n)
-    this.buffered = this.buffered.subarray(n)
-    return out
-  }
-  async done(): Promise<boolean> {
-    if (this.buffered.length) return false
-    const next = await this.it.next()
-    if (next.done) return true
-    this.buffered = next.value
-    return false
-  }
-}
-
 /**
  * Opens a vault blob: a stream of the archive's bytes, each chunk authenticated
  * as it arrives; the stream errors (never ends cleanly) unless the manifest at
@@ -140,8 +118,11 @@ class Bytes {
 export function openBlob(blob: Readable, password: string, archiveUuid: string): Readable {
   const name = `archive ${archiveUuid}`
   async function* generate(): AsyncGenerator<Buffer> {
-    const bytes = new Bytes(blob[Symbol.asyncIterator]() as AsyncIterator<Buffer>)
-    const header = await bytes.exact(HEADER, name)
+    const bytes = new ByteReader(
+      blob,
+      () => new VaultError('corrupt', `${name}: the blob is truncated`),
+    )
+    const header = await bytes.exact(HEADER)
     if (header.toString('ascii', 0, 4) !== MAGIC)
       throw new VaultError('corrupt', `${name}: not a vault blob`)
     const [N, r, p] = [header.readUInt32BE(4), header.readUInt32BE(8), header.readUInt32BE(12)]
@@ -154,10 +135,10 @@ export function openBlob(blob: Readable, password: string, archiveUuid: string):
     const master = await deriveMaster(password, header.subarray(16, 48), N, r, p)
     const seen: [string, number][] = []
     for (;;) {
-      const head = await bytes.exact(5, name)
+      const head = await bytes.exact(5)
       const type = head.readUInt8(0)
       const length = head.readUInt32BE(1)
-      const payload = await bytes.exact(length, name)
+      const payload = await bytes.exact(length)
       if (type === CHUNK) {
         const id = payload.subarray(0, 32).toString('hex')
         let plain: Buffer
@@ -183,8 +164,8 @@ export function openBlob(blob: Readable, password: string, archiveUuid: string):
           m.chunks.length === seen.length &&
           m.chunks.every(([id, n], i) => seen[i]?.[0] === id && seen[i]?.[1] === n)
         if (!same) throw new VaultError('corrupt', `${name}: its chunks do not match its manifest`)
-        const end = await bytes.exact(5, name)
-        if (end.readUInt8(0) !== END || !(await bytes.done())) {
+        const end = await bytes.exact(5)
+        if (end.readUInt8(0) !== END || !(await bytes.atEnd())) {
           throw new VaultError('corrupt', `${name}: data after the end of the blob`)
         }
         return

@@ -5,6 +5,7 @@
 // is detected. Restores recreate missing roles (idempotently) and restore each
 // database the way a single-database restore does.
 import { PassThrough, Readable } from 'node:stream'
+import { ByteReader } from '../../sdk/bytes'
 import { PluginError } from '../../sdk/errors'
 import { spawnOutput } from '../../sdk/process'
 import type { PluginContext } from '../../sdk/types'
@@ -70,36 +71,6 @@ export function backupCluster(t: PgTarget, tools: ClusterTools, ctx: PluginConte
   return Readable.from(generate(), { objectMode: false, highWaterMark: 1024 * 1024 })
 }
 
-/** Reads exactly n bytes from an async byte iterator, keeping leftovers. */
-class ByteReader {
-  private buffered: Buffer = Buffer.alloc(0)
-  private readonly it: AsyncIterator<Buffer>
-
-  constructor(source: Readable) {
-    this.it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>
-  }
-
-  async exact(n: number): Promise<Buffer> {
-    while (this.buffered.length < n) {
-      const next = await this.it.next()
-      if (next.done)
-        throw new PluginError('the archive is truncated: it ends in the middle of a database')
-      this.buffered = this.buffered.length ? Buffer.concat([this.buffered, next.value]) : next.value
-    }
-    const out = this.buffered.subarray(0, n)
-    this.buffered = this.buffered.subarray(n)
-    return out
-  }
-
-  async atEnd(): Promise<boolean> {
-    if (this.buffered.length > 0) return false
-    const next = await this.it.next()
-    if (next.done) return true
-    this.buffered = next.value
-    return false
-  }
-}
-
 /** Makes `CREATE ROLE x;` succeed when x exists, so globals apply to a server that has some roles. */
 export function idempotentGlobals(sql: string): string {
   return sql.replace(
@@ -124,7 +95,10 @@ export async function restoreCluster(
   tools: ClusterTools,
   ctx: PluginContext,
 ): Promise<void> {
-  const reader = new ByteReader(data)
+  const reader = new ByteReader(
+    data,
+    () => new PluginError('the archive is truncated: it ends in the middle of a database'),
+  )
   const magic = await reader.exact(MAGIC.length).catch(() => Buffer.alloc(0))
   if (magic.toString() !== MAGIC) {
     throw new PluginError(
