@@ -49,7 +49,6 @@ export const runBackup: TaskHandler = async (task, ctx, env) => {
       },
       flowing,
       ctx,
-      () => undefined,
     ),
     pumped,
   ])

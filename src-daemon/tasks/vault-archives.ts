@@ -119,7 +119,6 @@ export class VaultArchives {
     archive: NewArchive,
     data: Readable,
     ctx: PluginContext,
-    onProgress: (bytes: number) => void,
   ): Promise<WrittenArchive> {
     if (!store.vault) return this.writeBlob(store, archive, data, ctx)
     const { config, master } = await this.open(store, ctx)
@@ -131,7 +130,6 @@ export class VaultArchives {
       master,
       index: this.index(store.uuid),
       source: data,
-      onProgress,
       manifest: {
         version: 1,
         archive: archive.uuid,

@@ -16,3 +16,11 @@ export async function waitForTask(
     await new Promise((r) => setTimeout(r, 100))
   }
 }
+
+/** POSTs something that schedules a task ({ok:'scheduled', task_uuid}) and waits for it to end. */
+export async function runTask(d: RunningDaemon, path: string, body?: unknown): Promise<any> {
+  const res = await d.api('POST', path, body)
+  if (!res.body?.task_uuid)
+    throw new Error(`POST ${path} scheduled nothing: ${JSON.stringify(res.body)}`)
+  return waitForTask(d, res.body.task_uuid)
+}

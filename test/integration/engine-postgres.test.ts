@@ -16,7 +16,7 @@ import {
   psql,
   randomDbName,
 } from '../helpers/services'
-import { waitForTask } from '../helpers/tasks'
+import { runTask, waitForTask } from '../helpers/tasks'
 
 const pg = postgresAvailable()
 const dbs: string[] = []
@@ -315,10 +315,7 @@ describe('backing up and restoring a directory', () => {
         schedule: await post('/v1/schedules', { name: 's', when: 'hourly' }),
         retention: await post('/v1/retention', { name: 'r', expires: 3600 }),
       })
-      const backupTask = await waitForTask(
-        own,
-        (await own.api('POST', `/v1/job/${job}/run`)).body.task_uuid,
-      )
+      const backupTask = await runTask(own, `/v1/job/${job}/run`)
       expect(backupTask.status, backupTask.log).toBe('done')
       const [archive] = (await own.api('GET', `/v1/archives?job=${job}`)).body
       const dest = join(tempDir(), 'restored')
@@ -327,19 +324,15 @@ describe('backing up and restoring a directory', () => {
         plugin: 'files',
         endpoint: { path: dest },
       })
-      const restore = await waitForTask(
-        own,
-        (await own.api('POST', `/v1/archive/${archive.uuid}/restore`, { target: destTarget })).body
-          .task_uuid,
-      )
+      const restore = await runTask(own, `/v1/archive/${archive.uuid}/restore`, {
+        target: destTarget,
+      })
       expect(restore.status, restore.log).toBe('done')
       expect(execFileSync('diff', ['-r', src, dest], { encoding: 'utf8' })).toBe('')
       // Restoring again into the now non-empty directory is refused, loudly.
-      const again = await waitForTask(
-        own,
-        (await own.api('POST', `/v1/archive/${archive.uuid}/restore`, { target: destTarget })).body
-          .task_uuid,
-      )
+      const again = await runTask(own, `/v1/archive/${archive.uuid}/restore`, {
+        target: destTarget,
+      })
       expect(again.status).toBe('failed')
       expect(again.error).toMatch(/not empty/)
       expect(again.log).toMatch(/RESTORE FAILED/)
@@ -392,10 +385,7 @@ describe('external plugins (the SHIELD plugin calling protocol)', () => {
         schedule: await post('/v1/schedules', { name: 's', when: 'hourly' }),
         retention: await post('/v1/retention', { name: 'r', expires: 3600 }),
       })
-      const backupTask = await waitForTask(
-        own,
-        (await own.api('POST', `/v1/job/${job}/run`)).body.task_uuid,
-      )
+      const backupTask = await runTask(own, `/v1/job/${job}/run`)
       expect(backupTask.status, backupTask.log).toBe('done')
       const [archive] = (await own.api('GET', `/v1/archives?job=${job}`)).body
       expect(archive.format).toBe('blob')
@@ -422,11 +412,9 @@ describe('external plugins (the SHIELD plugin calling protocol)', () => {
         plugin: 'files',
         endpoint: { path: dest },
       })
-      const restore = await waitForTask(
-        own,
-        (await own.api('POST', `/v1/archive/${archive.uuid}/restore`, { target: destTarget })).body
-          .task_uuid,
-      )
+      const restore = await runTask(own, `/v1/archive/${archive.uuid}/restore`, {
+        target: destTarget,
+      })
       expect(restore.status, restore.log).toBe('done')
       expect(execFileSync('diff', ['-r', src, dest], { encoding: 'utf8' })).toBe('')
     } finally {
