@@ -98,11 +98,14 @@ async function main(): Promise<number> {
         pid: process.pid,
         version: VERSION,
         data_dir: dataDir,
+        signin_url: daemon.signInUrl,
       }) + '\n',
     )
   } else {
     process.stdout.write(
       `Bulwark ${VERSION} daemon listening on ${daemon.url}\n` +
+        `  open the UI:    ${daemon.signInUrl}\n` +
+        `                  (this link signs one browser in, once; "bulwark ui" prints a new one)\n` +
         `  data directory: ${dataDir}\n` +
         `  API token:      ${dataDir}/token (send it as "Authorization: Bearer <token>")\n` +
         `  CLI:            npx bulwark status   (the CLI finds this daemon by itself)\n` +

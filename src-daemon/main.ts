@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { DAEMON_FILE, TOKEN_FILE, type DaemonFile } from './contract'
 import { buildApi } from './api/server'
 import { allowedHosts } from './api/guard'
+import { OneTimeCodes } from './api/one-time'
+import { signInLink } from './api/routes/auth'
 import { Catalog } from './catalog/catalog'
 import { openCatalog } from './catalog/db'
 import { PluginRegistry } from './plugin-host/registry'
@@ -44,15 +46,27 @@ export interface DaemonConfig {
   gcGraceHours?: number
   /** Where external (protocol) plugins live; default: the bundled ones and <data>/plugins. */
   pluginDirs?: string[]
+  /** The built UI served at `/`; default: out/renderer beside the daemon bundle. */
+  uiDir?: string
 }
+
+/** How long a printed sign-in link works (it works once). */
+const SIGN_IN_TTL_MS = 24 * 3600_000
 
 /** plugins/external beside the build (out/main/daemon.js → ../../plugins/external). */
 function bundledExternalPlugins(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../plugins/external')
 }
 
+/** out/renderer beside the build (out/main/daemon.js → ../renderer). */
+function bundledUi(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../renderer')
+}
+
 export interface Daemon {
   url: string
+  /** A one-time link that signs a browser in to the UI. */
+  signInUrl: string
   dataDir: string
   close(): Promise<void>
 }
@@ -132,9 +146,15 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const { host } = config.listen
     const anyHost = host === '0.0.0.0' || host === '::'
     let hosts: Set<string> | null = new Set()
+    let url = ''
+    const signIn = new OneTimeCodes(clock, SIGN_IN_TTL_MS)
     const app = buildApi({
       services,
       token,
+      signIn,
+      url: () => url,
+      dataDir,
+      uiDir: config.uiDir ?? bundledUi(),
       version: VERSION,
       pubkey: loadOrCreateIdentity(dataDir),
       log,
@@ -146,7 +166,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const port = typeof address === 'object' && address ? address.port : config.listen.port
     hosts = anyHost ? null : allowedHosts(host, port, config.extraHosts)
     const urlHost = anyHost ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
-    const url = `http://${urlHost}:${port}`
+    url = `http://${urlHost}:${port}`
     const daemonFile: DaemonFile = {
       url,
       pid: process.pid,
@@ -159,7 +179,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       if (existsSync(daemonPath)) unlinkSync(daemonPath)
     })
     log.info(`listening on ${url} with data directory ${dataDir}`)
-    return { url, dataDir, close: cleanup }
+    const signInUrl = signInLink({ codes: signIn, url: () => url }).url
+    return { url, signInUrl, dataDir, close: cleanup }
   } catch (err) {
     await cleanup()
     throw err

@@ -1,12 +1,12 @@
 // Who may talk to the daemon: requests must name the daemon's own host (so a
 // web page that rebinds DNS to 127.0.0.1 is refused) and, except for ping and
-// the public key, carry the bearer token.
+// the public key and the browser sign-in, carry the bearer token.
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { BulwarkError, ErrorCode } from '../contract'
 import { sendError } from './errors'
 
-const PUBLIC_PATHS = new Set(['/v1/ping', '/v1/meta/pubkey'])
+const PUBLIC_PATHS = new Set(['/v1/ping', '/v1/meta/pubkey', '/v1/auth/signin'])
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]']
 
 /** The Host header values this daemon answers to, given the address it listens on. */

@@ -7,11 +7,14 @@ import type { Logger } from '../platform/logger'
 import type { Services } from '../services'
 import { errorHandler, sendError } from './errors'
 import { guard } from './guard'
+import type { OneTimeCodes } from './one-time'
+import { authRoutes } from './routes/auth'
 import { archiveRoutes } from './routes/archives'
 import { configRoutes } from './routes/config'
 import { jobRoutes } from './routes/jobs'
 import { metaRoutes } from './routes/meta'
 import { taskRoutes } from './routes/tasks'
+import { uiRoutes } from './ui'
 import { typeboxValidatorCompiler } from './validation'
 
 export interface ApiOptions {
@@ -20,6 +23,13 @@ export interface ApiOptions {
   version: string
   pubkey: string
   log: Logger
+  /** One-time codes that sign a browser in (see routes/auth.ts). */
+  signIn: OneTimeCodes
+  /** The daemon's own URL, once it listens. */
+  url: () => string
+  dataDir: string
+  /** The built UI (out/renderer); without it `/` says how to build it. */
+  uiDir?: string
   /** Host header values accepted; null accepts any (listening on all interfaces). */
   hosts: () => Set<string> | null
 }
@@ -60,9 +70,8 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       ),
     ),
   )
-  app.get('/', (_req, reply) =>
-    reply.type('text/plain').send('Bulwark daemon. The API is under /v1 (GET /v1/ping).\n'),
-  )
+  uiRoutes(app, opts.uiDir)
+  authRoutes(app, { codes: opts.signIn, token: opts.token, url: opts.url, dataDir: opts.dataDir })
   metaRoutes(app, opts.services, { version: opts.version, pubkey: opts.pubkey })
   configRoutes(app, opts.services)
   jobRoutes(app, opts.services)

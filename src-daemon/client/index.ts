@@ -24,6 +24,8 @@ import type {
   ScheduleInput,
   SchedulePreviewInput,
   SchedulePreviewResult,
+  SignInLink,
+  SignInResult,
   Scheduled,
   Store,
   StoreImportInput,
@@ -169,6 +171,12 @@ export class BulwarkClient {
   ping = () => this.request<Ping>('GET', '/v1/ping')
   status = () => this.request<DaemonStatus>('GET', '/v1/status')
   pubkey = () => this.requestText('GET', '/v1/meta/pubkey')
+
+  // --- browser sign-in ------------------------------------------------------
+  /** Trades a one-time code from a sign-in link for the token (needs no token). */
+  signIn = (code: string) => this.request<SignInResult>('POST', '/v1/auth/signin', { code })
+  /** A fresh one-time link that signs a browser in. */
+  signInLink = () => this.request<SignInLink>('POST', '/v1/auth/link')
 
   // --- plugins ------------------------------------------------------------
   listPlugins = (kind?: PluginKind) =>

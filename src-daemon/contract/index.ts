@@ -1,5 +1,6 @@
 // The /v1 wire contract shared by the daemon, its client, the CLI, the desktop
 // shell and the renderer. Browser-safe: it imports nothing from the project.
+export * from './auth'
 export * from './errors'
 export * from './events'
 export * from './plugins'

@@ -1,6 +1,13 @@
-// The renderer: a client of the /v1 API only. The full UI comes with its own issue.
-import { createApp, h } from 'vue'
+// The renderer: a client of the daemon's /v1 API only, served by the daemon at
+// `/` and loaded by the desktop app. Pinia holds what pages share (the
+// connection and live tasks); each page loads its own data through composables.
+import { createPinia } from 'pinia'
+import { createApp } from 'vue'
+import App from './App.vue'
+import { createAppRouter } from './router'
+import './style.css'
 
-createApp({
-  render: () => h('main', [h('h1', 'Bulwark'), h('p', 'The daemon API is available under /v1.')]),
-}).mount('#app')
+const app = createApp(App)
+app.use(createPinia())
+app.use(createAppRouter())
+app.mount('#app')

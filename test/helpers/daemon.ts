@@ -11,6 +11,8 @@ export const BULWARK_BIN = join(ROOT, 'bin', 'bulwark.js')
 
 export interface RunningDaemon {
   url: string
+  /** The one-time link that signs a browser in to the UI. */
+  signInUrl: string
   token: string
   dataDir: string
   pid: number
@@ -49,21 +51,24 @@ export async function startDaemon(
   )
   const stderr: string[] = []
   createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l))
-  const ready = await new Promise<{ url: string; pid: number }>((resolvePromise, reject) => {
-    const lines = createInterface({ input: child.stdout! })
-    lines.once('line', (line) => {
-      try {
-        resolvePromise(JSON.parse(line))
-      } catch {
-        reject(new Error(`daemon said: ${line}`))
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`daemon exited ${code}: ${stderr.join('\n')}`)))
-  })
+  const ready = await new Promise<{ url: string; pid: number; signin_url: string }>(
+    (resolvePromise, reject) => {
+      const lines = createInterface({ input: child.stdout! })
+      lines.once('line', (line) => {
+        try {
+          resolvePromise(JSON.parse(line))
+        } catch {
+          reject(new Error(`daemon said: ${line}`))
+        }
+      })
+      child.once('exit', (code) => reject(new Error(`daemon exited ${code}: ${stderr.join('\n')}`)))
+    },
+  )
   const token = readFileSync(join(dataDir, 'token'), 'utf8').trim()
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
   return {
     url: ready.url,
+    signInUrl: ready.signin_url,
     token,
     dataDir,
     pid: ready.pid,

@@ -1,4 +1,4 @@
-// bulwark status, bulwark ping.
+// bulwark status, bulwark ping, bulwark ui.
 import type { Command } from '../command'
 import { fmtDate, fmtUptime } from '../format'
 
@@ -26,6 +26,16 @@ export const metaCommands: Command[] = [
         ['Archives', c.archives],
         ['Tasks', tasks],
       ])
+    },
+  },
+  {
+    verb: 'ui',
+    summary: 'print a link that signs a browser in to the web UI (it works once)',
+    async run(ctx) {
+      const link = await ctx.client.signInLink()
+      if (ctx.json) return ctx.out.json(link)
+      ctx.out.line(link.url)
+      ctx.out.line(`Open it in a browser before ${fmtDate(link.expires_at)}; it signs in once.`)
     },
   },
   {
