@@ -16,6 +16,8 @@ export interface ManifestField {
   help?: string
   example?: string
   values?: string[]
+  /** 'absolute-path': a string that must start with / (checked when the endpoint is saved). */
+  format?: 'absolute-path'
   min?: number
   max?: number
 }

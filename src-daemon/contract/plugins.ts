@@ -20,6 +20,8 @@ export interface FieldSpec {
   example?: string
   /** Allowed values when type is 'enum'. */
   values?: string[]
+  /** 'absolute-path': a string that must start with / (checked when the endpoint is saved). */
+  format?: 'absolute-path'
   min?: number
   max?: number
 }

@@ -42,6 +42,8 @@ function coerce(field: FieldSpec, value: unknown, path: string): unknown {
   switch (field.type) {
     case 'string':
       if (typeof value !== 'string') throw bad('a string')
+      if (field.format === 'absolute-path' && value !== '' && !value.startsWith('/'))
+        throw bad('an absolute path (starting with /)')
       return value
     case 'integer': {
       const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value

@@ -1,0 +1,118 @@
+// @vitest-environment happy-dom
+// The target/store form against a real daemon: fields built from the plugin's
+// schema, secrets never shown back, the daemon's errors on the field they name.
+import { flushPromises, mount } from '@vue/test-utils'
+import { NDialogProvider, NMessageProvider, type PluginInfo } from 'naive-ui'
+import { createPinia, setActivePinia } from 'pinia'
+import { defineComponent, h } from 'vue'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { PluginInfo as Plugin, Store } from '../../src-daemon/contract'
+import EndpointEditor from '../../src-renderer/src/components/EndpointEditor.vue'
+import { useConnection } from '../../src-renderer/src/stores/connection'
+import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
+
+let d: RunningDaemon
+let plugins: Plugin[]
+beforeAll(async () => {
+  d = await startDaemon({ env: { BULWARK_WORKERS: '0' } })
+  // The page and the daemon share an origin, as when the daemon serves the UI.
+  ;(window as any).happyDOM.setURL(d.url + '/')
+  plugins = (await d.api<Plugin[]>('GET', '/v1/plugins?kind=store')).body
+})
+afterAll(async () => {
+  await d.stop()
+})
+const mounted: { unmount(): void }[] = []
+afterEach(() => {
+  for (const w of mounted.splice(0)) w.unmount()
+  useConnection().signOut() // closes the event stream
+  document.body.innerHTML = ''
+})
+
+async function mountEditor(props: Record<string, unknown>) {
+  setActivePinia(createPinia())
+  await useConnection().signInWithToken(d.token)
+  const saved: string[] = []
+  const Host = defineComponent({
+    setup: () => () =>
+      h(NMessageProvider, () =>
+        h(NDialogProvider, () =>
+          h(EndpointEditor, {
+            show: true,
+            kind: 'store',
+            plugins: plugins.filter((p) => p.name === 'fs') as unknown as PluginInfo[],
+            onSaved: (uuid: string) => saved.push(uuid),
+            ...props,
+          }),
+        ),
+      ),
+  })
+  const wrapper = mount(Host, { attachTo: document.body })
+  mounted.push(wrapper)
+  await flushPromises()
+  return { saved }
+}
+
+const input = (name: string) => document.querySelector<HTMLInputElement>(`input[name="${name}"]`)!
+async function type(name: string, value: string) {
+  const el = input(name)
+  el.value = value
+  el.dispatchEvent(new Event('input', { bubbles: true }))
+  await flushPromises()
+}
+async function save() {
+  document.querySelector<HTMLButtonElement>('[data-testid="editor-save"]')!.click()
+  await new Promise((r) => setTimeout(r, 300))
+  await flushPromises()
+}
+const fieldError = (name: string) =>
+  document.querySelector(`[data-field="${name}"] .n-form-item-feedback`)?.textContent ?? ''
+
+describe('EndpointEditor', () => {
+  it('creates an fs store from the plugin fields, the password kept write-only', async () => {
+    const { saved } = await mountEditor({ mode: 'create' })
+    // With one plugin offered it is chosen, and its fields appear.
+    const fs = plugins.find((p) => p.name === 'fs')!
+    for (const f of fs.fields.filter((f) => f.type === 'string')) expect(input(f.name)).toBeTruthy()
+    await type('name', 'ui-store')
+    const dir = tempDir()
+    await type('path', dir)
+    await type('vault_password', 'correct horse battery')
+    await save()
+    expect(saved).toHaveLength(1)
+    const stored = (await d.api<Store>('GET', `/v1/store/${saved[0]}`)).body
+    expect(stored.name).toBe('ui-store')
+    expect(JSON.parse(stored.endpoint)).toMatchObject({ path: dir, vault_password: '<redacted>' })
+  })
+
+  it('shows required fields before sending, and the daemon’s error on its field', async () => {
+    const { saved } = await mountEditor({ mode: 'create' })
+    await type('name', 'bad-store')
+    await save()
+    expect(fieldError('path')).toContain('is required')
+    await type('path', 'relative/dir')
+    await type('vault_password', 'correct horse battery')
+    await save()
+    expect(saved).toHaveLength(0)
+    expect(fieldError('path')).toContain('must be an absolute path')
+  })
+
+  it('edits a store without ever putting its stored password in the form', async () => {
+    const dir = tempDir()
+    const created = await d.api('POST', '/v1/stores', {
+      name: 'edit-me',
+      plugin: 'fs',
+      endpoint: { path: dir, vault_password: 'a secret password' },
+    })
+    const existing = (await d.api<Store>('GET', `/v1/store/${created.body.uuid}`)).body
+    const { saved } = await mountEditor({ mode: 'edit', existing })
+    expect(input('path').value).toBe(dir)
+    expect(input('vault_password').value).toBe('')
+    expect(document.body.innerHTML).not.toContain('a secret password')
+    await type('summary', 'renamed by the UI')
+    await save()
+    expect(saved).toEqual([existing.uuid])
+    const after = (await d.api<Store>('GET', `/v1/store/${existing.uuid}`)).body
+    expect(after.summary).toBe('renamed by the UI')
+  })
+})
