@@ -24,8 +24,9 @@ async function startDaemonChild(): Promise<string> {
   app.on('will-quit', () => child.stdin?.end())
   const lines = createInterface({ input: child.stdout! })
   for await (const line of lines) {
-    const msg = JSON.parse(line) as { ready?: boolean; url?: string }
-    if (msg.ready && msg.url) return msg.url
+    const msg = JSON.parse(line) as { ready?: boolean; url?: string; signin_url?: string }
+    // The one-time sign-in link: the window's UI trades it for the token itself.
+    if (msg.ready && msg.url) return msg.signin_url ?? msg.url
   }
   throw new Error('the Bulwark daemon exited before it was ready')
 }
