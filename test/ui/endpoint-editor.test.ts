@@ -2,7 +2,7 @@
 // The target/store form against a real daemon: fields built from the plugin's
 // schema, secrets never shown back, the daemon's errors on the field they name.
 import { flushPromises, mount } from '@vue/test-utils'
-import { NDialogProvider, NMessageProvider, type PluginInfo } from 'naive-ui'
+import { NDialogProvider, NMessageProvider } from 'naive-ui'
 import { createPinia, setActivePinia } from 'pinia'
 import { defineComponent, h } from 'vue'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -40,7 +40,7 @@ async function mountEditor(props: Record<string, unknown>) {
           h(EndpointEditor, {
             show: true,
             kind: 'store',
-            plugins: plugins.filter((p) => p.name === 'fs') as unknown as PluginInfo[],
+            plugins: plugins.filter((p) => p.name === 'fs'),
             onSaved: (uuid: string) => saved.push(uuid),
             ...props,
           }),
