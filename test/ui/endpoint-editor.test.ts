@@ -29,7 +29,7 @@ afterEach(() => {
   document.body.innerHTML = ''
 })
 
-async function mountEditor(props: Record<string, unknown>) {
+async function mountEditor(props: { mode: 'create' | 'edit'; existing?: Store }) {
   setActivePinia(createPinia())
   await useConnection().signInWithToken(d.token)
   const saved: string[] = []
@@ -41,8 +41,9 @@ async function mountEditor(props: Record<string, unknown>) {
             show: true,
             kind: 'store',
             plugins: plugins.filter((p) => p.name === 'fs'),
-            onSaved: (uuid: string) => saved.push(uuid),
-            ...props,
+            onSaved: (uuid: string) => void saved.push(uuid),
+            mode: props.mode,
+            existing: props.existing ?? null,
           }),
         ),
       ),
