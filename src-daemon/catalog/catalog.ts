@@ -13,14 +13,21 @@ import type {
 import { Table } from './table'
 import { TasksRepo } from './tasks-repo'
 
-/** Tables that jobs point at, with the jobs column that does. */
+/** Tables that jobs point at, with the jobs columns that do (a schedule may be a verify schedule too). */
 export const JOB_REFERENCES = {
-  targets: 'target_uuid',
-  stores: 'store_uuid',
-  schedules: 'schedule_uuid',
-  retention: 'retention_uuid',
+  targets: ['target_uuid'],
+  stores: ['store_uuid'],
+  schedules: ['schedule_uuid', 'verify_schedule_uuid'],
+  retention: ['retention_uuid'],
 } as const
 export type ReferencedTable = keyof typeof JOB_REFERENCES
+
+/** `uuid IN (…every job column pointing at the table…)`, NULLs left out so NOT IN works. */
+function usedBy(table: ReferencedTable): string {
+  return JOB_REFERENCES[table]
+    .map((col) => `SELECT ${col} FROM jobs WHERE ${col} IS NOT NULL`)
+    .join(' UNION ')
+}
 
 export interface JobListRow extends JobRow {
   retention_name: string
@@ -36,6 +43,9 @@ export interface JobListRow extends JobRow {
   target_endpoint: string
   last_run: number | null
   last_status: string | null
+  verify_schedule_name: string | null
+  verify_timespec: string | null
+  verify_timezone: string | null
 }
 
 export interface ArchiveListRow extends ArchiveRow {
@@ -101,18 +111,17 @@ export class Catalog {
 
   /** The jobs that use a target, store, schedule or retention policy. */
   jobsUsing(table: ReferencedTable, uuid: string): { uuid: string; name: string }[] {
-    const col = JOB_REFERENCES[table]
+    const uses = JOB_REFERENCES[table].map((col) => `${col} = @uuid`).join(' OR ')
     return this.db
-      .prepare(`SELECT uuid, name FROM jobs WHERE ${col} = ? ORDER BY name`)
-      .all(uuid) as { uuid: string; name: string }[]
+      .prepare(`SELECT uuid, name FROM jobs WHERE ${uses} ORDER BY name`)
+      .all({ uuid }) as { uuid: string; name: string }[]
   }
 
   /** Rows of a referenced table, optionally only the (un)used ones and one plugin's. */
   listUsage<Row>(table: ReferencedTable, opts: { unused?: boolean; plugin?: string }): Row[] {
-    const col = JOB_REFERENCES[table]
     const conds: string[] = []
     if (opts.unused !== undefined) {
-      conds.push(`uuid ${opts.unused ? 'NOT IN' : 'IN'} (SELECT ${col} FROM jobs)`)
+      conds.push(`uuid ${opts.unused ? 'NOT IN' : 'IN'} (${usedBy(table)})`)
     }
     if (opts.plugin !== undefined) conds.push('plugin = @plugin')
     const where = conds.length ? `WHERE ${conds.join(' AND ')}` : ''
@@ -141,10 +150,13 @@ export class Catalog {
            s.name AS schedule_name, s.timespec AS timespec, s.timezone AS timezone,
            st.name AS store_name, st.plugin AS store_plugin, st.endpoint AS store_endpoint,
            t.name AS target_name, t.plugin AS target_plugin, t.endpoint AS target_endpoint,
-           lt.requested_at AS last_run, lt.status AS last_status
+           lt.requested_at AS last_run, lt.status AS last_status,
+           vs.name AS verify_schedule_name, vs.timespec AS verify_timespec,
+           vs.timezone AS verify_timezone
          FROM jobs j
          JOIN retention r ON r.uuid = j.retention_uuid
          JOIN schedules s ON s.uuid = j.schedule_uuid
+         LEFT JOIN schedules vs ON vs.uuid = j.verify_schedule_uuid
          JOIN stores st ON st.uuid = j.store_uuid
          JOIN targets t ON t.uuid = j.target_uuid
          LEFT JOIN tasks lt ON lt.uuid = (

@@ -44,6 +44,10 @@ export interface JobRow {
   priority: number
   paused: number
   last_fired_at: number | null
+  /** The schedule on which the job's newest valid archive is verified, if any. */
+  verify_schedule_uuid: string | null
+  /** The scheduled verify time the scheduler last dealt with. */
+  last_verify_fired_at: number | null
   created_at: number
   updated_at: number
 }

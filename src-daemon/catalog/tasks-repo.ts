@@ -56,11 +56,15 @@ export class TasksRepo extends Table<TaskRow> {
 
   /**
    * The next pending task to run: highest priority (0 first), then oldest,
-   * skipping a job already running, and keeping GC apart from every other
-   * task on the same store (it must not delete what a running task uses).
+   * skipping a job already running and an archive already being verified,
+   * and keeping GC apart from every other task on the same store (it must
+   * not delete what a running task uses).
    */
   nextPending(running: TaskRow[]): TaskRow | undefined {
     const busyJobs = new Set(running.map((t) => t.job_uuid).filter((j) => j !== null))
+    const verifying = new Set(
+      running.filter((t) => t.op === 'verify' && t.archive_uuid).map((t) => t.archive_uuid),
+    )
     const busyStores = new Set<string | null>(
       running.map((t) => t.store_uuid).filter((s) => s !== null),
     )
@@ -74,6 +78,7 @@ export class TasksRepo extends Table<TaskRow> {
       .iterate() as IterableIterator<TaskRow>
     for (const row of rows) {
       if (row.job_uuid && busyJobs.has(row.job_uuid)) continue
+      if (row.op === 'verify' && row.archive_uuid && verifying.has(row.archive_uuid)) continue
       if (row.store_uuid && collecting.has(row.store_uuid)) continue
       if (row.op === 'gc' && busyStores.has(row.store_uuid)) continue
       return row
@@ -89,6 +94,16 @@ export class TasksRepo extends Table<TaskRow> {
         )
         .get(jobUuid) !== undefined
     )
+  }
+
+  /** A verify of the archive that is queued or running, if any. */
+  activeVerify(archiveUuid: string): TaskRow | undefined {
+    return this.database
+      .prepare(
+        `SELECT * FROM tasks WHERE op = 'verify' AND archive_uuid = ? AND status IN ('pending', 'running')
+         ORDER BY requested_at, rowid LIMIT 1`,
+      )
+      .get(archiveUuid) as TaskRow | undefined
   }
 
   /** Whether a task of this kind is queued or running for the store. */

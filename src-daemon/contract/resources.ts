@@ -54,6 +54,15 @@ const jobFields = {
   schedule: Uuid,
   retention: Uuid,
   priority: Type.Optional(Priority),
+  /**
+   * A schedule on which the job's newest valid archive is verified; null for
+   * none. Left out of a PUT, the job keeps the one it has.
+   */
+  verify_schedule: Type.Optional(
+    Type.Union([Uuid, Type.Null()], {
+      description: 'a schedule uuid such as 6b8398be-fdc0-424a-8532-e812e5dfc116, or null',
+    }),
+  ),
 }
 export const JobCreate = forCreate({ ...jobFields, paused: Type.Optional(Type.Boolean()) })
 export const JobUpdate = forUpdate(jobFields)
@@ -228,6 +237,14 @@ export interface Job {
   target_endpoint: string
   last_run: string | null
   last_status: TaskStatus | null
+  /** The schedule on which the job's newest valid archive is verified (null: none). */
+  verify_schedule_uuid: string | null
+  verify_schedule_name: string | null
+  /** Its `when`, as `schedule` is the backup schedule's. */
+  verify_schedule: string | null
+  verify_timezone: string | null
+  /** When the next scheduled verify is due (null: none, or the job is paused). */
+  next_verify: string | null
 }
 
 export interface Archive {

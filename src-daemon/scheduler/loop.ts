@@ -1,7 +1,9 @@
 // The scheduler: wakes up, asks which jobs are due (per their schedule, in
-// their timezone), and hands each due job to `fire`. Missed runs collapse
-// into one; a run missed while the daemon was down runs once at start unless
-// catch-up is off. Everything time-related comes from the injected clock.
+// their timezone), and hands each due job to `fire`; a job with a verify
+// schedule has its verify fired the same way, on that schedule. Missed runs
+// collapse into one; a run missed while the daemon was down runs once at
+// start unless catch-up is off; a paused job fires neither. Everything
+// time-related comes from the injected clock.
 import type { Clock } from '../platform/clock'
 import type { Logger } from '../platform/logger'
 import { nextRuns } from './timespec'
@@ -14,6 +16,33 @@ export interface SchedulableJob {
   timezone: string
   /** When the job last fired (or was created): runs are counted from here. */
   anchor: number
+  /** The job's verify schedule, if it has one. */
+  verify?: ScheduledVerify
+}
+
+/** A verify schedule: its own times, and what to do when it comes due. */
+export interface ScheduledVerify {
+  when: string
+  timezone: string
+  /** When the verify last fired (or the schedule was set): runs are counted from here. */
+  anchor: number
+  /** Queues a verify (of the job's newest valid archive); `dueAt` is the time that came due. */
+  fire(dueAt: number): void
+  /** Records that the verifies due up to `at` are dealt with. */
+  markFired(at: number): void
+}
+
+/** One schedule of a job, as the loop handles both kinds. */
+interface Slot {
+  /** For the log: "job nightly", "verify of job nightly". */
+  label: string
+  /** "a run", "a verify": what a skipped one was. */
+  what: string
+  when: string
+  timezone: string
+  anchor: number
+  fire(dueAt: number): void
+  markFired(at: number): void
 }
 
 export interface SchedulerDeps {
@@ -53,19 +82,50 @@ export class Scheduler {
     }
     let soonest: number | null = null
     for (const job of this.deps.jobs()) {
-      const when = this.deps.devMode ? DEV_SCHEDULE : job.when
-      const due = this.nextAfter(job, when, job.anchor)
-      if (due === null) continue
-      if (due <= now) {
-        this.safely(`job ${job.name}`, () => this.due(job, due, now))
-        const next = this.nextAfter(job, when, now)
+      for (const slot of this.slots(job)) {
+        const next = this.consider(job, slot, now)
         if (next !== null && (soonest === null || next < soonest)) soonest = next
-      } else if (soonest === null || due < soonest) {
-        soonest = due
       }
     }
     this.first = false
     return soonest
+  }
+
+  /** The job's backup schedule, and its verify schedule if it has one. */
+  private slots(job: SchedulableJob): Slot[] {
+    const slots: Slot[] = [
+      {
+        label: `job ${job.name}`,
+        what: 'a run',
+        when: job.when,
+        timezone: job.timezone,
+        anchor: job.anchor,
+        fire: (dueAt) => this.deps.fire(job, dueAt),
+        markFired: (at) => this.deps.markFired(job.uuid, at),
+      },
+    ]
+    const v = job.verify
+    if (v) {
+      slots.push({
+        label: `verify of job ${job.name}`,
+        what: 'a verify',
+        when: v.when,
+        timezone: v.timezone,
+        anchor: v.anchor,
+        fire: (dueAt) => v.fire(dueAt),
+        markFired: (at) => v.markFired(at),
+      })
+    }
+    return slots
+  }
+
+  /** Fires the slot if it is due; returns when it is next due, if ever. */
+  private consider(job: SchedulableJob, slot: Slot, now: number): number | null {
+    const when = this.deps.devMode ? DEV_SCHEDULE : slot.when
+    const due = this.nextAfter(slot.timezone, when, slot.anchor)
+    if (due === null || due > now) return due
+    this.safely(slot.label, () => this.due(job, slot, due, now))
+    return this.nextAfter(slot.timezone, when, now)
   }
 
   start(): void {
@@ -84,26 +144,26 @@ export class Scheduler {
     if (this.timer) clearTimeout(this.timer)
   }
 
-  private due(job: SchedulableJob, dueAt: number, now: number): void {
+  private due(job: SchedulableJob, slot: Slot, dueAt: number, now: number): void {
     if (job.paused) {
-      // A paused job's missed runs are dropped, so unpausing does not fire at once.
-      this.deps.markFired(job.uuid, now)
+      // A paused job's missed runs (and verifies) are dropped, so unpausing does not fire at once.
+      slot.markFired(now)
       return
     }
     if (this.first && this.deps.catchUp === false) {
       this.deps.log.info(
-        `job "${job.name}" missed a run at ${new Date(dueAt).toISOString()} while the daemon was down; catch-up is off, skipping it`,
+        `job "${job.name}" missed ${slot.what} at ${new Date(dueAt).toISOString()} while the daemon was down; catch-up is off, skipping it`,
       )
-      this.deps.markFired(job.uuid, now)
+      slot.markFired(now)
       return
     }
-    this.deps.markFired(job.uuid, now)
-    this.deps.fire(job, dueAt)
+    slot.markFired(now)
+    slot.fire(dueAt)
   }
 
-  private nextAfter(job: SchedulableJob, when: string, from: number): number | null {
+  private nextAfter(timezone: string, when: string, from: number): number | null {
     try {
-      return nextRuns(when, job.timezone, new Date(from), 1)[0]?.getTime() ?? null
+      return nextRuns(when, timezone, new Date(from), 1)[0]?.getTime() ?? null
     } catch {
       return null // an unreadable schedule never fires; the API refuses to save one
     }

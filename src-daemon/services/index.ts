@@ -19,13 +19,14 @@ export function createServices(
   const targets = new PluginResourceService(ctx, 'target')
   const stores = new PluginResourceService(ctx, 'store')
   const schedules = new ScheduleService(ctx)
+  const archives = new ArchiveService(ctx, targets, stores)
   return {
     targets,
     stores,
     schedules,
     retention: new RetentionService(ctx),
-    jobs: new JobService(ctx, targets, stores, schedules),
-    archives: new ArchiveService(ctx, targets, stores),
+    jobs: new JobService(ctx, targets, stores, schedules, archives),
+    archives,
     tasks: new TaskService(ctx),
     vault: new VaultService(ctx, stores),
     meta: new MetaService(ctx, info),

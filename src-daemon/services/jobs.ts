@@ -1,5 +1,6 @@
 // Jobs tie a target to a store on a schedule under a retention policy; running
-// one (by hand or by the scheduler) enqueues a backup task.
+// one (by hand or by the scheduler) enqueues a backup task. A job may also
+// have a verify schedule, on which its newest valid archive is verified.
 import { randomUUID } from 'node:crypto'
 import {
   invalid,
@@ -14,6 +15,7 @@ import type { JobRow } from '../catalog/rows'
 import type { TaskRow } from '../catalog/rows'
 import { toIsoOrNull } from '../platform/clock'
 import type { SchedulableJob } from '../scheduler/loop'
+import type { ArchiveService } from './archives'
 import type { ServiceContext } from './context'
 import type { PluginResourceService } from './plugin-resources'
 import type { ScheduleService } from './schedules'
@@ -24,6 +26,7 @@ export class JobService {
     private readonly targets: PluginResourceService<'target'>,
     private readonly stores: PluginResourceService<'store'>,
     private readonly schedules: ScheduleService,
+    private readonly archives: ArchiveService,
   ) {}
 
   list(filter: JobFilter = {}): Job[] {
@@ -57,6 +60,8 @@ export class JobService {
       priority: input.priority ?? 50,
       paused: input.paused ? 1 : 0,
       last_fired_at: null,
+      verify_schedule_uuid: input.verify_schedule ?? null,
+      last_verify_fired_at: null,
       created_at: now,
       updated_at: now,
     })
@@ -67,6 +72,12 @@ export class JobService {
   update(uuid: string, input: JobUpdateInput): void {
     const existing = this.row(uuid)
     this.checkReferences(input)
+    const now = this.ctx.clock.now()
+    // Left out, the verify schedule stays; a new one counts its runs from now.
+    const verify =
+      input.verify_schedule === undefined || input.verify_schedule === existing.verify_schedule_uuid
+        ? {}
+        : { verify_schedule_uuid: input.verify_schedule, last_verify_fired_at: now }
     this.ctx.catalog.jobs.update(uuid, {
       name: input.name,
       summary: input.summary ?? '',
@@ -75,7 +86,8 @@ export class JobService {
       schedule_uuid: input.schedule,
       retention_uuid: input.retention,
       priority: input.priority ?? existing.priority,
-      updated_at: this.ctx.clock.now(),
+      ...verify,
+      updated_at: now,
     })
     this.ctx.events.emit({ type: 'resource', kind: 'job', uuid, action: 'updated' })
   }
@@ -117,6 +129,35 @@ export class JobService {
     return this.run(uuid, 'system')
   }
 
+  /**
+   * The verify schedule's run: a verify of the job's newest valid archive.
+   * Nothing is queued when the job has no valid archive, nor when that
+   * archive's verify is already queued or running.
+   */
+  verifyScheduled(uuid: string): TaskRow | null {
+    const job = this.row(uuid)
+    const archive = this.ctx.catalog.listArchives({ job_uuid: uuid, status: 'valid', limit: 1 })[0]
+    if (!archive) {
+      this.ctx.log.info(
+        `job "${job.name}" is due for a verify, but it has no valid archive; nothing to verify`,
+      )
+      return null
+    }
+    const active = this.ctx.catalog.tasks.activeVerify(archive.uuid)
+    if (active) {
+      this.ctx.log.info(
+        `job "${job.name}" is due for a verify, but archive ${archive.uuid} is already being verified (task ${active.uuid}); skipping this one`,
+      )
+      return null
+    }
+    const task = this.archives.verify(archive.uuid, 'system')
+    this.ctx.queue.log(
+      task.uuid,
+      `scheduled verify of job "${job.name}": its newest valid archive, ${archive.uuid}`,
+    )
+    return task
+  }
+
   /** What the scheduler needs to know about every job. */
   schedulable(): SchedulableJob[] {
     return this.ctx.catalog.listJobs().map((r) => ({
@@ -126,6 +167,16 @@ export class JobService {
       when: r.timespec,
       timezone: r.timezone,
       anchor: r.last_fired_at ?? r.created_at,
+      verify:
+        r.verify_schedule_uuid === null || r.verify_timespec === null
+          ? undefined
+          : {
+              when: r.verify_timespec,
+              timezone: r.verify_timezone ?? this.ctx.timezone,
+              anchor: r.last_verify_fired_at ?? r.created_at,
+              fire: () => this.verifyScheduled(r.uuid),
+              markFired: (at) => this.markVerifyFired(r.uuid, at),
+            },
     }))
   }
 
@@ -133,18 +184,28 @@ export class JobService {
     this.ctx.catalog.jobs.update(uuid, { last_fired_at: at })
   }
 
+  markVerifyFired(uuid: string, at: number): void {
+    this.ctx.catalog.jobs.update(uuid, { last_verify_fired_at: at })
+  }
+
   private checkReferences(
-    input: Pick<JobUpdateInput, 'target' | 'store' | 'schedule' | 'retention'>,
+    input: Pick<JobUpdateInput, 'target' | 'store' | 'schedule' | 'retention' | 'verify_schedule'>,
   ): void {
     const refs = [
       ['target', input.target, this.ctx.catalog.targets],
       ['store', input.store, this.ctx.catalog.stores],
       ['schedule', input.schedule, this.ctx.catalog.schedules],
       ['retention', input.retention, this.ctx.catalog.retention],
+      ['verify_schedule', input.verify_schedule ?? null, this.ctx.catalog.schedules],
     ] as const
     for (const [field, uuid, table] of refs) {
-      if (!table.get(uuid)) {
-        const what = field === 'retention' ? 'retention policy' : field
+      if (uuid !== null && !table.get(uuid)) {
+        const what =
+          field === 'retention'
+            ? 'retention policy'
+            : field === 'verify_schedule'
+              ? 'schedule'
+              : field
         throw invalid(field, `no ${what} with uuid ${uuid}`)
       }
     }
@@ -184,6 +245,14 @@ export class JobService {
       }),
       last_run: toIsoOrNull(r.last_run),
       last_status: (r.last_status as TaskStatus | null) ?? null,
+      verify_schedule_uuid: r.verify_schedule_uuid,
+      verify_schedule_name: r.verify_schedule_name,
+      verify_schedule: r.verify_timespec,
+      verify_timezone: r.verify_timezone,
+      next_verify:
+        r.paused || r.verify_timespec === null || r.verify_timezone === null
+          ? null
+          : toIsoOrNull(this.schedules.nextRun(r.verify_timespec, r.verify_timezone)),
     }
   }
 }

@@ -61,8 +61,8 @@ export function inProcess(startIso: string) {
     },
     { version: 'test', startedAt: clock.now(), dataDir: '/nowhere' },
   )
-  /** A job on `when`, with a target, store and a one-day retention policy. */
-  function job(when: string, opts: { timezone?: string; paused?: boolean } = {}) {
+  /** A job on `when` (verifying on `verify`, if given), with a target, store and a one-day retention policy. */
+  function job(when: string, opts: { timezone?: string; paused?: boolean; verify?: string } = {}) {
     const target = services.targets.create({ name: 't', plugin: 'faketarget', endpoint: {} })
     const store = services.stores.create({ name: 's', plugin: 'fakestore', endpoint: {} })
     const schedule = services.schedules.create({
@@ -71,6 +71,10 @@ export function inProcess(startIso: string) {
       timezone: opts.timezone ?? 'UTC',
     })
     const retention = services.retention.create({ name: 'r', expires: 86400 })
+    const verify =
+      opts.verify === undefined
+        ? undefined
+        : services.schedules.create({ name: 'vsch', when: opts.verify, timezone: 'UTC' })
     return services.jobs.create({
       name: `job ${when}`,
       target,
@@ -78,6 +82,7 @@ export function inProcess(startIso: string) {
       schedule,
       retention,
       paused: opts.paused,
+      verify_schedule: verify,
     })
   }
   return { clock, catalog, queue, services, log, job, close: () => db.close() }

@@ -487,6 +487,45 @@ describe('bulwark against a daemon', () => {
     expect(await ok('delete', 'schedule', 'hourly')).toContain('deleted schedule')
   })
 
+  it('gives a job a verify schedule, shows it, and takes it away', async () => {
+    await created('schedule', 'weekly', '--when', 'weekly at 3am on sundays', '--timezone', 'UTC')
+    const parts = [
+      '--target',
+      'pg',
+      '--store',
+      'local',
+      '--schedule',
+      'nightly',
+      '--retention',
+      'week',
+    ]
+    expect(
+      await fails(1, 'create', 'job', '--name', 'x', ...parts, '--verify-schedule', 'nope'),
+    ).toContain('no schedule matches "nope"')
+    const job = await created('job', 'pg-verified', ...parts, '--verify-schedule', 'weekly')
+    expect(await json<Job>('show', 'job', job)).toMatchObject({
+      verify_schedule_name: 'weekly',
+      verify_schedule: 'weekly at 3am on sundays',
+      verify_timezone: 'UTC',
+    })
+    expect(await ok('show', 'job', 'pg-verified')).toMatch(
+      /\nVerify: +weekly: weekly at 3am on sundays \(UTC, [0-9a-f-]{36}\)\nNext verify: +\d{4}-\d\d-\d\d \d\d:\d\d\n/,
+    )
+    expect(await fails(1, 'delete', 'schedule', 'weekly')).toContain('pg-verified')
+    await ok('edit', 'job', 'pg-verified', '--priority', '30')
+    expect((await json<Job>('show', 'job', job)).verify_schedule_name).toBe('weekly')
+    expect(
+      await fails(2, 'edit', 'job', job, '--verify-schedule', 'weekly', '--no-verify-schedule'),
+    ).toContain('cannot be used together')
+    await ok('edit', 'job', 'pg-verified', '--no-verify-schedule')
+    expect(await ok('show', 'job', 'pg-verified')).toMatch(/\nVerify: +not scheduled\n/)
+    expect((await json<Job>('show', 'job', job)).verify_schedule_uuid).toBeNull()
+    await ok('edit', 'job', 'pg-verified', '--verify-schedule', 'weekly')
+    expect((await json<Job>('show', 'job', job)).verify_schedule_name).toBe('weekly')
+    await ok('delete', 'job', 'pg-verified')
+    await ok('delete', 'schedule', 'weekly')
+  })
+
   it('refuses to delete what a job uses, and shows API validation errors with the field', async () => {
     const store409 = await fails(1, 'delete', 'store', 'local')
     expect(store409).toMatch(/^bulwark: /)

@@ -1,8 +1,10 @@
 // The scheduler against a real catalog and the real services, with a clock
 // moved by hand: when jobs fire, that they never pile up, missed runs,
 // pausing, DEV mode, timezones and retention expiry.
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { randomUUID } from 'node:crypto'
+import { BulwarkError } from '../../src-daemon/contract'
+import type { ArchiveStatus } from '../../src-daemon/contract'
 import { Scheduler } from '../../src-daemon/scheduler/loop'
 import { inProcess } from '../helpers/in-process'
 
@@ -155,5 +157,204 @@ describe('scheduler', () => {
     const purges = w.catalog.tasks.list().filter((t) => t.op === 'purge')
     expect(purges.map((t) => t.archive_uuid)).toEqual([old])
     expect(purges[0]?.owner).toBe('system')
+  })
+})
+
+describe('scheduled verify', () => {
+  /** An archive of the job, taken at `taken`. */
+  function archive(w: World, job: string, taken: string, status: ArchiveStatus = 'valid') {
+    const row = w.catalog.jobs.get(job)!
+    const uuid = randomUUID()
+    w.catalog.archives.insert({
+      uuid,
+      job_uuid: job,
+      target_uuid: row.target_uuid,
+      store_uuid: row.store_uuid,
+      store_key: `manifests/${uuid}`,
+      taken_at: Date.parse(taken),
+      expires_at: Date.parse('2027-01-01T00:00:00Z'),
+      notes: '',
+      status,
+      target_plugin: 'faketarget',
+      size: 1,
+      purged_at: null,
+    })
+    return uuid
+  }
+  const verifies = (w: World) => w.catalog.tasks.list().filter((t) => t.op === 'verify')
+
+  it("queues a verify of the job's newest valid archive on the verify schedule, owned by system", () => {
+    const { w, scheduler } = setup('2026-01-01T00:00:00Z')
+    const job = w.job('weekly at 2:30am on sundays', { verify: 'daily at 6am' })
+    archive(w, job, '2025-12-30T04:00:00Z')
+    const newest = archive(w, job, '2025-12-31T04:00:00Z')
+    archive(w, job, '2025-12-31T12:00:00Z', 'invalid')
+    w.clock.set('2026-01-01T05:59:59Z')
+    expect(scheduler.tick()).toBe(Date.parse('2026-01-01T06:00:00Z'))
+    expect(verifies(w)).toHaveLength(0)
+    w.clock.set('2026-01-01T06:00:00Z')
+    scheduler.tick()
+    expect(verifies(w)).toHaveLength(1)
+    const task = verifies(w)[0]!
+    expect(task).toMatchObject({ owner: 'system', status: 'pending', archive_uuid: newest })
+    expect(w.catalog.tasks.logs(task.uuid).map((l) => l.line)).toContain(
+      `scheduled verify of job "job weekly at 2:30am on sundays": its newest valid archive, ${newest}`,
+    )
+    expect(w.catalog.tasks.list().filter((t) => t.op === 'backup')).toHaveLength(0)
+    w.clock.set('2026-01-01T06:00:30Z')
+    expect(scheduler.tick()).toBe(Date.parse('2026-01-02T06:00:00Z'))
+    expect(verifies(w)).toHaveLength(1)
+    expect(w.services.jobs.get(job)).toMatchObject({
+      verify_schedule: 'daily at 6am',
+      verify_schedule_name: 'vsch',
+      verify_timezone: 'UTC',
+      next_verify: '2026-01-02T06:00:00.000Z',
+    })
+  })
+
+  it('queues nothing when the job has no valid archive, and says so', () => {
+    const { w, scheduler } = setup('2026-01-01T00:00:00Z')
+    const info = vi.spyOn(w.log, 'info')
+    const job = w.job('weekly at 2:30am on sundays', { verify: 'hourly at 0' })
+    archive(w, job, '2025-12-31T04:00:00Z', 'invalid')
+    archive(w, job, '2025-12-30T04:00:00Z', 'expired')
+    w.clock.set('2026-01-01T01:00:00Z')
+    scheduler.tick()
+    expect(verifies(w)).toHaveLength(0)
+    expect(info).toHaveBeenCalledWith(
+      'job "job weekly at 2:30am on sundays" is due for a verify, but it has no valid archive; nothing to verify',
+    )
+    // The next valid archive is verified at the next run.
+    const fresh = archive(w, job, '2026-01-01T01:30:00Z')
+    w.clock.set('2026-01-01T02:00:00Z')
+    scheduler.tick()
+    expect(verifies(w).map((t) => t.archive_uuid)).toEqual([fresh])
+  })
+
+  it('never verifies an archive twice at once', () => {
+    const { w, scheduler } = setup('2026-01-01T00:00:00Z')
+    const job = w.job('weekly at 2:30am on sundays', { verify: 'hourly at 0' })
+    const only = archive(w, job, '2025-12-31T04:00:00Z')
+    w.clock.set('2026-01-01T01:00:00Z')
+    scheduler.tick()
+    w.clock.set('2026-01-01T02:00:00Z')
+    scheduler.tick() // the first is still pending
+    expect(verifies(w)).toHaveLength(1)
+    const claimed = w.queue.claim()
+    expect(claimed?.task.archive_uuid).toBe(only)
+    w.clock.set('2026-01-01T03:00:00Z')
+    scheduler.tick() // ... and now running
+    expect(verifies(w)).toHaveLength(1)
+    // One asked for by hand waits while the scheduled one runs.
+    const manual = w.services.archives.verify(only, 'alice')
+    expect(w.queue.claim()).toBeUndefined()
+    w.queue.finish(claimed!.task.uuid, 'done')
+    expect(w.queue.claim()?.task.uuid).toBe(manual.uuid)
+    w.queue.finish(manual.uuid, 'done')
+    w.clock.set('2026-01-01T04:00:00Z')
+    scheduler.tick()
+    expect(verifies(w).filter((t) => t.owner === 'system')).toHaveLength(2)
+  })
+
+  it('does not verify while the job is paused, nor catch up when it is unpaused', () => {
+    const { w, scheduler } = setup('2026-01-01T00:00:00Z')
+    const job = w.job('weekly at 2:30am on sundays', { verify: 'daily at 6am', paused: true })
+    archive(w, job, '2025-12-31T04:00:00Z')
+    w.clock.set('2026-01-01T06:00:00Z')
+    scheduler.tick()
+    w.clock.set('2026-01-03T07:00:00Z')
+    scheduler.tick()
+    expect(verifies(w)).toHaveLength(0)
+    expect(w.services.jobs.get(job).next_verify).toBeNull()
+    w.services.jobs.setPaused(job, false)
+    w.clock.set('2026-01-03T07:01:00Z')
+    scheduler.tick()
+    expect(verifies(w)).toHaveLength(0)
+    w.clock.set('2026-01-04T06:00:00Z')
+    scheduler.tick()
+    expect(verifies(w)).toHaveLength(1)
+  })
+
+  it('skips a verify missed while the daemon was down when catch-up is off', () => {
+    const { w, scheduler } = setup('2026-01-01T00:00:00Z', { catchUp: false })
+    const job = w.job('weekly at 2:30am on sundays', { verify: 'daily at 6am' })
+    archive(w, job, '2025-12-31T04:00:00Z')
+    w.clock.set('2026-01-01T10:00:00Z')
+    scheduler.tick()
+    expect(verifies(w)).toHaveLength(0)
+    w.clock.set('2026-01-02T06:00:00Z')
+    scheduler.tick()
+    expect(verifies(w)).toHaveLength(1)
+  })
+
+  it('counts a verify schedule set on an existing job from when it was set', () => {
+    const { w, scheduler } = setup('2026-01-01T00:00:00Z')
+    const job = w.job('weekly at 2:30am on sundays')
+    archive(w, job, '2025-12-31T04:00:00Z')
+    const hourly = w.services.schedules.create({ name: 'hourly', when: 'hourly at 30' })
+    w.clock.set('2026-01-01T10:00:00Z')
+    scheduler.tick()
+    const row = w.catalog.jobs.get(job)!
+    const update = {
+      name: row.name,
+      summary: '',
+      target: row.target_uuid,
+      store: row.store_uuid,
+      schedule: row.schedule_uuid,
+      retention: row.retention_uuid,
+    }
+    w.services.jobs.update(job, { ...update, verify_schedule: hourly })
+    scheduler.tick()
+    expect(verifies(w)).toHaveLength(0)
+    w.clock.set('2026-01-01T10:30:00Z')
+    scheduler.tick()
+    expect(verifies(w)).toHaveLength(1)
+    // Left out of an update, it stays; null removes it.
+    w.services.jobs.update(job, update)
+    expect(w.catalog.jobs.get(job)?.verify_schedule_uuid).toBe(hourly)
+    w.services.jobs.update(job, { ...update, verify_schedule: null })
+    expect(w.services.jobs.get(job)).toMatchObject({
+      verify_schedule_uuid: null,
+      verify_schedule: null,
+      next_verify: null,
+    })
+    w.clock.set('2026-01-01T11:30:00Z')
+    scheduler.tick()
+    expect(verifies(w)).toHaveLength(1)
+  })
+
+  it('refuses an unknown verify schedule (naming the field) and the delete of one in use', () => {
+    world = inProcess('2026-01-01T00:00:00Z')
+    const w = world
+    const job = w.job('weekly at 2:30am on sundays', { verify: 'daily at 6am' })
+    const row = w.catalog.jobs.get(job)!
+    const unknown = randomUUID()
+    const attempt = () =>
+      w.services.jobs.create({
+        name: 'other',
+        target: row.target_uuid,
+        store: row.store_uuid,
+        schedule: row.schedule_uuid,
+        retention: row.retention_uuid,
+        verify_schedule: unknown,
+      })
+    expect(attempt).toThrow(BulwarkError)
+    expect(attempt).toThrow(
+      expect.objectContaining({ code: 'validation', field: 'verify_schedule' }),
+    )
+    const verifySchedule = row.verify_schedule_uuid!
+    expect(() => w.services.schedules.delete(verifySchedule)).toThrow(
+      expect.objectContaining({
+        code: 'conflict',
+        details: { jobs: [{ uuid: job, name: row.name }] },
+      }),
+    )
+    expect(w.services.schedules.list({ unused: true })).toEqual([])
+    expect(
+      w.services.schedules
+        .list({ unused: false })
+        .map((s) => s.uuid)
+        .sort(),
+    ).toEqual([row.schedule_uuid, verifySchedule].sort())
   })
 })

@@ -56,6 +56,21 @@ async function resolveParts(ctx: Context): Promise<Partial<Record<Part, string>>
   return Object.fromEntries(entries)
 }
 
+const verifyScheduleFlag: FlagSpec = {
+  name: 'verify-schedule',
+  value: 'REF',
+  help: "also verify the job's newest valid archive on this schedule (uuid, prefix or name)",
+}
+
+/** --verify-schedule REF as a uuid, --no-verify-schedule as null, neither as undefined. */
+async function verifySchedule(ctx: Context): Promise<string | null | undefined> {
+  const which = oneOf(ctx.flags, 'verify-schedule', 'no-verify-schedule', ctx.command)
+  if (which === 'no-verify-schedule') return null
+  if (which === undefined) return undefined
+  const ref = ctx.flags.str('verify-schedule') ?? ''
+  return (await resolveRef('schedule', ref, () => ctx.client.listSchedules())).uuid
+}
+
 const priority = (ctx: Context) => {
   const text = ctx.flags.str('priority')
   return text === undefined ? undefined : parseInteger(text, '--priority', 0, 100)
@@ -117,6 +132,16 @@ export const jobCommands: Command[] = [
         ['Schedule', `${j.schedule_name}: ${j.schedule} (${j.timezone}, ${j.schedule_uuid})`],
         ['Retention', `${j.retention_name}: ${fmtDuration(j.expiry)} (${j.retention_uuid})`],
         ['Next run', j.paused ? 'paused' : fmtDate(j.next_run)],
+        [
+          'Verify',
+          j.verify_schedule_uuid === null
+            ? 'not scheduled'
+            : `${j.verify_schedule_name}: ${j.verify_schedule} (${j.verify_timezone}, ${j.verify_schedule_uuid})`,
+        ],
+        [
+          'Next verify',
+          j.verify_schedule_uuid === null ? null : j.paused ? 'paused' : fmtDate(j.next_verify),
+        ],
         ['Last run', fmtDate(j.last_run)],
         ['Last status', j.last_status],
       ])
@@ -127,17 +152,18 @@ export const jobCommands: Command[] = [
     noun: 'job',
     summary: 'create a backup job: a target, a store, a schedule and a retention policy',
     synopsis:
-      '--name NAME --target REF --store REF --schedule REF --retention REF [--paused] [--priority N] [--summary TEXT]',
+      '--name NAME --target REF --store REF --schedule REF --retention REF [--verify-schedule REF] [--paused] [--priority N] [--summary TEXT]',
     flags: [
       nameFlag('job', true),
       ...partFlags(true, 'the'),
+      verifyScheduleFlag,
       { name: 'paused', help: 'create it paused (it will not run on schedule)' },
       priorityFlag,
       summaryFlag('job'),
     ],
     async run(ctx) {
       const prio = priority(ctx)
-      const parts = await resolveParts(ctx)
+      const [parts, verify] = await Promise.all([resolveParts(ctx), verifySchedule(ctx)])
       const body: JobInput = {
         name: ctx.flags.str('name') ?? '',
         target: parts.target ?? '',
@@ -147,6 +173,7 @@ export const jobCommands: Command[] = [
         paused: ctx.flags.has('paused'),
       }
       if (prio !== undefined) body.priority = prio
+      if (verify) body.verify_schedule = verify
       const summary = ctx.flags.str('summary')
       if (summary !== undefined) body.summary = summary
       printCreated(ctx, 'job', body.name, await ctx.client.createJob(body))
@@ -161,16 +188,31 @@ export const jobCommands: Command[] = [
       nameFlag('job', false),
       summaryFlag('job'),
       ...partFlags(false, 'use this'),
+      verifyScheduleFlag,
+      { name: 'no-verify-schedule', help: 'stop verifying it on a schedule' },
       priorityFlag,
       { name: 'paused', help: 'also pause it' },
       { name: 'unpaused', help: 'also unpause it' },
     ],
     async run(ctx) {
-      requireSomeFlag(ctx, ['name', 'summary', ...PARTS, 'priority', 'paused', 'unpaused'])
+      requireSomeFlag(ctx, [
+        'name',
+        'summary',
+        ...PARTS,
+        'verify-schedule',
+        'no-verify-schedule',
+        'priority',
+        'paused',
+        'unpaused',
+      ])
       const pause = oneOf(ctx.flags, 'paused', 'unpaused', ctx.command)
       const prio = priority(ctx)
       const ref = await resolve(ctx)
-      const [cur, parts] = await Promise.all([ctx.client.getJob(ref.uuid), resolveParts(ctx)])
+      const [cur, parts, verify] = await Promise.all([
+        ctx.client.getJob(ref.uuid),
+        resolveParts(ctx),
+        verifySchedule(ctx),
+      ])
       const body: JobUpdateInput = {
         name: ctx.flags.str('name') ?? cur.name,
         summary: ctx.flags.str('summary') ?? cur.summary,
@@ -180,6 +222,7 @@ export const jobCommands: Command[] = [
         retention: parts.retention ?? cur.retention_uuid,
         priority: prio ?? cur.priority,
       }
+      if (verify !== undefined) body.verify_schedule = verify
       const res = await ctx.client.updateJob(ref.uuid, body)
       if (pause === 'paused') await ctx.client.pauseJob(ref.uuid)
       if (pause === 'unpaused') await ctx.client.unpauseJob(ref.uuid)
