@@ -1,0 +1,286 @@
+// What the dashboard shows, kept live from the event stream: the daemon's
+// counts, each job's last result (failures first), what each store holds, and
+// the history of finished backups for the chart. Pages compose it; each part
+// carries its own error so a card can say what went wrong where it happened.
+import { computed, onScopeDispose, ref, shallowRef, watch } from 'vue'
+import { ApiError } from '../../../src-daemon/client'
+import type {
+  DaemonStatus,
+  Job,
+  Store,
+  Target,
+  Task,
+  TaskStatus,
+  VaultInfo,
+} from '../../../src-daemon/contract'
+import { useConnection } from '../stores/connection'
+import { useLiveTasks } from '../stores/tasks'
+import { describeError } from './errors'
+import { useList } from './useList'
+
+/** A clock for relative times ("3 min ago") that stay right while the page is open. */
+export function useNow(intervalMs = 30_000) {
+  const now = ref(Date.now())
+  const timer = setInterval(() => (now.value = Date.now()), intervalMs)
+  onScopeDispose(() => clearInterval(timer))
+  return now
+}
+
+/** GET /v1/status, reloaded whenever anything it counts may have changed. */
+export function useDaemonStatus() {
+  const conn = useConnection()
+  const list = useList<DaemonStatus>(async () => [await conn.client.status()], {
+    kinds: ['target', 'store', 'schedule', 'retention', 'job', 'archive', 'task'],
+    onTaskFinished: true,
+  })
+  const status = computed(() => list.items.value[0] ?? conn.status)
+  return { status, loading: list.loading, error: list.error }
+}
+
+export type JobState = TaskStatus | 'never'
+
+export interface JobHealth {
+  job: Job
+  /** The live task's status while one runs, else the last backup's, or 'never'. */
+  state: JobState
+  /** The backup pending or running now, if any (with its progress). */
+  active: Task | null
+  /** For a failed or canceled job: its last backup task, to link to its log. */
+  lastTask: Task | null
+  /** Why lastTask could not be looked up. */
+  lastTaskError: string | null
+}
+
+/** Failures first, then what is running, then jobs that never ran, then the healthy ones. */
+const RANK: Record<JobState, number> = {
+  failed: 0,
+  canceled: 1,
+  running: 2,
+  pending: 3,
+  never: 4,
+  done: 5,
+}
+
+const needsLog = (s: TaskStatus | null) => s === 'failed' || s === 'canceled'
+
+export function useJobHealth() {
+  const conn = useConnection()
+  const live = useLiveTasks()
+  const jobs = useList<Job>(() => conn.client.listJobs(), {
+    kinds: ['job', 'target', 'store', 'schedule', 'retention'],
+    onTaskFinished: true,
+  })
+  const lastTasks = shallowRef(new Map<string, { task: Task | null; error: string | null }>())
+  let seq = 0
+
+  /** The last backup task of each job whose last result needs a look. */
+  async function loadLastTasks(list: Job[]) {
+    const mine = ++seq
+    const next = new Map<string, { task: Task | null; error: string | null }>()
+    await Promise.all(
+      list
+        .filter((j) => needsLog(j.last_status))
+        .map(async (j) => {
+          try {
+            const tasks = await conn.client.listTasks({ job: j.uuid, status: 'all', limit: 20 })
+            next.set(j.uuid, { task: tasks.find((t) => t.type === 'backup') ?? null, error: null })
+          } catch (err) {
+            next.set(j.uuid, { task: null, error: describeError(err) })
+          }
+        }),
+    )
+    if (mine === seq) lastTasks.value = next
+  }
+  watch(jobs.items, (list) => void loadLastTasks(list))
+
+  const health = computed<JobHealth[]>(() => {
+    const activeByJob = new Map<string, Task>()
+    for (const t of live.active) {
+      if (t.type === 'backup' && t.job_uuid && !activeByJob.has(t.job_uuid)) {
+        activeByJob.set(t.job_uuid, t)
+      }
+    }
+    return jobs.items.value
+      .map((job): JobHealth => {
+        const active = activeByJob.get(job.uuid) ?? null
+        const last = lastTasks.value.get(job.uuid)
+        return {
+          job,
+          state: active?.status ?? job.last_status ?? 'never',
+          active,
+          lastTask: needsLog(job.last_status) ? (last?.task ?? null) : null,
+          lastTaskError: needsLog(job.last_status) ? (last?.error ?? null) : null,
+        }
+      })
+      .sort(
+        (a, b) =>
+          RANK[a.state] - RANK[b.state] ||
+          Number(a.job.paused) - Number(b.job.paused) ||
+          a.job.name.localeCompare(b.job.name),
+      )
+  })
+  /** Jobs whose last backup failed (a canceled one was someone's choice). */
+  const failing = computed(() => health.value.filter((h) => h.state === 'failed').length)
+  return { jobs, health, failing }
+}
+
+export type StoreUsageState = 'loading' | 'vault' | 'empty' | 'blobs' | 'error'
+
+export interface StoreUsage {
+  store: Store
+  state: StoreUsageState
+  vault: VaultInfo | null
+  /** Archives not purged (from the vault, or counted from the archive list for blob stores). */
+  archives: number | null
+  /** Their plaintext bytes. */
+  logicalBytes: number | null
+  /** What the store holds on disk (vault stores only). */
+  storedBytes: number | null
+  error: string | null
+}
+
+/** Each store's totals: its vault's (409 before the first backup: empty), or its blobs'. */
+export function useStoreUsage() {
+  const conn = useConnection()
+  const stores = useList<Store>(() => conn.client.listStores(), {
+    kinds: ['store', 'archive'],
+    onTaskFinished: true,
+  })
+  const byUuid = shallowRef(new Map<string, StoreUsage>())
+  let seq = 0
+
+  async function usageOf(store: Store): Promise<StoreUsage> {
+    const base = { store, vault: null, archives: null, logicalBytes: null, storedBytes: null }
+    try {
+      const vault = await conn.client.getVault(store.uuid)
+      return {
+        ...base,
+        state: 'vault',
+        vault,
+        archives: vault.archives,
+        logicalBytes: vault.logical_bytes,
+        storedBytes: vault.stored_bytes,
+        error: null,
+      }
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) {
+        return {
+          ...base,
+          state: 'empty',
+          archives: 0,
+          logicalBytes: 0,
+          storedBytes: 0,
+          error: null,
+        }
+      }
+      if (!(err instanceof ApiError && err.status === 400)) {
+        return { ...base, state: 'error', error: describeError(err) }
+      }
+    }
+    // Not a vault (an external store keeps one blob per archive): count its archives.
+    try {
+      const archives = (await conn.client.listArchives({ store: store.uuid })).filter(
+        (a) => a.status !== 'purged',
+      )
+      return {
+        ...base,
+        state: 'blobs',
+        archives: archives.length,
+        logicalBytes: archives.reduce((n, a) => n + (a.size ?? 0), 0),
+        error: null,
+      }
+    } catch (err) {
+      return { ...base, state: 'error', error: describeError(err) }
+    }
+  }
+
+  async function load(list: Store[]) {
+    const mine = ++seq
+    const results = await Promise.all(list.map(usageOf))
+    if (mine === seq) byUuid.value = new Map(results.map((u) => [u.store.uuid, u]))
+  }
+  watch(stores.items, (list) => void load(list))
+
+  const usage = computed<StoreUsage[]>(() =>
+    stores.items.value
+      .map(
+        (store): StoreUsage =>
+          byUuid.value.get(store.uuid) ?? {
+            store,
+            state: 'loading',
+            vault: null,
+            archives: null,
+            logicalBytes: null,
+            storedBytes: null,
+            error: null,
+          },
+      )
+      .sort((a, b) => a.store.name.localeCompare(b.store.name)),
+  )
+  return { stores, usage }
+}
+
+export interface BackupPoint {
+  task: string
+  job: string | null
+  /** When it finished (ms since the epoch). */
+  at: number
+  /** Bytes read from the target: the archive's size. */
+  bytes: number
+  durationMs: number
+  /** Stored bytes it added to its store (null when unknown or purged since). */
+  newBytes: number | null
+}
+
+/** Finished backups, oldest first: sizes from the task, new bytes from its archive. */
+export function useBackupHistory(limit = 500) {
+  const conn = useConnection()
+  const list = useList<BackupPoint>(
+    async () => {
+      const [tasks, archives] = await Promise.all([
+        conn.client.listTasks({ status: 'done', limit }),
+        conn.client.listArchives({ limit }),
+      ])
+      const newBytes = new Map(archives.map((a) => [a.uuid, a.new_bytes]))
+      return tasks
+        .filter((t) => t.type === 'backup' && t.started_at && t.stopped_at)
+        .map((t) => {
+          const at = new Date(t.stopped_at!).getTime()
+          return {
+            task: t.uuid,
+            job: t.job_uuid,
+            at,
+            bytes: t.bytes,
+            durationMs: Math.max(0, at - new Date(t.started_at!).getTime()),
+            newBytes: t.archive_uuid ? (newBytes.get(t.archive_uuid) ?? null) : null,
+          }
+        })
+        .sort((a, b) => a.at - b.at)
+    },
+    { kinds: ['archive'], onTaskFinished: true },
+  )
+  return { points: list.items, loading: list.loading, error: list.error }
+}
+
+/** Targets by uuid, for naming what a task works on. */
+export function useTargetNames() {
+  const conn = useConnection()
+  const targets = useList<Target>(() => conn.client.listTargets(), { kinds: ['target'] })
+  return computed(() => new Map(targets.items.value.map((t) => [t.uuid, t.name])))
+}
+
+export type TagType = 'default' | 'success' | 'info' | 'warning' | 'error'
+
+/** How a job's or task's state reads in a tag. */
+export function stateTag(state: JobState): { type: TagType; label: string } {
+  return (
+    {
+      failed: { type: 'error', label: 'failed' },
+      canceled: { type: 'warning', label: 'canceled' },
+      running: { type: 'info', label: 'running' },
+      pending: { type: 'default', label: 'pending' },
+      never: { type: 'default', label: 'never run' },
+      done: { type: 'success', label: 'ok' },
+    } as const
+  )[state]
+}
