@@ -29,24 +29,37 @@ export const useLiveTasks = defineStore('liveTasks', () => {
     byUuid.value = next
   }
 
-  async function fetchOne(uuid: string) {
-    try {
-      const t = await conn.client.getTask(uuid)
-      byUuid.value.set(uuid, t)
-      if (FINISHED.includes(t.status)) {
-        finished.value = [t, ...finished.value].slice(0, 50)
-        setTimeout(() => byUuid.value.delete(uuid), 0)
-      }
-    } catch {
-      // gone or unreachable: the next reconnect reloads the list
+  /** Tasks being fetched, and those that changed again meanwhile (fetched once more after). */
+  const fetching = new Set<string>()
+  const stale = new Set<string>()
+  function fetchOne(uuid: string): void {
+    if (fetching.has(uuid)) {
+      stale.add(uuid)
+      return
     }
+    fetching.add(uuid)
+    void (async () => {
+      try {
+        const t = await conn.client.getTask(uuid)
+        if (FINISHED.includes(t.status)) {
+          byUuid.value.delete(uuid)
+          if (!finished.value.some((f) => f.uuid === uuid))
+            finished.value = [t, ...finished.value].slice(0, 50)
+        } else byUuid.value.set(uuid, t)
+      } catch {
+        // gone or unreachable: the next reconnect reloads the list
+      } finally {
+        fetching.delete(uuid)
+        if (stale.delete(uuid)) fetchOne(uuid)
+      }
+    })()
   }
 
   conn.onEvent((e) => {
     if (e.type !== 'task') return
     const known = byUuid.value.get(e.uuid)
     if (!known || known.status !== e.status) {
-      void fetchOne(e.uuid)
+      fetchOne(e.uuid)
       return
     }
     byUuid.value.set(e.uuid, { ...known, progress: e.progress, bytes: e.bytes })
