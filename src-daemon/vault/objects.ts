@@ -43,7 +43,12 @@ const HEADER = 4 + NONCE
 export const MAX_CHUNK_SIZE = 256 * 1024 * 1024
 /** The largest manifest JSON a reader inflates. */
 export const MAX_MANIFEST_SIZE = 256 * 1024 * 1024
-export const DEFAULT_ZSTD_LEVEL = 3
+/**
+ * zstd level for chunks and manifests: encoder-side only (a reader neither
+ * knows nor cares). Level 1 compresses pg_dump-like text about twice as fast
+ * as level 3 (~420 vs ~200 MiB/s here) for ~2% more output.
+ */
+export const DEFAULT_ZSTD_LEVEL = 1
 
 const ID_RE = /^[0-9a-f]{64}$/
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
