@@ -1,0 +1,97 @@
+// Tasks on screen: words and colours for their types and statuses, a clock for
+// live durations, toasts that link to a task, and the cancel confirmation.
+import type { DialogApi, MessageApi } from 'naive-ui'
+import { h, onScopeDispose, ref } from 'vue'
+import type { BulwarkClient } from '../../../src-daemon/client'
+import type { Task, TaskOp, TaskStatus } from '../../../src-daemon/contract'
+import TaskLink from '../components/TaskLink.vue'
+import { describeError } from './errors'
+
+export const TASK_STATUSES: TaskStatus[] = ['pending', 'running', 'done', 'failed', 'canceled']
+export const TASK_TYPES: TaskOp[] = ['backup', 'restore', 'verify', 'purge', 'gc']
+
+export const TASK_STATUS_TYPE: Record<
+  TaskStatus,
+  'default' | 'info' | 'success' | 'error' | 'warning'
+> = {
+  pending: 'default',
+  running: 'info',
+  done: 'success',
+  failed: 'error',
+  canceled: 'warning',
+}
+
+export const TASK_TYPE_LABEL: Record<TaskOp, string> = {
+  backup: 'Backup',
+  restore: 'Restore',
+  verify: 'Verify',
+  purge: 'Purge',
+  gc: 'Garbage collection',
+}
+
+/** Pending, then running, then finished: an event from an earlier stage is stale. */
+export const STAGE: Record<TaskStatus, number> = {
+  pending: 0,
+  running: 1,
+  done: 2,
+  failed: 2,
+  canceled: 2,
+}
+
+export const isActive = (s: TaskStatus) => s === 'pending' || s === 'running'
+
+export const taskPath = (uuid: string) => `/tasks/${uuid}`
+
+/** The current time, ticking, for durations of running tasks. */
+export function useNow(everyMs = 1000) {
+  const now = ref(Date.now())
+  const timer = setInterval(() => (now.value = Date.now()), everyMs)
+  onScopeDispose(() => clearInterval(timer))
+  return now
+}
+
+/** A toast saying a task was scheduled, with a link to follow it. */
+export function scheduledToast(message: MessageApi, text: string, taskUuid: string) {
+  message.success(
+    () =>
+      h('span', [
+        `${text} `,
+        h(
+          TaskLink,
+          { to: taskPath(taskUuid), 'data-testid': 'toast-task-link' },
+          { default: () => 'Follow the task' },
+        ),
+      ]),
+    { duration: 8000, closable: true },
+  )
+}
+
+/** Asks first, then cancels a pending task at once or asks a running one to stop. */
+export function confirmCancel(
+  dialog: DialogApi,
+  message: MessageApi,
+  client: BulwarkClient,
+  task: Pick<Task, 'uuid' | 'type' | 'status'>,
+) {
+  const what = TASK_TYPE_LABEL[task.type].toLowerCase()
+  dialog.warning({
+    title: `Cancel this ${what}?`,
+    content:
+      task.status === 'pending'
+        ? `The ${what} has not started; it is removed from the queue.`
+        : task.type === 'restore'
+          ? 'The restore stops where it is: the target may be left partly restored.'
+          : `The ${what} is asked to stop; what it wrote so far is cleaned up.`,
+    positiveText: `Cancel the ${what}`,
+    negativeText: 'Keep it',
+    autoFocus: false,
+    onPositiveClick: async () => {
+      try {
+        const res = await client.cancelTask(task.uuid)
+        message.info(res.ok === 'canceled' ? 'Canceled' : 'Stopping…')
+      } catch (err) {
+        message.error(describeError(err), { duration: 8000 })
+      }
+    },
+  })
+}
