@@ -3,73 +3,47 @@
 // stopped, makes a backup; the second, on the same data directory with its
 // clock two minutes on, finds the job's minutely verify due (a run missed
 // while the daemon was down runs once at start) and verifies the archive.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startDaemon, type Daemon } from '../../src-daemon/main'
-import { createLogger } from '../../src-daemon/platform/logger'
 import { tempDir } from '../helpers/daemon'
+import { startInProcess, type InProcessDaemon } from '../helpers/in-process-daemon'
 
 const base = tempDir('bulwark-verify-schedule-')
 const dataDir = join(base, 'data')
 const logLines: string[] = []
-const running: Daemon[] = []
+const running: InProcessDaemon[] = []
 
 afterAll(async () => {
   for (const daemon of running) await daemon.close()
   rmSync(base, { recursive: true, force: true })
 })
 
-async function start(now: () => number): Promise<Daemon> {
-  const daemon = await startDaemon({
-    dataDir,
-    listen: { host: '127.0.0.1', port: 0 },
-    log: createLogger('info', (line) => logLines.push(line)),
-    clock: { now },
-    timezone: 'UTC',
-    pluginDirs: [],
-  })
+async function start(now: () => number): Promise<InProcessDaemon> {
+  const daemon = await startInProcess({ dataDir, clock: { now }, log: logLines })
   running.push(daemon)
   return daemon
 }
 
-async function stop(daemon: Daemon): Promise<void> {
+async function stop(daemon: InProcessDaemon): Promise<void> {
   running.splice(running.indexOf(daemon), 1)
   await daemon.close()
 }
 
-async function api(daemon: Daemon, method: string, path: string, body?: unknown) {
-  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim()
-  const res = await fetch(daemon.url + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, body: (await res.json()) as any }
-}
+const api = (daemon: InProcessDaemon, method: string, path: string, body?: unknown) =>
+  daemon.api(method, path, body)
 
-async function created(daemon: Daemon, path: string, body: unknown): Promise<string> {
+async function created(daemon: InProcessDaemon, path: string, body: unknown): Promise<string> {
   const res = await api(daemon, 'POST', path, body)
   expect(res.status, JSON.stringify(res.body)).toBe(200)
   return res.body.uuid
 }
 
-async function settled(daemon: Daemon, task: string): Promise<any> {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const t = (await api(daemon, 'GET', `/v1/task/${task}`)).body
-    if (!['pending', 'running'].includes(t.status)) return t
-    if (Date.now() > deadline) throw new Error(`task ${task} still ${t.status}:\n${t.log}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+const settled = (daemon: InProcessDaemon, task: string) => daemon.settled(task, 30_000)
 
 describe('a job with a verify schedule', () => {
   const stopped = Date.now()
-  let first: Daemon
+  let first: InProcessDaemon
   let job: string
   let idle: string
   let archive: string
