@@ -31,4 +31,10 @@ export interface PluginManifest {
   summary: string
   fields: ManifestField[]
   capabilities?: string[]
+  /**
+   * Targets: the file extension (without the dot) of the stream backup makes,
+   * when it is a file format of its own ('dump', 'sql', 'tar'). A downloaded
+   * archive is named with it; without one, '.bin'.
+   */
+  extension?: string
 }

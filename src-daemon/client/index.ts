@@ -9,6 +9,7 @@ import type {
   DaemonEvent,
   DaemonStatus,
   Deleted,
+  DownloadLink,
   ImportResult,
   Job,
   JobInput,
@@ -77,6 +78,44 @@ export type JobUpdate = JobUpdateInput
 export type ArchiveDeleted = Deleted & { task_uuid?: string }
 /** DELETE /v1/task/:uuid: a pending task is canceled at once, a running one is asked to stop. */
 export type TaskCanceled = { ok: 'canceled' | 'stopping' }
+
+/** GET /v1/archive/:uuid/download: the archive's bytes as they stream in. */
+export interface ArchiveDownload {
+  /**
+   * The body. It errors (never just ends) if the daemon cuts the download
+   * short, e.g. on finding a damaged chunk after the transfer began.
+   */
+  body: ReadableStream<Uint8Array>
+  /** The name the daemon gives it (Content-Disposition), reduced to a bare file name; null if none. */
+  filename: string | null
+  /** Content-Length, when the daemon knows it. */
+  size: number | null
+}
+
+/** The file name of a Content-Disposition header, without any directory part. */
+export function dispositionFilename(header: string | null): string | null {
+  if (!header) return null
+  let name: string | undefined
+  const extended = /filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i.exec(header)
+  if (extended?.[2]) {
+    try {
+      name = decodeURIComponent(extended[2].trim())
+    } catch {
+      name = undefined
+    }
+  }
+  if (name === undefined) {
+    const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(header)
+    name = plain?.[1]?.replace(/\\(.)/g, '$1') ?? plain?.[2]
+  }
+  const base = name
+    ?.split(/[\\/]/)
+    .pop()
+    // eslint-disable-next-line no-control-regex
+    ?.replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+  return base && base !== '.' && base !== '..' ? base : null
+}
 
 function queryString(query: object | undefined): string {
   if (!query) return ''
@@ -274,6 +313,34 @@ export class BulwarkClient {
   /** Schedules a task that reads the archive back from its store and authenticates every byte. */
   verifyArchive = (uuid: string, opts: { owner?: string } = {}) =>
     this.request<Scheduled>('POST', `/v1/archive/${seg(uuid)}/verify`, opts)
+  /**
+   * A link (relative to the daemon) that downloads the archive once within 60 s
+   * without the token: what a browser needs, as it cannot send the token on a link.
+   */
+  downloadLink = (uuid: string) =>
+    this.request<DownloadLink>('POST', `/v1/archive/${seg(uuid)}/download-link`)
+
+  /**
+   * Streams the archive's restored bytes (the dump the target plugin would
+   * get). Errors before the transfer (not found, invalid archive) throw
+   * ApiError; read the body to the end, or abort `signal` to stop.
+   */
+  async download(uuid: string, signal?: AbortSignal): Promise<ArchiveDownload> {
+    const res = await this.send(
+      'GET',
+      `/v1/archive/${seg(uuid)}/download`,
+      undefined,
+      'application/octet-stream',
+      signal,
+      true,
+    )
+    const length = res.headers.get('content-length')
+    return {
+      body: res.body ?? new ReadableStream({ start: (c) => c.close() }),
+      filename: dispositionFilename(res.headers.get('content-disposition')),
+      size: length !== null && /^\d+$/.test(length) ? Number(length) : null,
+    }
+  }
 
   // --- tasks --------------------------------------------------------------
   listTasks = (q?: TasksQuery) => this.request<Task[]>('GET', `/v1/tasks${queryString(q)}`)

@@ -40,6 +40,8 @@ export interface PluginInfo {
   fields: FieldSpec[]
   /** Store capabilities, target features ('files' for browsable archives, ...). */
   capabilities: string[]
+  /** Targets: the file extension of what backup streams ('dump', 'tar'), for downloads; none: 'bin'. */
+  extension?: string
 }
 
 /** What a read returns in place of a secret value; sending it back on PUT keeps the stored secret. */

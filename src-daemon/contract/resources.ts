@@ -76,6 +76,11 @@ export const ArchiveRestore = Type.Object(
 
 export const ArchiveVerify = Type.Object({ owner: Type.Optional(Owner) }, Strict)
 
+/** GET /v1/archive/:uuid/download: a ticket from download-link stands in for the bearer token. */
+export const ArchiveDownloadQuery = Type.Object({
+  ticket: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+})
+
 /**
  * Vault passwords: only their type is checked by the schema, their length by
  * the service, so that a rejected password is never echoed in an error.
@@ -275,6 +280,14 @@ export interface Archive {
 }
 
 export type ArchiveFormat = 'plain' | 'vault' | 'blob'
+
+/** POST /v1/archive/:uuid/download-link: a link that downloads the archive once, without the token. */
+export interface DownloadLink {
+  /** `/v1/archive/<uuid>/download?ticket=<ticket>`, relative to the daemon. */
+  url: string
+  /** The link works once, until then (60 s after it was made). */
+  expires_at: string
+}
 
 /** A key slot of a vault: one password that opens it (the password itself is never served). */
 export interface VaultKeySlot {

@@ -100,5 +100,6 @@ export function fromManifest(m: PluginManifest, source: PluginInfo['source']): P
     source,
     fields: m.fields,
     capabilities: m.capabilities ?? [],
+    ...(m.extension ? { extension: m.extension } : {}),
   }
 }

@@ -1,6 +1,8 @@
 // Archives: what backups made. They can be annotated, restored (to their own
-// target or another of the same plugin) and deleted ahead of expiry, which
-// hands them to a purge task that removes the data from the store.
+// target or another of the same plugin), downloaded (the bytes a restore
+// would hand the target plugin) and deleted ahead of expiry, which hands them
+// to a purge task that removes the data from the store.
+import { Transform, type Readable, type TransformCallback } from 'node:stream'
 import {
   BulwarkError,
   ErrorCode,
@@ -12,14 +14,27 @@ import {
 import type { ArchiveFilter, ArchiveListRow } from '../catalog/catalog'
 import type { TaskRow } from '../catalog/rows'
 import { toIso } from '../platform/clock'
+import type { PluginContext } from '../../plugins/sdk/types'
 import type { ServiceContext } from './context'
 import type { PluginResourceService } from './plugin-resources'
+import type { VaultService } from './vault'
+
+/** An archive on its way out: its plaintext stream and what to call it. */
+export interface ArchiveDownload {
+  /** The bytes the target plugin's restore would get. Destroy it to stop reading the store. */
+  stream: Readable
+  /** `<target name>-<YYYYmmdd-HHMMSS, UTC>.<extension>`, safe as a file name. */
+  filename: string
+  /** How many bytes the stream holds, when the catalog knows. */
+  size: number | null
+}
 
 export class ArchiveService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly targets: PluginResourceService<'target'>,
     private readonly stores: PluginResourceService<'store'>,
+    private readonly vault: VaultService,
   ) {}
 
   list(query: ArchivesFilter = {}): Archive[] {
@@ -146,6 +161,78 @@ export class ArchiveService {
     })
   }
 
+  /** The archive, if it can be downloaded now: valid, and its store still there (else 404 / 409). */
+  downloadable(uuid: string): ArchiveListRow {
+    const archive = this.row(uuid)
+    if (archive.status !== 'valid') {
+      const why = archive.status === 'invalid' ? ' (a verify found it damaged)' : ''
+      throw new BulwarkError(
+        ErrorCode.Conflict,
+        `archive ${uuid} is ${archive.status}${why} and cannot be downloaded`,
+      )
+    }
+    if (!this.ctx.catalog.stores.get(archive.store_uuid)) {
+      throw new BulwarkError(
+        ErrorCode.Conflict,
+        `the store that holds archive ${uuid} has been deleted`,
+      )
+    }
+    return archive
+  }
+
+  /**
+   * Opens the archive for download: its manifest (or blob header) is read and
+   * authenticated before this resolves, so a missing or damaged archive, or a
+   * vault that does not open, is an error here. Damage found later (a chunk)
+   * errors the stream, as does a byte count that differs from the catalog's:
+   * a download never ends short without an error. Aborting `signal` stops it.
+   */
+  async download(uuid: string, signal: AbortSignal): Promise<ArchiveDownload> {
+    const archive = this.downloadable(uuid)
+    const what = `download of archive ${archive.uuid}`
+    const ctx: PluginContext = { signal, log: (line) => this.ctx.log.info(`${what}: ${line}`) }
+    let source: Readable
+    try {
+      const store = await this.vault.handle(archive.store_uuid)
+      source = await this.vault.archives.read(store, archive, ctx)
+    } catch (err) {
+      throw this.vault.failure(err)
+    }
+    const checked = new ExactSize(archive.uuid, archive.size)
+    let sourceFailed = false
+    source.on('error', (err) => {
+      sourceFailed = true
+      if (signal.aborted || checked.destroyed) {
+        this.ctx.log.info(`${what} stopped: the client went away`)
+      } else {
+        this.ctx.log.warn(`${what} failed: ${err.message}`)
+      }
+      checked.destroy(explained(this.vault.failure(err)))
+    })
+    checked.on('error', (err) => {
+      if (!sourceFailed) this.ctx.log.warn(`${what} failed: ${err.message}`)
+    })
+    checked.on('close', () => source.destroy())
+    checked.on('end', () => this.ctx.log.info(`${what}: ${checked.bytes} bytes sent`))
+    source.pipe(checked)
+    return {
+      stream: checked,
+      filename: this.filename(archive),
+      size: archive.size,
+    }
+  }
+
+  private filename(a: ArchiveListRow): string {
+    const plugin = a.target_plugin || a.target_current_plugin || ''
+    const ext = this.ctx.registry.find('target', plugin)?.extension ?? 'bin'
+    const stamp = new Date(a.taken_at)
+      .toISOString()
+      .replace(/\.\d+Z$/, '')
+      .replace(/[-:]/g, '')
+      .replace('T', '-')
+    return `${safeName(a.target_name ?? '') || plugin || 'archive'}-${stamp}.${ext}`
+  }
+
   private view(r: ArchiveListRow): Archive {
     return {
       uuid: r.uuid,
@@ -196,4 +283,48 @@ export function parseDay(value: string, field: string): number {
     throw invalid(field, `${field} must be a real date as YYYYMMDD, such as 20260131; got ${value}`)
   }
   return date.getTime()
+}
+
+/** A name made of [A-Za-z0-9_.-] (accents dropped), without leading dots, at most 100 characters. */
+export function safeName(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\w.-]+/g, '-')
+    .replace(/^[.-]+|-+$/g, '')
+    .slice(0, 100)
+}
+
+/** A service failure as an Error (the stream's error must be one). */
+function explained(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err))
+}
+
+/** Passes bytes through and fails unless exactly `size` of them came (when size is known). */
+class ExactSize extends Transform {
+  bytes = 0
+
+  constructor(
+    private readonly archive: string,
+    private readonly size: number | null,
+  ) {
+    super({ highWaterMark: 1024 * 1024 })
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length
+    if (this.size !== null && this.bytes > this.size) return done(this.mismatch())
+    done(null, chunk)
+  }
+
+  override _flush(done: TransformCallback): void {
+    done(this.size !== null && this.bytes !== this.size ? this.mismatch() : null)
+  }
+
+  private mismatch(): BulwarkError {
+    return new BulwarkError(
+      ErrorCode.Conflict,
+      `archive ${this.archive} should hold ${this.size} bytes but the store gave ${this.bytes}${this.bytes > (this.size ?? 0) ? ' or more' : ''}`,
+    )
+  }
 }

@@ -19,7 +19,8 @@ export function createServices(
   const targets = new PluginResourceService(ctx, 'target')
   const stores = new PluginResourceService(ctx, 'store')
   const schedules = new ScheduleService(ctx)
-  const archives = new ArchiveService(ctx, targets, stores)
+  const vault = new VaultService(ctx, stores)
+  const archives = new ArchiveService(ctx, targets, stores, vault)
   return {
     targets,
     stores,
@@ -28,7 +29,7 @@ export function createServices(
     jobs: new JobService(ctx, targets, stores, schedules, archives),
     archives,
     tasks: new TaskService(ctx),
-    vault: new VaultService(ctx, stores),
+    vault,
     meta: new MetaService(ctx, info),
     events: ctx.events,
   }

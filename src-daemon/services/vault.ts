@@ -635,7 +635,8 @@ export class VaultService {
     }
   }
 
-  private failure(err: unknown): unknown {
+  /** A store or vault failure as an error the API answers with (409 damaged vault, 502 store). */
+  failure(err: unknown): unknown {
     if (err instanceof BulwarkError) return err
     if (err instanceof VaultError) {
       return new BulwarkError(ErrorCode.Conflict, redactor.redact(err.message))
