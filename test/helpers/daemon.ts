@@ -105,12 +105,13 @@ export async function startDaemon(
 
 export async function runCli(
   args: string[],
-  opts: { dataDir?: string; env?: Record<string, string>; input?: string } = {},
+  opts: { dataDir?: string; env?: Record<string, string>; input?: string; cwd?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: Record<string, string> = { ...(process.env as Record<string, string>) }
   delete env.BULWARK_URL
   delete env.BULWARK_TOKEN
   const child = spawn(process.execPath, [BULWARK_BIN, ...args], {
+    cwd: opts.cwd,
     env: { ...env, ...(opts.dataDir ? { BULWARK_HOME: opts.dataDir } : {}), ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   })

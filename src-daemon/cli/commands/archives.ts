@@ -1,4 +1,4 @@
-// bulwark list|show|edit|delete|restore|verify archive.
+// bulwark list|show|edit|delete|restore|verify|download archive.
 import { ARCHIVE_STATUSES, type Archive, type ArchiveStatus } from '../../contract'
 import type { Command, Context } from '../command'
 import { UsageError } from '../errors'
@@ -14,6 +14,7 @@ import {
 } from '../format'
 import { label, resolveRef, type Named } from '../refs'
 import { UUID_ARG, owner, ownerFlag, printDone } from './common'
+import { downloadCommand } from './download'
 import { FOLLOW_DETAILS, followFlag, followTask } from './follow'
 
 const resolve = (ctx: Context) =>
@@ -219,4 +220,5 @@ export const archiveCommands: Command[] = [
       else ctx.out.line(res.task_uuid)
     },
   },
+  downloadCommand,
 ]
