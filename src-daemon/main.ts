@@ -7,6 +7,7 @@ import { DAEMON_FILE, TOKEN_FILE, type DaemonFile } from './contract'
 import { buildApi } from './api/server'
 import { allowedHosts } from './api/guard'
 import { OneTimeCodes } from './api/one-time'
+import { DownloadTickets } from './api/tickets'
 import { signInLink } from './api/routes/auth'
 import { Catalog } from './catalog/catalog'
 import { openCatalog } from './catalog/db'
@@ -152,6 +153,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       services,
       token,
       signIn,
+      downloads: new DownloadTickets(clock),
       url: () => url,
       dataDir,
       uiDir: config.uiDir ?? bundledUi(),

@@ -5,6 +5,7 @@ import { timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { BulwarkError, ErrorCode } from '../contract'
 import { sendError } from './errors'
+import { admitsDownload, type DownloadTickets } from './tickets'
 
 const PUBLIC_PATHS = new Set(['/v1/ping', '/v1/meta/pubkey', '/v1/auth/signin'])
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]']
@@ -23,7 +24,7 @@ export function allowedHosts(listenHost: string, port: number, extra: string[] =
 }
 
 /** `hosts()` gives the accepted Host values, or null to accept any (listening on all interfaces). */
-export function guard(token: string, hosts: () => Set<string> | null) {
+export function guard(token: string, hosts: () => Set<string> | null, downloads?: DownloadTickets) {
   const expected = Buffer.from(`Bearer ${token}`)
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const host = (req.headers.host ?? '').toLowerCase()
@@ -39,6 +40,8 @@ export function guard(token: string, hosts: () => Set<string> | null) {
     }
     const path = req.url.split('?')[0] ?? ''
     if (!path.startsWith('/v1/') || PUBLIC_PATHS.has(path)) return
+    // A browser's download link: a single-use ticket stands in for the token.
+    if (downloads && admitsDownload(downloads, req.method, req.url)) return
     const given = Buffer.from(req.headers.authorization ?? '')
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       reply.header('www-authenticate', 'Bearer realm="bulwark"')

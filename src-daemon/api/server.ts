@@ -9,6 +9,7 @@ import { errorHandler, sendError } from './errors'
 import { guard } from './guard'
 import type { OneTimeCodes } from './one-time'
 import { authRoutes } from './routes/auth'
+import type { DownloadTickets } from './tickets'
 import { archiveRoutes } from './routes/archives'
 import { configRoutes } from './routes/config'
 import { jobRoutes } from './routes/jobs'
@@ -25,6 +26,8 @@ export interface ApiOptions {
   log: Logger
   /** One-time codes that sign a browser in (see routes/auth.ts). */
   signIn: OneTimeCodes
+  /** Single-use download tickets: issued by routes/archives.ts, redeemed by the guard. */
+  downloads: DownloadTickets
   /** The daemon's own URL, once it listens. */
   url: () => string
   dataDir: string
@@ -60,7 +63,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       )
     }
   })
-  app.addHook('onRequest', guard(opts.token, opts.hosts))
+  app.addHook('onRequest', guard(opts.token, opts.hosts, opts.downloads))
   app.setNotFoundHandler((req, reply) =>
     sendError(
       reply,
@@ -75,7 +78,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   metaRoutes(app, opts.services, { version: opts.version, pubkey: opts.pubkey })
   configRoutes(app, opts.services)
   jobRoutes(app, opts.services)
-  archiveRoutes(app, opts.services)
+  archiveRoutes(app, opts.services, opts.downloads)
   taskRoutes(app, opts.services)
   return app
 }

@@ -3,71 +3,36 @@
 // GET /v1/archive/:uuid/download?ticket=… is let through by the guard when
 // the ticket redeems. A ticket is 32 random bytes, good for one download of
 // one archive, within a minute. Tickets are kept by their SHA-256 (a lookup
-// on the hash tells nothing about the ticket) and compared in constant time.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+// on the hash tells nothing about the ticket) and compared in constant time
+// (one-time.ts).
 import { systemClock, type Clock } from '../platform/clock'
+import { OneTimeCodes } from './one-time'
 
 /** How long a download ticket works. */
 export const DOWNLOAD_TICKET_TTL_MS = 60_000
 
-/** Longer than any ticket we issue (43 characters); anything longer is not looked up. */
-const MAX_TICKET = 200
-
-interface Entry {
-  digest: Buffer
-  archive: string
-  expiresAt: number
-}
-
-const digestOf = (ticket: string): Buffer => createHash('sha256').update(ticket).digest()
-
+/** One-time codes scoped to an archive. */
 export class DownloadTickets {
-  private readonly live = new Map<string, Entry>()
+  private readonly codes: OneTimeCodes
 
-  constructor(
-    private readonly clock: Clock = systemClock,
-    private readonly ttlMs = DOWNLOAD_TICKET_TTL_MS,
-  ) {}
+  constructor(clock: Clock = systemClock, ttlMs = DOWNLOAD_TICKET_TTL_MS) {
+    this.codes = new OneTimeCodes(clock, ttlMs)
+  }
 
   /** A new single-use ticket for the archive; `expiresAt` in ms since the epoch. */
   issue(archiveUuid: string): { ticket: string; expiresAt: number } {
-    this.purge()
-    const ticket = randomBytes(32).toString('base64url')
-    const digest = digestOf(ticket)
-    const expiresAt = this.clock.now() + this.ttlMs
-    this.live.set(digest.toString('hex'), {
-      digest,
-      archive: archiveUuid.toLowerCase(),
-      expiresAt,
-    })
-    return { ticket, expiresAt }
+    const { code, expiresAt } = this.codes.issue(archiveUuid.toLowerCase())
+    return { ticket: code, expiresAt }
   }
 
-  /**
-   * True once for a live ticket of this archive. A ticket is gone after it
-   * is presented, whatever the outcome: one shown for another archive was
-   * misused, and must be issued again.
-   */
+  /** True once for a live ticket of this archive; a ticket is gone once presented. */
   redeem(ticket: string, archiveUuid: string): boolean {
-    this.purge()
-    if (typeof ticket !== 'string' || ticket === '' || ticket.length > MAX_TICKET) return false
-    const digest = digestOf(ticket)
-    const key = digest.toString('hex')
-    const entry = this.live.get(key)
-    if (!entry || !timingSafeEqual(entry.digest, digest)) return false
-    this.live.delete(key)
-    return entry.archive === archiveUuid.toLowerCase()
+    return this.codes.redeem(ticket, archiveUuid.toLowerCase())
   }
 
   /** Tickets issued and neither redeemed nor expired. */
   get size(): number {
-    this.purge()
-    return this.live.size
-  }
-
-  private purge(): void {
-    const now = this.clock.now()
-    for (const [key, entry] of this.live) if (entry.expiresAt <= now) this.live.delete(key)
+    return this.codes.size
   }
 }
 
