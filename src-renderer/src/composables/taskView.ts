@@ -1,7 +1,6 @@
-// Tasks on screen: words and colours for their types and statuses, a clock for
-// live durations, toasts that link to a task, and the cancel confirmation.
+// Tasks on screen: words and colours for their types and statuses, toasts that link to a task, and the cancel confirmation.
 import type { DialogApi, MessageApi } from 'naive-ui'
-import { h, onScopeDispose, ref } from 'vue'
+import { h } from 'vue'
 import type { BulwarkClient } from '../../../src-daemon/client'
 import type { Task, TaskOp, TaskStatus } from '../../../src-daemon/contract'
 import TaskLink from '../components/TaskLink.vue'
@@ -41,14 +40,6 @@ export const STAGE: Record<TaskStatus, number> = {
 export const isActive = (s: TaskStatus) => s === 'pending' || s === 'running'
 
 export const taskPath = (uuid: string) => `/tasks/${uuid}`
-
-/** The current time, ticking, for durations of running tasks. */
-export function useNow(everyMs = 1000) {
-  const now = ref(Date.now())
-  const timer = setInterval(() => (now.value = Date.now()), everyMs)
-  onScopeDispose(() => clearInterval(timer))
-  return now
-}
 
 /** A toast saying a task was scheduled, with a link to follow it. */
 export function scheduledToast(message: MessageApi, text: string, taskUuid: string) {

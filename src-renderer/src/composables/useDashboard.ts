@@ -2,7 +2,7 @@
 // counts, each job's last result (failures first), what each store holds, and
 // the history of finished backups for the chart. Pages compose it; each part
 // carries its own error so a card can say what went wrong where it happened.
-import { computed, onScopeDispose, ref, shallowRef, watch } from 'vue'
+import { computed, shallowRef, watch } from 'vue'
 import { ApiError } from '../../../src-daemon/client'
 import type {
   DaemonStatus,
@@ -17,14 +17,6 @@ import { useConnection } from '../stores/connection'
 import { useLiveTasks } from '../stores/tasks'
 import { describeError } from './errors'
 import { useList } from './useList'
-
-/** A clock for relative times ("3 min ago") that stay right while the page is open. */
-export function useNow(intervalMs = 30_000) {
-  const now = ref(Date.now())
-  const timer = setInterval(() => (now.value = Date.now()), intervalMs)
-  onScopeDispose(() => clearInterval(timer))
-  return now
-}
 
 /** GET /v1/status, reloaded whenever anything it counts may have changed. */
 export function useDaemonStatus() {
