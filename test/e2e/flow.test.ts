@@ -34,7 +34,7 @@ async function shot(page: Page, name: string) {
   })
   await page.waitForTimeout(400)
   await page.screenshot({ path: join(SHOTS, `${name}.png`) })
-  await hide.evaluate((el) => el.remove())
+  await hide.evaluate((el) => (el as Element).remove())
 }
 
 /** Opens a page from the menu, as a person would. */
