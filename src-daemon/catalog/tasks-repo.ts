@@ -1,12 +1,13 @@
 // Tasks and their logs. The queue's state lives here, so a restart finds every
 // pending task again and every task that was running when the daemon died.
-import type { TaskStatus } from '../contract'
+import type { TaskOp, TaskStatus } from '../contract'
 import type { Db } from './db'
 import type { TaskLogRow, TaskRow } from './rows'
 import { Table } from './table'
 
 export interface TaskFilter {
   statuses?: TaskStatus[]
+  op?: TaskOp
   job_uuid?: string
   archive_uuid?: string
   limit?: number
@@ -23,6 +24,10 @@ export class TasksRepo extends Table<TaskRow> {
     if (filter.statuses?.length) {
       conds.push(`status IN (${filter.statuses.map((_, i) => `@s${i}`).join(', ')})`)
       filter.statuses.forEach((s, i) => (params[`s${i}`] = s))
+    }
+    if (filter.op) {
+      conds.push('op = @op')
+      params.op = filter.op
     }
     if (filter.job_uuid) {
       conds.push('job_uuid = @job_uuid')

@@ -34,6 +34,7 @@ import type {
   Target,
   TargetInput,
   Task,
+  TaskOp,
   TasksFilter,
   Updated,
   UsageFilter,
@@ -65,7 +66,10 @@ type Flag = 't' | 'f' | 'true' | 'false' | boolean
 export type UsageQuery = Omit<UsageFilter, 'unused'> & { unused?: Flag }
 export type JobsQuery = Omit<JobsFilter, 'paused'> & { paused?: Flag }
 export type ArchivesQuery = Omit<ArchivesFilter, 'limit'> & { limit?: number | string }
-export type TasksQuery = Omit<TasksFilter, 'limit'> & { limit?: number | string }
+export type TasksQuery = Omit<TasksFilter, 'limit' | 'type'> & {
+  limit?: number | string
+  type?: TaskOp
+}
 
 /** A target or store update: summary is required on PUT. */
 export type TargetUpdate = TargetInput & { summary: string }

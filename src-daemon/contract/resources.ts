@@ -127,6 +127,7 @@ const Day = Type.String({ pattern: '^[0-9]{8}$', description: 'a date as YYYYMMD
 const Count = Type.String({ pattern: '^[0-9]{1,6}$', description: 'a whole number' })
 export const TASK_STATUSES = ['pending', 'running', 'canceled', 'failed', 'done'] as const
 export const ARCHIVE_STATUSES = ['valid', 'invalid', 'expired', 'purged'] as const
+export const TASK_OPS = ['backup', 'restore', 'purge', 'verify', 'gc'] as const
 const StatusEnum = <T extends readonly string[]>(values: T) =>
   Type.Union(values.map((v) => Type.Literal(v)))
 
@@ -152,6 +153,8 @@ export const TasksQuery = Type.Object({
   status: Type.Optional(
     Type.Union([StatusEnum(TASK_STATUSES), Type.Literal('active'), Type.Literal('all')]),
   ),
+  /** Only tasks of this type (backup, restore, purge, verify or gc). */
+  type: Type.Optional(StatusEnum(TASK_OPS)),
   job: Type.Optional(Uuid),
   archive: Type.Optional(Uuid),
   limit: Type.Optional(Count),
@@ -179,7 +182,7 @@ export type StoreImportInput = Static<typeof StoreImport>
 
 export type TaskStatus = (typeof TASK_STATUSES)[number]
 export type ArchiveStatus = (typeof ARCHIVE_STATUSES)[number]
-export type TaskOp = 'backup' | 'restore' | 'purge' | 'verify' | 'gc'
+export type TaskOp = (typeof TASK_OPS)[number]
 
 export interface Target {
   uuid: string

@@ -4,6 +4,7 @@ import {
   ErrorCode,
   notFound,
   type Task,
+  type TaskOp,
   type TaskStatus,
   type TasksFilter,
 } from '../contract'
@@ -25,6 +26,7 @@ export class TaskService {
     return this.ctx.catalog.tasks
       .list({
         statuses,
+        op: query.type as TaskOp | undefined,
         job_uuid: query.job,
         archive_uuid: query.archive,
         limit: query.limit === undefined ? 500 : Number(query.limit),

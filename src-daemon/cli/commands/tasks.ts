@@ -1,5 +1,12 @@
 // bulwark list|show|cancel task.
-import { TASK_STATUSES, type Job, type Task, type TasksFilter } from '../../contract'
+import {
+  TASK_OPS,
+  TASK_STATUSES,
+  type Job,
+  type Task,
+  type TaskOp,
+  type TasksFilter,
+} from '../../contract'
 import type { Command, Context } from '../command'
 import { UsageError } from '../errors'
 import { fmtDate, parseInteger, shortUuid } from '../format'
@@ -28,6 +35,15 @@ function statusFlag(ctx: Context): StatusFilter | undefined {
   return s as StatusFilter
 }
 
+function typeFlag(ctx: Context): TaskOp | undefined {
+  const t = ctx.flags.str('type')
+  if (t === undefined) return undefined
+  if (!(TASK_OPS as readonly string[]).includes(t)) {
+    throw new UsageError(`--type must be one of ${TASK_OPS.join(', ')} (got "${t}")`, ctx.command)
+  }
+  return t as TaskOp
+}
+
 function subject(t: Task, jobs: Map<string, Job>): string {
   if (t.job_uuid) return jobs.get(t.job_uuid)?.name ?? shortUuid(t.job_uuid)
   if (t.archive_uuid) return `archive ${shortUuid(t.archive_uuid)}`
@@ -40,7 +56,7 @@ export const taskCommands: Command[] = [
     verb: 'list',
     noun: 'task',
     summary: 'list tasks, newest first: pending and running ones unless --all or --status',
-    synopsis: '[--all | --status STATUS] [--job REF] [--limit N]',
+    synopsis: '[--all | --status STATUS] [--type TYPE] [--job REF] [--limit N]',
     flags: [
       { name: 'all', help: 'tasks in every status, finished ones too' },
       {
@@ -48,6 +64,7 @@ export const taskCommands: Command[] = [
         value: 'STATUS',
         help: `one of ${STATUS_VALUES.join(', ')} (active: pending or running, the default)`,
       },
+      { name: 'type', value: 'TYPE', help: `only tasks of this type: ${TASK_OPS.join(', ')}` },
       { name: 'job', value: 'REF', help: 'only tasks of this job' },
       { name: 'limit', value: 'N', help: 'at most N tasks' },
     ],
@@ -57,6 +74,7 @@ export const taskCommands: Command[] = [
         throw new UsageError('--all and --status cannot be used together', ctx.command)
       }
       const status = given ?? (ctx.flags.has('all') ? 'all' : 'active')
+      const type = typeFlag(ctx)
       const limitText = ctx.flags.str('limit')
       const limit = limitText === undefined ? undefined : parseInteger(limitText, '--limit', 1)
       const jobRef = ctx.flags.str('job')
@@ -64,18 +82,19 @@ export const taskCommands: Command[] = [
         jobRef === undefined
           ? undefined
           : (await resolveRef('job', jobRef, () => ctx.client.listJobs())).uuid
-      const tasks = await ctx.client.listTasks({ status, job, limit })
+      const tasks = await ctx.client.listTasks({ status, type, job, limit })
       if (ctx.json) return ctx.out.json(tasks)
       const jobs = new Map<string, Job>()
       if (tasks.some((t) => t.job_uuid)) {
         for (const j of await ctx.client.listJobs()) jobs.set(j.uuid, j)
       }
+      const kind = type ? `${type} tasks` : 'tasks'
       const empty =
         status === 'active'
-          ? 'no pending or running tasks (see all: --all)'
+          ? `no pending or running ${kind} (see all: --all)`
           : status === 'all'
-            ? 'no tasks'
-            : `no ${status} tasks`
+            ? `no ${kind}`
+            : `no ${status} ${kind}`
       ctx.out.table(
         ['UUID', 'TYPE', 'STATUS', 'OWNER', 'JOB', 'REQUESTED', 'STARTED', 'STOPPED'],
         tasks.map((t) => [
