@@ -74,8 +74,13 @@ export function useJobHealth() {
         .filter((j) => needsLog(j.last_status))
         .map(async (j) => {
           try {
-            const tasks = await conn.client.listTasks({ job: j.uuid, status: 'all', limit: 20 })
-            next.set(j.uuid, { task: tasks.find((t) => t.type === 'backup') ?? null, error: null })
+            const [task] = await conn.client.listTasks({
+              job: j.uuid,
+              type: 'backup',
+              status: 'all',
+              limit: 1,
+            })
+            next.set(j.uuid, { task: task ?? null, error: null })
           } catch (err) {
             next.set(j.uuid, { task: null, error: describeError(err) })
           }
@@ -230,12 +235,12 @@ export function useBackupHistory(limit = 500) {
   const list = useList<BackupPoint>(
     async () => {
       const [tasks, archives] = await Promise.all([
-        conn.client.listTasks({ status: 'done', limit }),
+        conn.client.listTasks({ status: 'done', type: 'backup', limit }),
         conn.client.listArchives({ limit }),
       ])
       const newBytes = new Map(archives.map((a) => [a.uuid, a.new_bytes]))
       return tasks
-        .filter((t) => t.type === 'backup' && t.started_at && t.stopped_at)
+        .filter((t) => t.started_at && t.stopped_at)
         .map((t) => {
           const at = new Date(t.stopped_at!).getTime()
           return {
