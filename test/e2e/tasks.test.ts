@@ -82,7 +82,7 @@ describe.skipIf(skip !== null)('tasks in Chromium', () => {
   async function runFromJobsPage(page: Page, job: string): Promise<string> {
     await nav(page, 'Jobs')
     await page.getByTestId(`job-run-${job}`).click()
-    const link = page.getByTestId('run-task-link')
+    const link = page.getByTestId('toast-task-link')
     await link.waitFor()
     const href = await link.getAttribute('href')
     const uuid = /^#\/tasks\/([0-9a-f-]{36})$/.exec(href ?? '')?.[1]
