@@ -72,6 +72,8 @@ export function inlineProcessor(master: MasterKey, level = DEFAULT_ZSTD_LEVEL): 
 // smaller; object = "BWC1" | nonce | AES-256-GCM(body, aad "chunk:" + id) | tag.
 // zstd writes into a reused scratch buffer; the ciphertext is transferred as
 // is; spent plaintexts go back to the main thread to be collected there.
+// Hashes run before queued seals and opens, so that the main thread learns
+// ids (and decides on seals) without waiting behind the seals.
 // open: openChunk's checks (magic, GCM with aad "chunk:" + id, flag, one zstd
 // frame declaring exactly the listed size, inflated into a buffer of that
 // size, HMAC == id); any failure is only reported, openChunk then decides.
@@ -127,10 +129,10 @@ function open(id, object, size) {
   return plaintext
 }
 // m.n numbers the reply; m.key names a held chunk (the number of the job that
-// hashed it); a seal of a chunk hashed on the main thread brings it in m.buf.
-parentPort.on('message', (m) => {
+// hashed it).
+function run(m) {
   const key = m.op === 'hash' ? m.n : m.key
-  const buf = m.buf || held.get(key)
+  const buf = m.op === 'hash' || m.op === 'open' ? m.buf : held.get(key)
   if (m.op === 'open') {
     try {
       const plaintext = own(open(m.id, Buffer.from(buf), m.size))
@@ -153,6 +155,23 @@ parentPort.on('message', (m) => {
   } catch (err) {
     parentPort.postMessage({ n: m.n, error: String((err && err.message) || err) })
   }
+}
+const hashes = []
+const others = []
+let draining = false
+function drain() {
+  const m = hashes.length > 0 ? hashes.shift() : others.shift()
+  if (m) run(m)
+  draining = hashes.length > 0 || others.length > 0
+  if (draining) setImmediate(drain) // lets the messages that came meanwhile in first
+}
+parentPort.on('message', (m) => {
+  if (m.op === 'drop') return run(m)
+  ;(m.op === 'hash' ? hashes : others).push(m)
+  if (!draining) {
+    draining = true
+    setImmediate(drain)
+  }
 })
 `
 
@@ -168,11 +187,9 @@ interface Job {
   raw: boolean
 }
 interface PoolRef extends ChunkRef {
-  /** Held by a worker, under the number of the job that hashed it... */
+  /** Held by a worker, under the number of the job that hashed it. */
   n: number
   slot: Slot
-  /** ...or still here, hashed on this thread. */
-  plaintext?: Buffer
 }
 interface Reply {
   n: number
@@ -184,8 +201,6 @@ interface Reply {
 }
 
 let bindingPath: string | undefined
-/** Jobs queued on the idlest worker from which a chunk is hashed here instead. */
-const HASH_HERE_WHEN_QUEUED = 2
 
 /** An ArrayBuffer holding exactly buf's bytes that may be transferred (copies unless buf owns all of it). */
 function ownBuffer(buf: Buffer): ArrayBuffer {
@@ -203,8 +218,10 @@ const toBuffer = (p: ArrayBuffer | Uint8Array) =>
 
 /**
  * A fixed number of workers. A chunk is hashed by the least busy worker and
- * stays there until sealed or dropped, unless every worker has work queued
- * (sealing a first backup): then hashing here keeps both threads busy.
+ * stays there until sealed or dropped. (Hashing on the main thread while the
+ * workers were busy measured no faster on two cores once hashes jump the
+ * workers' queues, and slower on a loaded machine: the main thread's scan is
+ * the one sequential step.)
  */
 export class ChunkPool implements ChunkProcessor, ChunkOpener {
   private readonly slots: Slot[] = []
@@ -246,9 +263,6 @@ export class ChunkPool implements ChunkProcessor, ChunkOpener {
     if (this.failure) throw this.failure
     const slot = this.idlest()
     const size = plaintext.length
-    if (slot.busy >= HASH_HERE_WHEN_QUEUED) {
-      return { id: chunkId(this.master, plaintext), size, n: -1, slot, plaintext } as PoolRef
-    }
     const buf = ownBuffer(plaintext)
     const reply = await this.send(slot, { op: 'hash', buf }, [buf])
     const ref: PoolRef = { id: reply.id!, size, n: reply.n, slot }
@@ -257,21 +271,13 @@ export class ChunkPool implements ChunkProcessor, ChunkOpener {
 
   async seal(ref: ChunkRef): Promise<Buffer[]> {
     const r = ref as PoolRef
-    let reply: Reply
-    if (r.plaintext) {
-      const buf = ownBuffer(r.plaintext)
-      r.plaintext = undefined
-      reply = await this.send(this.idlest(), { op: 'seal', id: r.id, buf }, [buf])
-    } else {
-      reply = await this.send(r.slot, { op: 'seal', id: r.id, key: r.n })
-    }
+    const reply = await this.send(r.slot, { op: 'seal', id: r.id, key: r.n })
     return reply.parts!.map(toBuffer)
   }
 
   drop(ref: ChunkRef): void {
     const r = ref as PoolRef
-    r.plaintext = undefined
-    if (r.n >= 0 && !this.failure) r.slot.worker.postMessage({ op: 'drop', n: -1, key: r.n })
+    if (!this.failure) r.slot.worker.postMessage({ op: 'drop', n: -1, key: r.n })
   }
 
   async open(id: string, object: Buffer, size: number): Promise<Buffer> {
