@@ -1,7 +1,10 @@
 // Which jobs use a schedule or retention policy, and a refused delete (409)
 // in words: what uses it and what to do first.
+import { useDialog, useMessage } from 'naive-ui'
+import { useRouter } from 'vue-router'
 import { ApiError } from '../../../src-daemon/client'
 import type { Job } from '../../../src-daemon/contract'
+import { describeError } from './errors'
 
 export function jobsUsingSchedule(jobs: Job[], uuid: string): Job[] {
   return jobs.filter((j) => j.schedule_uuid === uuid || j.verify_schedule_uuid === uuid)
@@ -36,4 +39,50 @@ export function inUseText(err: unknown, what: string, name: string): string | nu
     `The ${what} “${name}” is in use by ${one ? 'the job' : 'the jobs'} ${names}. ` +
     `Change ${one ? 'that job' : 'those jobs'} to another ${what}, or delete ${one ? 'it' : 'them'}, first.`
   )
+}
+
+/**
+ * Deleting a schedule or retention policy (`what`), after asking: the question
+ * names the jobs that use it, as the daemon will refuse then, or says `unused`;
+ * a refusal names the jobs to move first, with a way to the Jobs page.
+ */
+export function useDeleteInUse(what: 'schedule' | 'retention policy') {
+  const dialog = useDialog()
+  const message = useMessage()
+  const router = useRouter()
+  const What = what[0]!.toUpperCase() + what.slice(1)
+  return function confirmDelete(
+    thing: { name: string },
+    users: Job[],
+    unused: string,
+    remove: () => Promise<unknown>,
+  ) {
+    const one = users.length === 1
+    dialog.warning({
+      title: `Delete ${what} ${thing.name}?`,
+      content:
+        users.length > 0
+          ? `${one ? 'The job' : 'The jobs'} ${listWords(users.map((j) => j.name))} ${one ? 'uses' : 'use'} it, so the daemon will refuse: move ${one ? 'that job' : 'them'} to another ${what} first.`
+          : unused,
+      positiveText: 'Delete',
+      negativeText: 'Cancel',
+      onPositiveClick: async () => {
+        try {
+          await remove()
+          message.success(`Deleted ${what} ${thing.name}`)
+        } catch (err) {
+          const inUse = inUseText(err, what, thing.name)
+          if (inUse) {
+            dialog.error({
+              title: `${What} ${thing.name} is in use`,
+              content: inUse,
+              positiveText: 'OK',
+              negativeText: 'Open jobs',
+              onNegativeClick: () => void router.push('/jobs'),
+            })
+          } else message.error(describeError(err), { duration: 8000 })
+        }
+      },
+    })
+  }
 }
