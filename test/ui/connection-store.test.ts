@@ -12,16 +12,15 @@ import { ApiError, BulwarkClient } from '../../src-daemon/client'
 import type { DaemonEvent, Task } from '../../src-daemon/contract'
 import { useConnection } from '../../src-renderer/src/stores/connection'
 import { useLiveTasks } from '../../src-renderer/src/stores/tasks'
-import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
+import { tempDir, type RunningDaemon } from '../helpers/daemon'
+import { sleep, startUiDaemon, until } from '../helpers/ui'
 
 const TOKEN_KEY = 'bulwark.token'
 
 let d: RunningDaemon
 beforeAll(async () => {
   // One worker, so the job below really runs.
-  d = await startDaemon({ env: { BULWARK_WORKERS: '1' } })
-  // The page and the daemon share an origin, as when the daemon serves the UI.
-  ;(window as any).happyDOM.setURL(d.url + '/')
+  d = await startUiDaemon({ BULWARK_WORKERS: '1' })
 })
 afterAll(async () => {
   await d.stop()
@@ -34,19 +33,6 @@ afterEach(() => {
   useConnection().signOut() // closes the event stream
   localStorage.clear()
 })
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-/** Waits (up to `ms`) for `check` to return something truthy. */
-async function until<T>(check: () => T, what: string, ms = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    await flushPromises()
-    const v = check()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
 
 /** The one-time code in the sign-in link the daemon printed (…/#/signin?code=…). */
 function signInCode(): string {

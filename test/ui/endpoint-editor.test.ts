@@ -1,77 +1,37 @@
 // @vitest-environment happy-dom
 // The target/store form against a real daemon: fields built from the plugin's
 // schema, secrets never shown back, the daemon's errors on the field they name.
-import { flushPromises, mount } from '@vue/test-utils'
-import { NDialogProvider, NMessageProvider } from 'naive-ui'
-import { createPinia, setActivePinia } from 'pinia'
-import { defineComponent, h } from 'vue'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { PluginInfo as Plugin, Store } from '../../src-daemon/contract'
 import EndpointEditor from '../../src-renderer/src/components/EndpointEditor.vue'
-import { useConnection } from '../../src-renderer/src/stores/connection'
-import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
+import { tempDir, type RunningDaemon } from '../helpers/daemon'
+import { input, mountEditor, save, startUiDaemon, type, unmountAll } from '../helpers/ui'
 
 let d: RunningDaemon
 let plugins: Plugin[]
 beforeAll(async () => {
-  d = await startDaemon({ env: { BULWARK_WORKERS: '0' } })
-  // The page and the daemon share an origin, as when the daemon serves the UI.
-  ;(window as any).happyDOM.setURL(d.url + '/')
+  d = await startUiDaemon()
   plugins = (await d.api<Plugin[]>('GET', '/v1/plugins?kind=store')).body
 })
 afterAll(async () => {
   await d.stop()
 })
-const mounted: { unmount(): void }[] = []
-afterEach(() => {
-  for (const w of mounted.splice(0)) w.unmount()
-  useConnection().signOut() // closes the event stream
-  document.body.innerHTML = ''
-})
+afterEach(unmountAll)
 
-async function mountEditor(props: { mode: 'create' | 'edit'; existing?: Store }) {
-  setActivePinia(createPinia())
-  await useConnection().signInWithToken(d.token)
-  const saved: string[] = []
-  const Host = defineComponent({
-    setup: () => () =>
-      h(NMessageProvider, () =>
-        h(NDialogProvider, () =>
-          h(EndpointEditor, {
-            show: true,
-            kind: 'store',
-            plugins: plugins.filter((p) => p.name === 'fs'),
-            onSaved: (uuid: string) => void saved.push(uuid),
-            mode: props.mode,
-            existing: props.existing ?? null,
-          }),
-        ),
-      ),
+const mountStoreEditor = (props: { mode: 'create' | 'edit'; existing?: Store }) =>
+  mountEditor(d, EndpointEditor, {
+    kind: 'store',
+    plugins: plugins.filter((p) => p.name === 'fs'),
+    mode: props.mode,
+    existing: props.existing ?? null,
   })
-  const wrapper = mount(Host, { attachTo: document.body })
-  mounted.push(wrapper)
-  await flushPromises()
-  return { saved }
-}
 
-const input = (name: string) => document.querySelector<HTMLInputElement>(`input[name="${name}"]`)!
-async function type(name: string, value: string) {
-  const el = input(name)
-  el.value = value
-  el.dispatchEvent(new Event('input', { bubbles: true }))
-  await flushPromises()
-}
-async function save() {
-  document.querySelector<HTMLButtonElement>('[data-testid="editor-save"]')!.click()
-  await new Promise((r) => setTimeout(r, 300))
-  await flushPromises()
-}
 const fieldError = (name: string) =>
   document.querySelector(`[data-field="${name}"] .n-form-item-feedback`)?.textContent ?? ''
 
 describe('EndpointEditor', () => {
   it('creates an fs store from the plugin fields, the password kept write-only', async () => {
-    const { saved } = await mountEditor({ mode: 'create' })
+    const { saved } = await mountStoreEditor({ mode: 'create' })
     // With one plugin offered it is chosen, and its fields appear.
     const fs = plugins.find((p) => p.name === 'fs')!
     for (const f of fs.fields.filter((f) => f.type === 'string')) expect(input(f.name)).toBeTruthy()
@@ -87,7 +47,7 @@ describe('EndpointEditor', () => {
   })
 
   it('shows required fields before sending, and the daemon’s error on its field', async () => {
-    const { saved } = await mountEditor({ mode: 'create' })
+    const { saved } = await mountStoreEditor({ mode: 'create' })
     await type('name', 'bad-store')
     await save()
     expect(fieldError('path')).toContain('is required')
@@ -106,7 +66,7 @@ describe('EndpointEditor', () => {
       endpoint: { path: dir, vault_password: 'a secret password' },
     })
     const existing = (await d.api<Store>('GET', `/v1/store/${created.body.uuid}`)).body
-    const { saved } = await mountEditor({ mode: 'edit', existing })
+    const { saved } = await mountStoreEditor({ mode: 'edit', existing })
     expect(input('path').value).toBe(dir)
     expect(input('vault_password').value).toBe('')
     expect(document.body.innerHTML).not.toContain('a secret password')

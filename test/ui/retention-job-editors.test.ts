@@ -3,90 +3,33 @@
 // number and a unit is stored in seconds, a job's choices become the uuids it
 // is stored with, the first-time shortcuts create real resources, and the
 // daemon's refusals land on the field they name.
-import { flushPromises, mount } from '@vue/test-utils'
-import { NDialogProvider, NMessageProvider } from 'naive-ui'
-import { createPinia, setActivePinia } from 'pinia'
-import { defineComponent, h, ref, type Component } from 'vue'
-import { createMemoryHistory, createRouter } from 'vue-router'
+import { flushPromises } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Job, Retention, Schedule, Store, Target } from '../../src-daemon/contract'
 import JobEditor from '../../src-renderer/src/components/JobEditor.vue'
 import RetentionEditor from '../../src-renderer/src/components/RetentionEditor.vue'
-import { useConnection } from '../../src-renderer/src/stores/connection'
-import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
+import { tempDir, type RunningDaemon } from '../helpers/daemon'
+import {
+  byTestId,
+  input,
+  mountEditor,
+  save,
+  startUiDaemon,
+  text,
+  type,
+  unmountAll,
+  until,
+} from '../helpers/ui'
 
 let d: RunningDaemon
 beforeAll(async () => {
-  d = await startDaemon({ env: { BULWARK_WORKERS: '0' } })
-  // The page and the daemon share an origin, as when the daemon serves the UI.
-  ;(window as any).happyDOM.setURL(d.url + '/')
+  d = await startUiDaemon()
 })
 afterAll(async () => {
   await d.stop()
 })
-const mounted: { unmount(): void }[] = []
-afterEach(() => {
-  for (const w of mounted.splice(0)) w.unmount()
-  useConnection().signOut() // closes the event stream
-  document.body.innerHTML = ''
-})
+afterEach(unmountAll)
 
-async function mountEditor(editor: Component, props: Record<string, unknown>) {
-  setActivePinia(createPinia())
-  await useConnection().signInWithToken(d.token)
-  const saved: string[] = []
-  const show = ref(true)
-  const Host = defineComponent({
-    setup: () => () =>
-      h(NMessageProvider, () =>
-        h(NDialogProvider, () =>
-          h(editor, {
-            ...props,
-            show: show.value,
-            'onUpdate:show': (v: boolean) => (show.value = v),
-            onSaved: (uuid: string) => void saved.push(uuid),
-          }),
-        ),
-      ),
-  })
-  // Real transitions: with <transition-stub> the modal's focus trap cannot
-  // find its content and pulls focus out of the selects, closing their menus.
-  // The job form links to the pages where targets and stores are made.
-  const router = createRouter({
-    history: createMemoryHistory(),
-    routes: [{ path: '/:page(.*)*', component: { render: () => null } }],
-  })
-  const wrapper = mount(Host, {
-    attachTo: document.body,
-    global: { plugins: [router], stubs: { transition: false } },
-  })
-  mounted.push(wrapper)
-  await flushPromises()
-  return { saved, show }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-/** Waits (up to 5 s) for `check` to return something truthy. */
-async function until<T>(check: () => T | Promise<T>, what: string): Promise<NonNullable<T>> {
-  const deadline = Date.now() + 5000
-  for (;;) {
-    await flushPromises()
-    const v = await check()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(25)
-  }
-}
-
-const input = (name: string) => document.querySelector<HTMLInputElement>(`input[name="${name}"]`)!
-async function type(name: string, value: string) {
-  const el = input(name)
-  el.value = value
-  el.dispatchEvent(new Event('input', { bubbles: true }))
-  await flushPromises()
-}
-const byTestId = (id: string) => document.querySelector<HTMLElement>(`[data-testid="${id}"]`)
-const text = (id: string) => byTestId(id)?.textContent?.trim() ?? ''
 /** The feedback under the form item labelled `label`. */
 function feedback(label: string): string {
   const item = [...document.querySelectorAll('.n-form-item')].find((el) =>
@@ -112,17 +55,11 @@ async function pickByKeys(testid: string, steps: number) {
   await flushPromises()
 }
 
-async function save() {
-  byTestId('editor-save')!.click()
-  await sleep(300)
-  await flushPromises()
-}
-
 const list = async <T>(path: string) => (await d.api<T[]>('GET', path)).body
 
 describe('RetentionEditor', () => {
   it('stores 2 weeks as 1209600 seconds', async () => {
-    const { saved, show } = await mountEditor(RetentionEditor, { existing: null })
+    const { saved, show } = await mountEditor(d, RetentionEditor, { existing: null })
     expect(input('amount').value).toBe('30') // the default: 30 days
     expect(chosen('retention-unit')).toBe('days')
     await type('name', 'fortnight')
@@ -138,7 +75,7 @@ describe('RetentionEditor', () => {
   })
 
   it('refuses less than 1 hour before sending anything', async () => {
-    const { saved, show } = await mountEditor(RetentionEditor, { existing: null })
+    const { saved, show } = await mountEditor(d, RetentionEditor, { existing: null })
     const before = await list<Retention>('/v1/retention')
     await type('name', 'too-short')
     await pickByKeys('retention-unit', 2) // days → weeks → hours (wraps round)
@@ -159,7 +96,7 @@ describe('RetentionEditor', () => {
     })
     expect(created.status).toBe(200)
     const existing = (await d.api<Retention>('GET', `/v1/retention/${created.body.uuid}`)).body
-    const { saved } = await mountEditor(RetentionEditor, { existing })
+    const { saved } = await mountEditor(d, RetentionEditor, { existing })
     expect(document.body.textContent).toContain('Edit retention policy day-and-a-half')
     expect(input('name').value).toBe('day-and-a-half')
     // 36 hours is not a whole number of days, so it is shown in hours.
@@ -174,7 +111,7 @@ describe('RetentionEditor', () => {
   })
 
   it('shows the daemon’s refusal on the name field', async () => {
-    const { saved } = await mountEditor(RetentionEditor, { existing: null })
+    const { saved } = await mountEditor(d, RetentionEditor, { existing: null })
     const before = await list<Retention>('/v1/retention')
     await type('name', 'r'.repeat(201))
     await save()
@@ -214,7 +151,7 @@ describe('JobEditor', () => {
   })
 
   it('preselects the only target, store, schedule and retention, and creates the job', async () => {
-    const { saved, show } = await mountEditor(JobEditor, {
+    const { saved, show } = await mountEditor(d, JobEditor, {
       existing: null,
       targets: [target],
       stores: [store],
@@ -247,7 +184,7 @@ describe('JobEditor', () => {
   })
 
   it('creates “daily at 3am” and “keep 30 days” in one click each when there are none', async () => {
-    const { saved } = await mountEditor(JobEditor, {
+    const { saved } = await mountEditor(d, JobEditor, {
       existing: null,
       targets: [target],
       stores: [store],
@@ -298,7 +235,7 @@ describe('JobEditor', () => {
   })
 
   it('refuses a job with nothing chosen before sending anything', async () => {
-    const { saved, show } = await mountEditor(JobEditor, {
+    const { saved, show } = await mountEditor(d, JobEditor, {
       existing: null,
       targets: [],
       stores: [],
@@ -326,7 +263,7 @@ describe('JobEditor', () => {
     })
     const goneTarget = (await d.api<Target>('GET', `/v1/target/${gone.body.uuid}`)).body
     expect((await d.api('DELETE', `/v1/target/${goneTarget.uuid}`)).status).toBe(200)
-    const { saved, show } = await mountEditor(JobEditor, {
+    const { saved, show } = await mountEditor(d, JobEditor, {
       existing: null,
       targets: [goneTarget],
       stores: [store],
@@ -362,7 +299,7 @@ describe('JobEditor', () => {
     const existing = (await d.api<Job>('GET', `/v1/job/${created.body.uuid}`)).body
     const other = await d.api('POST', '/v1/retention', { name: 'quarter', expires: 90 * 86400 })
     const quarter = (await d.api<Retention>('GET', `/v1/retention/${other.body.uuid}`)).body
-    const { saved } = await mountEditor(JobEditor, {
+    const { saved } = await mountEditor(d, JobEditor, {
       existing,
       targets: [target],
       stores: [store],

@@ -2,85 +2,36 @@
 // The schedule form against a real daemon: the live preview is the daemon's
 // own answer, an invalid `when` shows the daemon's error with its suggestions
 // as buttons, and what is saved is what the daemon stores.
-import { flushPromises, mount } from '@vue/test-utils'
-import { NDialogProvider, NMessageProvider } from 'naive-ui'
-import { createPinia, setActivePinia } from 'pinia'
-import { defineComponent, h, ref } from 'vue'
+import { flushPromises } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Schedule, SchedulePreviewResult } from '../../src-daemon/contract'
 import ScheduleEditor from '../../src-renderer/src/components/ScheduleEditor.vue'
 import { fmtInZone } from '../../src-renderer/src/composables/schedules'
-import { useConnection } from '../../src-renderer/src/stores/connection'
-import { startDaemon, type RunningDaemon } from '../helpers/daemon'
+import type { RunningDaemon } from '../helpers/daemon'
+import {
+  allByTestId,
+  byTestId,
+  input,
+  mountEditor,
+  save,
+  startUiDaemon,
+  text,
+  type,
+  unmountAll,
+  until,
+} from '../helpers/ui'
 
 let d: RunningDaemon
 beforeAll(async () => {
-  d = await startDaemon({ env: { BULWARK_WORKERS: '0' } })
-  // The page and the daemon share an origin, as when the daemon serves the UI.
-  ;(window as any).happyDOM.setURL(d.url + '/')
+  d = await startUiDaemon()
 })
 afterAll(async () => {
   await d.stop()
 })
-const mounted: { unmount(): void }[] = []
-afterEach(() => {
-  for (const w of mounted.splice(0)) w.unmount()
-  useConnection().signOut() // closes the event stream
-  document.body.innerHTML = ''
-})
+afterEach(unmountAll)
 
-async function mountEditor(existing: Schedule | null = null) {
-  setActivePinia(createPinia())
-  await useConnection().signInWithToken(d.token)
-  const saved: string[] = []
-  const show = ref(true)
-  const Host = defineComponent({
-    setup: () => () =>
-      h(NMessageProvider, () =>
-        h(NDialogProvider, () =>
-          h(ScheduleEditor, {
-            show: show.value,
-            'onUpdate:show': (v: boolean) => (show.value = v),
-            existing,
-            onSaved: (uuid: string) => void saved.push(uuid),
-          }),
-        ),
-      ),
-  })
-  // Real transitions: the modal's focus trap looks for its content as the
-  // element next to its sentinel, which a <transition-stub> would hide, and
-  // then pulls focus out of the timezone select (closing its menu).
-  const wrapper = mount(Host, { attachTo: document.body, global: { stubs: { transition: false } } })
-  mounted.push(wrapper)
-  await flushPromises()
-  return { saved, show }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-/** Waits (up to 5 s) for `check` to return something truthy. */
-async function until<T>(check: () => T, what: string): Promise<NonNullable<T>> {
-  const deadline = Date.now() + 5000
-  for (;;) {
-    await flushPromises()
-    const v = check()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(25)
-  }
-}
-
-const input = (name: string) => document.querySelector<HTMLInputElement>(`input[name="${name}"]`)!
-async function type(name: string, value: string) {
-  const el = input(name)
-  el.value = value
-  el.dispatchEvent(new Event('input', { bubbles: true }))
-  await flushPromises()
-}
-const byTestId = (id: string) => document.querySelector<HTMLElement>(`[data-testid="${id}"]`)
-const allByTestId = (id: string) => [
-  ...document.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`),
-]
-const text = (id: string) => byTestId(id)?.textContent?.trim() ?? ''
+const mountScheduleEditor = (existing: Schedule | null = null) =>
+  mountEditor(d, ScheduleEditor, { existing })
 
 /**
  * Picks a timezone as a person does with the keyboard: open the select, type
@@ -100,12 +51,6 @@ async function chooseTimezone(zone: string) {
   await until(() => select.textContent?.includes(zone), `${zone} chosen`)
 }
 
-async function save() {
-  byTestId('editor-save')!.click()
-  await sleep(300)
-  await flushPromises()
-}
-
 async function preview(when: string, timezone: string) {
   const res = await d.api<SchedulePreviewResult>('POST', '/v1/schedules/preview', {
     when,
@@ -118,7 +63,7 @@ async function preview(when: string, timezone: string) {
 
 describe('ScheduleEditor', () => {
   it('shows the daemon’s preview of a valid schedule after the debounce', async () => {
-    await mountEditor()
+    await mountScheduleEditor()
     expect(text('schedule-preview')).toContain('The next runs show here as you type.')
     await type('when', 'every 4 hours')
     // Not asked yet: the preview waits for the typing to pause.
@@ -136,7 +81,7 @@ describe('ScheduleEditor', () => {
   })
 
   it('shows the daemon’s error for an invalid schedule, and a suggestion fixes it', async () => {
-    await mountEditor()
+    await mountScheduleEditor()
     await type('when', 'dayly at 3am')
     const error = await until(() => byTestId('schedule-when-error'), 'the when error')
     // The daemon's own words, without the "; try …" tail that became buttons.
@@ -161,7 +106,7 @@ describe('ScheduleEditor', () => {
   })
 
   it('creates the schedule with the chosen timezone', async () => {
-    const { saved, show } = await mountEditor()
+    const { saved, show } = await mountScheduleEditor()
     await type('name', 'tokyo-nightly')
     await type('when', 'daily at 2:30am')
     await chooseTimezone('Asia/Tokyo')
@@ -188,7 +133,7 @@ describe('ScheduleEditor', () => {
   })
 
   it('refuses an empty form before sending anything', async () => {
-    const { saved, show } = await mountEditor()
+    const { saved, show } = await mountScheduleEditor()
     const before = (await d.api<Schedule[]>('GET', '/v1/schedules')).body.length
     await save()
     expect(saved).toHaveLength(0)
@@ -212,7 +157,7 @@ describe('ScheduleEditor', () => {
     const existing = (await d.api<Schedule[]>('GET', '/v1/schedules')).body.find(
       (s) => s.uuid === uuid,
     )!
-    const { saved } = await mountEditor(existing)
+    const { saved } = await mountScheduleEditor(existing)
     expect(document.body.textContent).toContain('Edit schedule weekly')
     expect(input('name').value).toBe('weekly')
     expect(input('when').value).toBe('weekly on sunday at 2:30')
@@ -236,7 +181,7 @@ describe('ScheduleEditor', () => {
   })
 
   it('shows the daemon’s error on the field when saving fails', async () => {
-    const { saved, show } = await mountEditor()
+    const { saved, show } = await mountScheduleEditor()
     await type('name', 'x'.repeat(201))
     await type('when', 'daily at 3am')
     await save()
