@@ -7,7 +7,15 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { browserUnavailable, launchBrowser, type BrowserSession } from '../helpers/browser'
+import {
+  browserUnavailable,
+  created,
+  goTo,
+  jobBasics,
+  launchBrowser,
+  signedIn,
+  type BrowserSession,
+} from '../helpers/browser'
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask, waitForTask } from '../helpers/tasks'
 
@@ -22,38 +30,12 @@ describe.skipIf(skip !== null)('the Archives page in Chromium', () => {
   let web: any
   let etc: any
 
-  async function created(path: string, body: unknown): Promise<string> {
-    const res = await d.api('POST', path, body)
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
-    return res.body.uuid
-  }
-
   const archive = async (uuid: string) => (await d.api('GET', `/v1/archive/${uuid}`)).body
-
-  /** A new browser, signed in with a one-time link (the printed one first, then fresh ones). */
-  let printedLinkUsed = false
-  async function signedIn(): Promise<Page> {
-    let link = d.signInUrl
-    if (printedLinkUsed) {
-      const res = await d.api('POST', '/v1/auth/link')
-      expect(res.status, JSON.stringify(res.body)).toBe(200)
-      link = res.body.url
-    }
-    printedLinkUsed = true
-    const page = await b.newPage()
-    await page.goto(link)
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
-    return page
-  }
 
   /** Signed in, on the Archives page (through the menu), the table loaded. */
   async function archivesPage(): Promise<Page> {
-    const page = await signedIn()
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Archives', exact: true })
-      .click()
-    await page.getByRole('heading', { level: 1, name: 'Archives', exact: true }).waitFor()
+    const page = await signedIn(b, d)
+    await goTo(page, 'Archives')
     await row(page, web.uuid).waitFor()
     return page
   }
@@ -69,28 +51,19 @@ describe.skipIf(skip !== null)('the Archives page in Chromium', () => {
     base = tempDir('bulwark-e2e-archives-')
     d = await startDaemon()
     b = await launchBrowser()
-    const store = await created('/v1/stores', {
-      name: 'local',
-      plugin: 'fs',
-      endpoint: { path: join(base, 'store'), vault_password: 'correct horse battery' },
-    })
-    const schedule = await created('/v1/schedules', {
-      name: 'weekly',
-      when: 'weekly at 2:30am on sundays',
-    })
-    const retention = await created('/v1/retention', { name: 'week', expires: 7 * 86400 })
+    const basics = await jobBasics(d, base)
     async function backedUp(name: string, files: Record<string, string>) {
       const dir = join(base, name)
       for (const [file, text] of Object.entries(files)) {
         mkdirSync(join(dir, file, '..'), { recursive: true })
         writeFileSync(join(dir, file), text)
       }
-      const target = await created('/v1/targets', {
+      const target = await created(d, '/v1/targets', {
         name,
         plugin: 'files',
         endpoint: { path: dir },
       })
-      const job = await created('/v1/jobs', { name, target, store, schedule, retention })
+      const job = await created(d, '/v1/jobs', { name, target, ...basics })
       const task = await runTask(d, `/v1/job/${job}/run`)
       expect(task.status, task.log).toBe('done')
       return archive(task.archive_uuid)

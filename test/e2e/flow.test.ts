@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { browserUnavailable, launchBrowser, type BrowserSession } from '../helpers/browser'
+import { browserUnavailable, goTo, launchBrowser, type BrowserSession } from '../helpers/browser'
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 
 const skip = browserUnavailable()
@@ -35,12 +35,6 @@ async function shot(page: Page, name: string) {
   await page.waitForTimeout(400)
   await page.screenshot({ path: join(SHOTS, `${name}.png`) })
   await hide.evaluate((el) => (el as Element).remove())
-}
-
-/** Opens a page from the menu, as a person would. */
-async function go(page: Page, title: string) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: title }).click()
-  await page.getByRole('heading', { name: title, level: 1 }).waitFor()
 }
 
 /** Picks an option of a Naive UI select by typing into its filter. */
@@ -80,7 +74,7 @@ describe.skipIf(skip !== null)('a first backup and restore, by clicks alone', ()
   })
 
   it('creates a local store with a vault password', async () => {
-    await go(page, 'Stores')
+    await goTo(page, 'Stores')
     await page.getByTestId('empty-state').waitFor()
     await page.getByTestId('new-resource').click()
     await choose(page, 'plugin-select', 'Local directory')
@@ -95,7 +89,7 @@ describe.skipIf(skip !== null)('a first backup and restore, by clicks alone', ()
   })
 
   it('creates a directory target and tests its connection', async () => {
-    await go(page, 'Targets')
+    await goTo(page, 'Targets')
     await page.getByTestId('new-resource').click()
     await choose(page, 'plugin-select', 'Directory')
     await page.getByLabel('Name', { exact: true }).fill('team-files')
@@ -109,7 +103,7 @@ describe.skipIf(skip !== null)('a first backup and restore, by clicks alone', ()
   })
 
   it('creates a schedule, with a live preview of its next runs', async () => {
-    await go(page, 'Schedules')
+    await goTo(page, 'Schedules')
     await page.getByTestId('new-schedule').click()
     await page.getByLabel('Name', { exact: true }).fill('nightly')
     await page.getByLabel('When', { exact: true }).fill('every day at 2:30am')
@@ -127,7 +121,7 @@ describe.skipIf(skip !== null)('a first backup and restore, by clicks alone', ()
   })
 
   it('creates a retention policy', async () => {
-    await go(page, 'Retention')
+    await goTo(page, 'Retention')
     await page.getByTestId('new-retention').click()
     await page.getByLabel('Name', { exact: true }).fill('two-weeks')
     await page.getByLabel('How many', { exact: true }).fill('14')
@@ -138,7 +132,7 @@ describe.skipIf(skip !== null)('a first backup and restore, by clicks alone', ()
   })
 
   it('creates a job from them, runs it now and follows the task to the end', async () => {
-    await go(page, 'Jobs')
+    await goTo(page, 'Jobs')
     await page.getByTestId('new-job').click()
     await page.getByLabel('Name', { exact: true }).fill('files-nightly')
     // One target, store, schedule and policy: each is already chosen.
@@ -167,16 +161,16 @@ describe.skipIf(skip !== null)('a first backup and restore, by clicks alone', ()
   })
 
   it('shows the job healthy and the backup on the dashboard, live', async () => {
-    await go(page, 'Dashboard')
+    await goTo(page, 'Dashboard')
     await page.locator('[data-testid="job-row"][data-job="files-nightly"]').waitFor()
     await page.getByTestId('archive-chart').waitFor()
     await shot(page, 'dashboard')
-    await go(page, 'Jobs')
+    await goTo(page, 'Jobs')
     await shot(page, 'jobs')
   })
 
   it('restores the archive into a new directory, named before it is overwritten', async () => {
-    await go(page, 'Archives')
+    await goTo(page, 'Archives')
     await page.getByTestId('archive-row').first().waitFor()
     await shot(page, 'archives')
     await page.getByTestId('restore-button').first().click()

@@ -4,10 +4,18 @@
 // stderr in the log, the dashboard's failures-first list and the failed filter
 // of the Tasks page.
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { browserUnavailable, launchBrowser, type BrowserSession } from '../helpers/browser'
+import {
+  browserUnavailable,
+  created,
+  goTo,
+  jobBasics,
+  launchBrowser,
+  signedIn,
+  type BrowserSession,
+  type JobBasics,
+} from '../helpers/browser'
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask } from '../helpers/tasks'
 
@@ -33,54 +41,21 @@ describe.skipIf(skip !== null)('tasks in Chromium', () => {
   let d: RunningDaemon
   let b: BrowserSession
   let base: string
-  let store: string
-  let schedule: string
-  let retention: string
-
-  async function created(path: string, body: unknown): Promise<string> {
-    const res = await d.api('POST', path, body)
-    expect(res.status, JSON.stringify(res.body)).toBe(200)
-    return res.body.uuid
-  }
+  let basics: JobBasics
 
   /** A job backing up an exec target with this backup command. */
   async function execJob(name: string, command: string): Promise<string> {
-    const target = await created('/v1/targets', {
+    const target = await created(d, '/v1/targets', {
       name,
       plugin: 'exec',
       endpoint: { backup_command: command, restore_command: 'cat > /dev/null' },
     })
-    return created('/v1/jobs', { name, target, store, schedule, retention })
-  }
-
-  /** A new browser, signed in with a one-time link (the printed one first, then fresh ones). */
-  let printedLinkUsed = false
-  async function signedIn(): Promise<Page> {
-    let link = d.signInUrl
-    if (printedLinkUsed) {
-      const res = await d.api('POST', '/v1/auth/link')
-      expect(res.status, JSON.stringify(res.body)).toBe(200)
-      link = res.body.url
-    }
-    printedLinkUsed = true
-    const page = await b.newPage()
-    await page.goto(link)
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
-    return page
-  }
-
-  /** Goes to a page through the main menu, and waits for its title. */
-  async function nav(page: Page, name: string) {
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name, exact: true })
-      .click()
-    await page.getByRole('heading', { level: 1, name, exact: true }).waitFor()
+    return created(d, '/v1/jobs', { name, target, ...basics })
   }
 
   /** Runs a job with the Jobs page's "Run now", follows the toast to the task page; its uuid. */
   async function runFromJobsPage(page: Page, job: string): Promise<string> {
-    await nav(page, 'Jobs')
+    await goTo(page, 'Jobs')
     await page.getByTestId(`job-run-${job}`).click()
     const link = page.getByTestId('toast-task-link')
     await link.waitFor()
@@ -97,16 +72,7 @@ describe.skipIf(skip !== null)('tasks in Chromium', () => {
     base = tempDir('bulwark-e2e-tasks-')
     d = await startDaemon()
     b = await launchBrowser()
-    store = await created('/v1/stores', {
-      name: 'local',
-      plugin: 'fs',
-      endpoint: { path: join(base, 'store'), vault_password: 'correct horse battery' },
-    })
-    schedule = await created('/v1/schedules', {
-      name: 'weekly',
-      when: 'weekly at 2:30am on sundays',
-    })
-    retention = await created('/v1/retention', { name: 'week', expires: 7 * 86400 })
+    basics = await jobBasics(d, base)
   })
   afterAll(async () => {
     await b?.close()
@@ -118,7 +84,7 @@ describe.skipIf(skip !== null)('tasks in Chromium', () => {
     // A fractional sleep nobody else runs marks the command's processes.
     const marker = `sleep 60.${process.pid}`
     const job = await execJob('slow-dump', `${marker}; echo done`)
-    const page = await signedIn()
+    const page = await signedIn(b, d)
     const uuid = await runFromJobsPage(page, 'slow-dump')
 
     const status = page.getByTestId('task-status')
@@ -152,7 +118,7 @@ describe.skipIf(skip !== null)('tasks in Chromium', () => {
     expect(ok.status, ok.log).toBe('done')
     await execJob('zz-pg-dump', 'echo "pg_dump: connection refused" >&2; exit 3')
 
-    const page = await signedIn()
+    const page = await signedIn(b, d)
     const uuid = await runFromJobsPage(page, 'zz-pg-dump')
 
     await page.locator('[data-testid="task-status"][data-status="failed"]').waitFor()
@@ -165,7 +131,7 @@ describe.skipIf(skip !== null)('tasks in Chromium', () => {
     expect(task.error).toContain('pg_dump: connection refused')
 
     // The dashboard: the failed job first, whatever its name, with a link to its log.
-    await nav(page, 'Dashboard')
+    await goTo(page, 'Dashboard')
     const first = page.getByTestId('job-row').first()
     await page
       .locator('[data-testid="job-row"][data-job="zz-pg-dump"][data-state="failed"]')
@@ -180,7 +146,7 @@ describe.skipIf(skip !== null)('tasks in Chromium', () => {
     await page.getByTestId('task-error').waitFor()
 
     // The Tasks page: both backups, then only the failed one under the "failed" filter.
-    await nav(page, 'Tasks')
+    await goTo(page, 'Tasks')
     const rows = page.getByTestId('task-row')
     await page.locator(`[data-testid="task-row"][data-uuid="${ok.uuid}"]`).waitFor()
     await page.locator(`[data-testid="task-row"][data-uuid="${uuid}"]`).waitFor()
