@@ -2,11 +2,19 @@
 // file next to its final name, fsyncs it, renames it into place and fsyncs the
 // directory, so a crash or failure never leaves a partial object under a key.
 import { randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { mkdir, open, readdir, rename, stat, statfs, unlink, readFile } from 'node:fs/promises'
+import {
+  mkdir,
+  open,
+  readdir,
+  rename,
+  stat,
+  statfs,
+  unlink,
+  readFile,
+  type FileHandle,
+} from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, normalize, relative, sep } from 'node:path'
 import type { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { PluginAbortedError, PluginError } from '../../sdk/errors'
 import {
   KEY_PATTERN,
@@ -58,6 +66,31 @@ const isMissing = (err: unknown) => {
   return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
+/** Bytes gathered from the source before one write (writev) to the file. */
+const WRITE_BATCH = 4 * 1024 * 1024
+
+/** Writes all of parts at the file's current position (writev may write less than asked). */
+async function writeAll(fh: FileHandle, parts: Buffer[]): Promise<void> {
+  const rest = parts.filter((p) => p.length > 0)
+  while (rest.length > 0) {
+    let { bytesWritten } = await fh.writev(rest)
+    if (bytesWritten === 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' })
+    while (rest.length > 0 && bytesWritten >= rest[0]!.length) bytesWritten -= rest.shift()!.length
+    if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten)
+  }
+}
+
+/** Creates tmp for writing; its directory (and parents) only when missing. */
+async function createTemp(dir: string, tmp: string): Promise<FileHandle> {
+  try {
+    return await open(tmp, 'wx', FILE_MODE)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  await mkdir(dir, { recursive: true, mode: DIR_MODE })
+  return await open(tmp, 'wx', FILE_MODE)
+}
+
 async function put(
   endpoint: Endpoint,
   key: string,
@@ -68,16 +101,45 @@ async function put(
   const file = fileOf(root, key)
   const dir = dirname(file)
   const tmp = join(dir, tempName(basename(file)))
+  let fh: FileHandle | undefined
   let created = false
+  const onAbort = () => data.destroy(new PluginAbortedError())
+  ctx.signal.addEventListener('abort', onAbort, { once: true })
   try {
     if (ctx.signal.aborted) throw new PluginAbortedError()
-    await mkdir(dir, { recursive: true, mode: DIR_MODE })
+    fh = await createTemp(dir, tmp)
     created = true
-    // flush: fsync before close, so the rename below never publishes unwritten data.
-    const out = createWriteStream(tmp, { flags: 'wx', mode: FILE_MODE, flush: true })
-    // pipeline honours backpressure: the source is read only as fast as the disk takes it.
-    await pipeline(data, out, { signal: ctx.signal })
-    const size = out.bytesWritten
+    // Batches of the source, one writev each; the next batch is gathered
+    // while one is written, and no further: the source is read only as fast
+    // as the disk takes it.
+    const out = fh
+    let writing: Promise<void> = Promise.resolve()
+    const write = async (parts: Buffer[]) => {
+      await writing
+      writing = writeAll(out, parts)
+      writing.catch(() => undefined) // awaited before the next write, and at the end
+    }
+    let size = 0
+    let batch: Buffer[] = []
+    let batched = 0
+    for await (const part of data) {
+      const buf = Buffer.isBuffer(part) ? part : Buffer.from(part as Uint8Array)
+      batch.push(buf)
+      batched += buf.length
+      if (batched >= WRITE_BATCH) {
+        await write(batch)
+        size += batched
+        batch = []
+        batched = 0
+      }
+    }
+    await write(batch)
+    await writing
+    size += batched
+    // fsync before close, so the rename below never publishes unwritten data.
+    await fh.sync()
+    await fh.close()
+    fh = undefined
     if (ctx.signal.aborted) throw new PluginAbortedError()
     await rename(tmp, file)
     created = false
@@ -85,8 +147,11 @@ async function put(
     return { key, size }
   } catch (err) {
     data.destroy()
+    await fh?.close().catch(() => undefined)
     if (created) await unlink(tmp).catch(() => undefined)
     throw storeError(err, root, ctx.signal)
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort)
   }
 }
 
