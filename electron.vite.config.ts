@@ -1,6 +1,7 @@
 // One config, four outputs: the Electron main process, its preload, the renderer,
 // and the plain-Node daemon and CLI entries (bundled with the main build so the
-// desktop app and `bulwark` run the same code). Dependencies stay external.
+// desktop app and `bulwark` run the same code). Dependencies stay external, and
+// so does the optional native keytar (imported lazily; absent where it did not build).
 import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
@@ -9,6 +10,7 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
+      externalizeDeps: { include: ['keytar'] },
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),
