@@ -6,6 +6,7 @@ import { DataDirLockedError } from './platform/lock'
 import { parseListen } from './platform/listen'
 import { createLogger, parseLogLevel } from './platform/logger'
 import { resolveDataDir } from './platform/paths'
+import { SecretsKeyError, parseKeychainMode } from './platform/secrets-key'
 import { ListenError, VERSION, startDaemon } from './main'
 
 const HELP = `Usage: bulwark daemon [options]
@@ -77,6 +78,7 @@ async function main(): Promise<number> {
       workers: Number.isInteger(workers) && workers >= 0 ? workers : 2,
       devMode: process.env.BULWARK_MODE === 'DEV',
       catchUp: !['0', 'false', 'no'].includes((process.env.BULWARK_CATCH_UP ?? '').toLowerCase()),
+      keychain: parseKeychainMode(process.env.BULWARK_KEYCHAIN),
       pluginDirs: process.env.BULWARK_PLUGIN_DIRS?.split(':').filter(Boolean),
       gcGraceHours:
         process.env.BULWARK_GC_GRACE_HOURS === undefined
@@ -84,7 +86,10 @@ async function main(): Promise<number> {
           : Number(process.env.BULWARK_GC_GRACE_HOURS),
     })
   } catch (err) {
-    const known = err instanceof DataDirLockedError || err instanceof ListenError
+    const known =
+      err instanceof DataDirLockedError ||
+      err instanceof ListenError ||
+      err instanceof SecretsKeyError
     process.stderr.write(
       `bulwark daemon: ${known ? (err as Error).message : String((err as Error).stack ?? err)}\n`,
     )

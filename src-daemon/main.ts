@@ -20,6 +20,7 @@ import type { ListenAddress } from './platform/listen'
 import { lockDataDir } from './platform/lock'
 import type { Logger } from './platform/logger'
 import { FileSecretStore } from './platform/secrets'
+import { loadSecretsKey, type KeychainMode } from './platform/secrets-key'
 import { defaultTimezone } from './scheduler/timespec'
 import { EventBus, createServices } from './services'
 import { TaskQueue } from './tasks/queue'
@@ -49,6 +50,8 @@ export interface DaemonConfig {
   pluginDirs?: string[]
   /** The built UI served at `/`; default: out/renderer beside the daemon bundle. */
   uiDir?: string
+  /** Where the key sealing secrets.enc lives (BULWARK_KEYCHAIN; default auto). */
+  keychain?: KeychainMode
 }
 
 /** How long a printed sign-in link works (it works once). */
@@ -84,6 +87,8 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     for (const fn of cleanups.reverse()) await fn()
   }
   try {
+    // Before anything else: a data directory whose key cannot be had does not start.
+    const secretsKey = await loadSecretsKey(dataDir, config.keychain ?? 'auto', log)
     const db = openCatalog(join(dataDir, 'catalog.db'))
     cleanups.push(() => {
       db.close()
@@ -103,7 +108,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       {
         catalog,
         registry,
-        secrets: new FileSecretStore(dataDir),
+        secrets: new FileSecretStore(dataDir, secretsKey),
         clock,
         events,
         queue,

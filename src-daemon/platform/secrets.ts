@@ -1,6 +1,7 @@
-// Where secret endpoint values live instead of the catalog. Headless, they are
-// kept in one AES-256-GCM encrypted file keyed by a 0600 key file beside it;
-// the desktop app will add an OS keychain implementation of the same interface.
+// Where secret endpoint values live instead of the catalog: one AES-256-GCM
+// encrypted file, secrets.enc, sealed by a 32-byte key that lives in the OS
+// keychain or in a 0600 key file beside it (secrets-key.ts picks which, once,
+// at daemon start; the store itself stays synchronous).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,6 +16,16 @@ export interface SecretStore {
   deletePrefix(prefix: string): void
 }
 
+/** The file that holds the sealed secrets, in the data directory. */
+export const SEALED_FILE = 'secrets.enc'
+
+/** The key that seals secrets.enc, and where it lives (for messages; never the key). */
+export interface SecretsKey {
+  key: Buffer
+  /** Such as "/data/secrets.key" or "the OS keychain (service …, account …)": "the key in <where>". */
+  where: string
+}
+
 interface SealedFile {
   version: 1
   iv: string
@@ -25,11 +36,14 @@ interface SealedFile {
 export class FileSecretStore implements SecretStore {
   private readonly key: Buffer
   private readonly path: string
+  private readonly where: string
   private values: Map<string, string>
 
-  constructor(dataDir: string) {
-    this.path = join(dataDir, 'secrets.enc')
-    this.key = loadOrCreateKey(join(dataDir, 'secrets.key'))
+  constructor(dataDir: string, key: SecretsKey) {
+    if (key.key.length !== 32) throw new Error(`the key in ${key.where} is not 32 bytes`)
+    this.path = join(dataDir, SEALED_FILE)
+    this.key = key.key
+    this.where = key.where
     this.values = this.load()
     for (const value of this.values.values()) redactor.add(value)
   }
@@ -66,7 +80,7 @@ export class FileSecretStore implements SecretStore {
       plain = Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()])
     } catch {
       throw new Error(
-        `cannot decrypt ${this.path}: it does not match secrets.key beside it (was one replaced?)`,
+        `cannot decrypt ${this.path}: it does not match the key in ${this.where} (was one replaced?)`,
       )
     }
     return new Map(Object.entries(JSON.parse(plain.toString('utf8')) as Record<string, string>))
@@ -85,17 +99,6 @@ export class FileSecretStore implements SecretStore {
     }
     writeFileAtomic(this.path, JSON.stringify(sealed))
   }
-}
-
-function loadOrCreateKey(path: string): Buffer {
-  if (existsSync(path)) {
-    const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64')
-    if (key.length !== 32) throw new Error(`${path} is not a 32-byte base64 key`)
-    return key
-  }
-  const key = randomBytes(32)
-  writeFileAtomic(path, key.toString('base64') + '\n')
-  return key
 }
 
 /** An in-memory store, for tests of code that needs one. */

@@ -27,14 +27,27 @@ export function tempDir(prefix = 'bulwark-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
-export async function startDaemon(
-  opts: { dataDir?: string; env?: Record<string, string>; args?: string[] } = {},
-): Promise<RunningDaemon> {
+export interface StartOptions {
+  dataDir?: string
+  /** Added to the environment; BULWARK_KEYCHAIN is off unless given here. */
+  env?: Record<string, string>
+  args?: string[]
+  /**
+   * A command that runs the daemon, given its command line as its last
+   * arguments (such as a shell that starts a D-Bus session first). The daemon
+   * is then stopped by its own pid, not the wrapper's.
+   */
+  prefix?: string[]
+}
+
+export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemon> {
   const ownDir = !opts.dataDir
   const dataDir = opts.dataDir ?? tempDir()
+  const prefix = opts.prefix ?? []
   const child = spawn(
-    process.execPath,
+    prefix[0] ?? process.execPath,
     [
+      ...(prefix.length > 0 ? [...prefix.slice(1), process.execPath] : []),
       BULWARK_BIN,
       'daemon',
       '--data-dir',
@@ -45,7 +58,8 @@ export async function startDaemon(
       ...(opts.args ?? []),
     ],
     {
-      env: { ...process.env, BULWARK_LOG_LEVEL: 'debug', ...opts.env },
+      // Tests never touch the keychain of the machine they run on unless they ask.
+      env: { ...process.env, BULWARK_LOG_LEVEL: 'debug', BULWARK_KEYCHAIN: 'off', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     },
   )
@@ -76,7 +90,8 @@ export async function startDaemon(
     stderr,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
+        if (prefix.length > 0) process.kill(ready.pid, 'SIGTERM')
+        else child.kill('SIGTERM')
         await exited
       }
       if (ownDir) rmSync(dataDir, { recursive: true, force: true })
@@ -112,7 +127,12 @@ export async function runCli(
   delete env.BULWARK_TOKEN
   const child = spawn(process.execPath, [BULWARK_BIN, ...args], {
     cwd: opts.cwd,
-    env: { ...env, ...(opts.dataDir ? { BULWARK_HOME: opts.dataDir } : {}), ...opts.env },
+    env: {
+      ...env,
+      BULWARK_KEYCHAIN: 'off',
+      ...(opts.dataDir ? { BULWARK_HOME: opts.dataDir } : {}),
+      ...opts.env,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   let stdout = ''

@@ -36,6 +36,7 @@ export async function startInProcess(opts: {
     clock: opts.clock,
     timezone: 'UTC',
     pluginDirs: [],
+    keychain: 'off',
   })
   const token = readFileSync(join(opts.dataDir, 'token'), 'utf8').trim()
   const api: InProcessDaemon['api'] = async (method, path, body) => {

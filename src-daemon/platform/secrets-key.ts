@@ -1,0 +1,232 @@
+// Where the 32-byte key that seals secrets.enc lives: the OS keychain (through
+// the optional native `keytar` package: Keychain on macOS, Credential Manager
+// on Windows, the Secret Service such as GNOME Keyring on Linux) where one
+// answers, else a 0600 key file beside secrets.enc. Chosen once, at daemon
+// start, before the (synchronous) FileSecretStore is built.
+//
+// BULWARK_KEYCHAIN=auto (the default): an existing secrets.key stays in use
+// (nothing is moved); otherwise the keychain if it answers, remembered by the
+// marker file secrets.keychain; otherwise secrets.key. `on` requires the
+// keychain; `off` always uses secrets.key. A data directory whose key is in the
+// keychain never falls back to a new key file: that key could not read the
+// stored passwords.
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { writeFileAtomic } from './files'
+import type { Logger } from './logger'
+import { SEALED_FILE, type SecretsKey } from './secrets'
+
+export const KEY_FILE = 'secrets.key'
+export const KEYCHAIN_MARKER = 'secrets.keychain'
+export const KEYCHAIN_SERVICE = 'bulwark'
+/** How long the keychain has to answer before it counts as unavailable. */
+export const KEYCHAIN_TIMEOUT_MS = 3000
+/** The same when the marker says the key is there: time for an unlock or access prompt. */
+export const KEYCHAIN_PROMPT_TIMEOUT_MS = 30_000
+
+export type KeychainMode = 'auto' | 'on' | 'off'
+
+/** A refusal to start that explains itself (printed without a stack). */
+export class SecretsKeyError extends Error {}
+
+export function parseKeychainMode(value: string | undefined): KeychainMode {
+  const mode = (value ?? '').trim().toLowerCase()
+  if (mode === '' || mode === 'auto') return 'auto'
+  if (mode === 'on' || mode === 'off') return mode
+  throw new SecretsKeyError(`BULWARK_KEYCHAIN must be auto, on or off, not "${value}"`)
+}
+
+/** What secrets.keychain holds: where in the keychain the key is. */
+interface Marker {
+  service: string
+  account: string
+}
+
+/** The part of keytar used here. */
+interface Keytar {
+  getPassword(service: string, account: string): Promise<string | null>
+  setPassword(service: string, account: string, password: string): Promise<void>
+}
+
+export async function loadSecretsKey(
+  dataDir: string,
+  mode: KeychainMode,
+  log: Logger,
+  timeoutMs = KEYCHAIN_TIMEOUT_MS,
+): Promise<SecretsKey> {
+  const keyFile = join(dataDir, KEY_FILE)
+  const markerPath = join(dataDir, KEYCHAIN_MARKER)
+  const sealedPath = join(dataDir, SEALED_FILE)
+  const marker = readMarker(markerPath)
+  const hasKeyFile = existsSync(keyFile)
+  const fromFile = (why: string): SecretsKey => {
+    const key = readOrCreateKeyFile(keyFile, sealedPath)
+    log.info(`secrets: the key that seals ${SEALED_FILE} is in the key file ${keyFile} (${why})`)
+    return { key, where: keyFile }
+  }
+
+  if (hasKeyFile && mode !== 'on') {
+    if (marker) {
+      log.warn(
+        `${markerPath} says the key is in the OS keychain, but ${keyFile} exists and is used`,
+      )
+    }
+    return fromFile(mode === 'off' ? 'BULWARK_KEYCHAIN=off' : 'it exists, so it stays in use')
+  }
+  if (hasKeyFile) {
+    throw new SecretsKeyError(
+      `BULWARK_KEYCHAIN=on, but the key that seals ${sealedPath} is in the key file ${keyFile}, ` +
+        'and Bulwark does not move it to the keychain; start with BULWARK_KEYCHAIN=auto (the default) ' +
+        'or off to keep using the file',
+    )
+  }
+  if (marker && mode === 'off') {
+    throw new SecretsKeyError(
+      `BULWARK_KEYCHAIN=off, but the key that seals ${sealedPath} (the stored endpoint and vault ` +
+        `passwords) is in the OS keychain (${describe(marker)}; ${markerPath} says so), and without ` +
+        'it those passwords cannot be read; start with BULWARK_KEYCHAIN=auto (the default) or on, ' +
+        'with the keychain unlocked',
+    )
+  }
+  if (mode === 'off') return fromFile('BULWARK_KEYCHAIN=off')
+
+  const at: Marker = marker ?? { service: KEYCHAIN_SERVICE, account: resolve(dataDir) }
+  const where = `the OS keychain (${describe(at)})`
+  /** A data directory whose key is in the keychain never falls back to a key file. */
+  const marked = (what: string) =>
+    new SecretsKeyError(
+      `the key that seals ${sealedPath} (the stored endpoint and vault passwords) is in ${where}, ` +
+        `as ${markerPath} says, but ${what}. Unlock the keychain and start again: log in to the ` +
+        'desktop session, or on a headless Linux machine run the daemon inside a D-Bus session ' +
+        'whose Secret Service (gnome-keyring-daemon --unlock) holds that keyring. Bulwark does not ' +
+        'start without that key: the stored passwords cannot be read without it',
+    )
+  // Where the key is known to be there, leave time to answer an unlock or access prompt.
+  const wait = marker ? Math.max(timeoutMs, KEYCHAIN_PROMPT_TIMEOUT_MS) : timeoutMs
+  const reached = await openKeychain(at, wait)
+  if ('why' in reached) {
+    if (marker) throw marked(`the keychain cannot be reached: ${reached.why}`)
+    if (mode === 'on') {
+      throw new SecretsKeyError(
+        `BULWARK_KEYCHAIN=on, but no OS keychain can be used: ${reached.why}. Unlock or start one ` +
+          '(on Linux: a D-Bus session with a Secret Service such as gnome-keyring-daemon), or start ' +
+          'with BULWARK_KEYCHAIN=auto to fall back to a key file',
+      )
+    }
+    return fromFile(`no OS keychain: ${reached.why}`)
+  }
+
+  const { keytar } = reached
+  let stored = reached.stored
+  let created = false
+  if (stored === null) {
+    // A locked keyring answers "no such entry" too.
+    if (existsSync(sealedPath)) {
+      if (marker)
+        throw marked('the keychain returned no key (is it locked, or was the entry deleted?)')
+      throw new SecretsKeyError(
+        `${sealedPath} exists but its key is neither in ${keyFile} nor in ${where}; put the ` +
+          `${KEY_FILE} it was sealed with back beside it`,
+      )
+    }
+    const fresh = randomBytes(32).toString('base64')
+    try {
+      await within(keytar.setPassword(at.service, at.account, fresh), wait)
+      stored = await within(keytar.getPassword(at.service, at.account), wait)
+      if (stored !== fresh) throw new Error('it did not keep the key it was given')
+    } catch (err) {
+      if (marker) {
+        throw marked(`the keychain returned no key and storing a new one failed: ${oneLine(err)}`)
+      }
+      const why = `the keychain answered but storing a key in it failed: ${oneLine(err)}`
+      if (mode === 'on') throw new SecretsKeyError(`BULWARK_KEYCHAIN=on, but ${why}`)
+      return fromFile(`no OS keychain: ${why}`)
+    }
+    created = true
+  }
+  const key = Buffer.from(stored, 'base64')
+  if (key.length !== 32) {
+    throw new SecretsKeyError(`the entry in ${where} is not a 32-byte base64 key`)
+  }
+  if (!marker) writeFileAtomic(markerPath, JSON.stringify(at, null, 2) + '\n')
+  log.info(
+    `secrets: the key that seals ${SEALED_FILE} is in ${where}${created ? ' (created now)' : ''}`,
+  )
+  return { key, where }
+}
+
+function describe(at: Marker): string {
+  return `service "${at.service}", account "${at.account}"`
+}
+
+function readMarker(path: string): Marker | undefined {
+  if (!existsSync(path)) return undefined
+  let marker: Partial<Marker>
+  try {
+    marker = JSON.parse(readFileSync(path, 'utf8')) as Partial<Marker>
+  } catch (err) {
+    throw new SecretsKeyError(`${path} is not readable JSON: ${oneLine(err)}`)
+  }
+  if (typeof marker.service !== 'string' || typeof marker.account !== 'string') {
+    throw new SecretsKeyError(`${path} must hold {"service", "account"}: where the key is`)
+  }
+  return { service: marker.service, account: marker.account }
+}
+
+function readOrCreateKeyFile(path: string, sealedPath: string): Buffer {
+  if (existsSync(path)) {
+    const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64')
+    if (key.length !== 32) throw new SecretsKeyError(`${path} is not a 32-byte base64 key`)
+    return key
+  }
+  if (existsSync(sealedPath)) {
+    throw new SecretsKeyError(
+      `${sealedPath} exists but ${path}, the key it was sealed with, does not; put it back ` +
+        '(a new key could not read the stored passwords)',
+    )
+  }
+  const key = randomBytes(32)
+  writeFileAtomic(path, key.toString('base64') + '\n')
+  return key
+}
+
+/** keytar loaded and the keychain answering a read of our entry, or why not. */
+async function openKeychain(
+  at: Marker,
+  timeoutMs: number,
+): Promise<{ keytar: Keytar; stored: string | null } | { why: string }> {
+  let keytar: Keytar
+  try {
+    // An optional native CommonJS dependency, external to the build: absent
+    // where it did not compile, and then the key file is used.
+    const mod = (await import('keytar' as string)) as Partial<Keytar> & { default?: Keytar }
+    keytar = mod.default ?? (mod as Keytar)
+    if (typeof keytar.getPassword !== 'function') throw new Error('it has no getPassword')
+  } catch (err) {
+    return { why: `the keytar module did not load (${oneLine(err)})` }
+  }
+  try {
+    return { keytar, stored: await within(keytar.getPassword(at.service, at.account), timeoutMs) }
+  } catch (err) {
+    return { why: oneLine(err) }
+  }
+}
+
+/** The promise's value, or an error after `ms` (the call itself is left to finish). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the keychain did not answer within ${ms / 1000} s`)),
+      ms,
+    )
+    timer.unref()
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
+function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err)
+  return (message.split('\n')[0] ?? '').trim() || 'unknown error'
+}
