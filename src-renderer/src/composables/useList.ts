@@ -1,6 +1,6 @@
 // A list from the API that reloads itself when the event stream says the
 // resources it shows changed (or a task finished that may have changed them).
-import { onScopeDispose, ref, shallowRef, watch, type Ref } from 'vue'
+import { computed, onScopeDispose, ref, shallowRef, watch, type Ref } from 'vue'
 import type { ResourceKind } from '../../../src-daemon/contract'
 import { useConnection } from '../stores/connection'
 import { FINISHED } from '../stores/tasks'
@@ -56,4 +56,14 @@ export function useList<T>(fetcher: () => Promise<T[]>, opts: ListOptions) {
     clearTimeout(timer)
   })
   return { items, loading, error, reload }
+}
+
+/** A search box over a list: `rows` are the items one of whose `fields` holds its text. */
+export function useSearch<T>(items: Ref<T[]>, fields: (item: T) => string[]) {
+  const search = ref('')
+  const rows = computed(() => {
+    const q = search.value.trim().toLowerCase()
+    return items.value.filter((x) => !q || fields(x).some((v) => v.toLowerCase().includes(q)))
+  })
+  return { search, rows }
 }
