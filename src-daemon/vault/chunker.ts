@@ -57,62 +57,20 @@ export function cutMasks(p: ChunkerParams): { maskS: number; maskL: number } {
 export const WARM = 31
 
 /**
- * Finding cut points in two steps. The scan (gearScan), which is all the
- * per-byte work, keeps the stream's rolling gear hash and lists the positions
- * where it matches maskL, flagging those that also match maskS (maskS has
- * every bit of maskL): independent of where chunks start, so any thread can
- * scan any piece given the 31 bytes before it. The Chunker then picks cuts
- * from that list, hashing only the WARM bytes after each chunk's min itself.
+ * Finding cut points in two steps. The scan, which is all the per-byte work,
+ * keeps the stream's rolling gear hash and lists the positions where it
+ * matches maskL, flagging those that also match maskS (maskS has every bit of
+ * maskL): independent of where chunks start. The Chunker then picks cuts from
+ * that list, hashing only the WARM bytes after each chunk's min itself.
  *
- * gearScan(gear, bytes, from, to, h, maskS, maskL, base, out): hashes
- * bytes[from, to) continuing from h and returns the hash after the last one;
- * for each byte i where h & maskL == 0 it appends base + i to out, or
- * -(base + i) - 1 where h & maskS == 0 too. Reads two 32-bit words at a time
- * where it can (~1 GB/s here, 1.7× a byte at a time). Plain JavaScript in a
- * string, so that the chunk workers (chunk-pool.ts) run this very source.
+ * gearScan hashes bytes[from, to) continuing from h and returns the hash after
+ * the last one; for each byte i where h & maskL == 0 it appends base + i to
+ * out, or -(base + i) - 1 where h & maskS == 0 too. It reads two 32-bit words
+ * at a time where it can (~1 GB/s here, 1.7× a byte at a time). The Chunker
+ * runs the same scan as WebAssembly (WasmScan below, twice as fast again) and
+ * keeps this one for where WebAssembly is unavailable (node --jitless).
  */
-export const GEAR_SCAN_SOURCE = `function gearScan(gear, bytes, from, to, h, maskS, maskL, base, out) {
-  let i = from
-  if (new Uint8Array(Uint32Array.of(1).buffer)[0] === 1) {
-    for (; i < to && ((bytes.byteOffset + i) & 3) !== 0; i++) {
-      h = ((h << 1) + gear[bytes[i]]) | 0
-      if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -(base + i) - 1 : base + i)
-    }
-    const n = ((to - i) >>> 3) << 1
-    if (n > 0) {
-      const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, n)
-      for (let j = 0; j < n; j += 2) {
-        const x = words[j]
-        const y = words[j + 1]
-        const p = base + i + 4 * j
-        h = ((h << 1) + gear[x & 255]) | 0
-        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 1 : p)
-        h = ((h << 1) + gear[(x >>> 8) & 255]) | 0
-        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 2 : p + 1)
-        h = ((h << 1) + gear[(x >>> 16) & 255]) | 0
-        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 3 : p + 2)
-        h = ((h << 1) + gear[x >>> 24]) | 0
-        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 4 : p + 3)
-        h = ((h << 1) + gear[y & 255]) | 0
-        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 5 : p + 4)
-        h = ((h << 1) + gear[(y >>> 8) & 255]) | 0
-        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 6 : p + 5)
-        h = ((h << 1) + gear[(y >>> 16) & 255]) | 0
-        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 7 : p + 6)
-        h = ((h << 1) + gear[y >>> 24]) | 0
-        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 8 : p + 7)
-      }
-      i += 4 * n
-    }
-  }
-  for (; i < to; i++) {
-    h = ((h << 1) + gear[bytes[i]]) | 0
-    if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -(base + i) - 1 : base + i)
-  }
-  return h
-}`
-
-export type GearScan = (
+export function gearScan(
   gear: Int32Array,
   bytes: Uint8Array,
   from: number,
@@ -122,9 +80,228 @@ export type GearScan = (
   maskL: number,
   base: number,
   out: number[],
+): number {
+  let i = from
+  if (LITTLE_ENDIAN) {
+    for (; i < to && ((bytes.byteOffset + i) & 3) !== 0; i++) {
+      h = ((h << 1) + gear[bytes[i]!]!) | 0
+      if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -(base + i) - 1 : base + i)
+    }
+    const n = ((to - i) >>> 3) << 1
+    if (n > 0) {
+      const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, n)
+      for (let j = 0; j < n; j += 2) {
+        const x = words[j]!
+        const y = words[j + 1]!
+        const p = base + i + 4 * j
+        h = ((h << 1) + gear[x & 255]!) | 0
+        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 1 : p)
+        h = ((h << 1) + gear[(x >>> 8) & 255]!) | 0
+        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 2 : p + 1)
+        h = ((h << 1) + gear[(x >>> 16) & 255]!) | 0
+        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 3 : p + 2)
+        h = ((h << 1) + gear[x >>> 24]!) | 0
+        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 4 : p + 3)
+        h = ((h << 1) + gear[y & 255]!) | 0
+        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 5 : p + 4)
+        h = ((h << 1) + gear[(y >>> 8) & 255]!) | 0
+        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 6 : p + 5)
+        h = ((h << 1) + gear[(y >>> 16) & 255]!) | 0
+        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 7 : p + 6)
+        h = ((h << 1) + gear[y >>> 24]!) | 0
+        if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -p - 8 : p + 7)
+      }
+      i += 4 * n
+    }
+  }
+  for (; i < to; i++) {
+    h = ((h << 1) + gear[bytes[i]!]!) | 0
+    if ((h & maskL) === 0) out.push((h & maskS) === 0 ? -(base + i) - 1 : base + i)
+  }
+  return h
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1
+
+/**
+ * gearScan as WebAssembly, assembled here: two functions over an imported
+ * memory whose first 1 KiB holds the gear table (256 little-endian i32),
+ *   bytes(p, end, h, maskS, maskL, out)  a byte at a time (p < end)
+ *   words(p, end, h, maskS, maskL, out)  a 32-bit word at a time (p < end, 4 divides end - p)
+ * each of which hashes memory[p, end) on from h, stores every hit as an i32
+ * at out (its address, or -address - 1 where maskS matches too), returns
+ * the new out, and leaves the hash in the exported global h. Per byte:
+ *   h = (h << 1) + gear[byte]
+ *   if ((h & maskL) == 0) { *out = (h & maskS) == 0 ? -at - 1 : at; out += 4 }
+ */
+function gearScanModule(): Uint8Array {
+  const uleb = (n: number): number[] => {
+    const out: number[] = []
+    do {
+      const b = n & 0x7f
+      n >>>= 7
+      out.push(n ? b | 0x80 : b)
+    } while (n)
+    return out
+  }
+  const sleb = (n: number): number[] => {
+    const out: number[] = []
+    for (;;) {
+      const b = n & 0x7f
+      n >>= 7
+      if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b]
+      out.push(b | 0x80)
+    }
+  }
+  const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()]
+  const name = (s: string) => [s.length, ...Buffer.from(s)]
+  const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body]
+  const [P, END, H, MASK_S, MASK_L, OUT, WORD] = [0, 1, 2, 3, 4, 5, 6] // params, then one local
+  const get = (i: number) => [0x20, i]
+  const set = (i: number) => [0x21, i]
+  const tee = (i: number) => [0x22, i]
+  const i32 = (v: number) => [0x41, ...sleb(v)]
+  // prettier-ignore
+  const [add, sub, shl, shrU, and, eqz, ltU, select] = [0x6a, 0x6b, 0x74, 0x76, 0x71, 0x45, 0x49, 0x1b]
+  const load = [0x28, 2, 0] // i32.load align=4 offset=0
+  const load8 = [0x2d, 0, 0] // i32.load8_u
+  const store = [0x36, 2, 0] // i32.store
+  // h = (h << 1) + gear[byte]; if ((h & maskL) == 0) { *out = (h & maskS) == 0 ? -at - 1 : at; out += 4 }
+  // prettier-ignore
+  const step = (byte: number[], at: number[]) => [
+    ...get(H), ...i32(1), shl, ...byte, ...i32(2), shl, ...load, add, ...tee(H),
+    ...get(MASK_L), and, eqz, 0x04, 0x40, // if
+    ...get(OUT), ...i32(-1), ...at, sub, ...at, ...get(H), ...get(MASK_S), and, eqz, select, ...store,
+    ...get(OUT), ...i32(4), add, ...set(OUT),
+    0x0b, // end
+  ]
+  // do { body; p += stride } while (p < end); global h = h; return out
+  const func = (body: number[], stride: number) => {
+    // prettier-ignore
+    const code = [
+      ...vec([[1, 0x7f]]), // one i32 local
+      0x03, 0x40, ...body, ...get(P), ...i32(stride), add, ...tee(P), ...get(END), ltU, 0x0d, 0, 0x0b,
+      ...get(H), 0x24, 0, ...get(OUT), 0x0b,
+    ]
+    return [...uleb(code.length), ...code]
+  }
+  const byteOf = (k: number) => [
+    ...get(WORD),
+    ...(k > 0 ? [...i32(8 * k), shrU] : []),
+    ...(k < 3 ? [...i32(255), and] : []),
+  ]
+  const at = (k: number) => (k > 0 ? [...get(P), ...i32(k), add] : get(P))
+  const bytes = func(step([...get(P), ...load8], get(P)), 1)
+  const words = func(
+    [...get(P), ...load, ...set(WORD), ...[0, 1, 2, 3].flatMap((k) => step(byteOf(k), at(k)))],
+    4,
+  )
+  const i32s = (n: number) => vec(Array.from({ length: n }, () => [0x7f]))
+  // prettier-ignore
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // "\0asm", version 1
+    ...section(1, vec([[0x60, ...i32s(6), ...i32s(1)]])), // type 0: (i32 × 6) → i32
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])), // memory import
+    ...section(3, vec([[0], [0]])), // two functions of type 0
+    ...section(6, vec([[0x7f, 1, ...i32(0), 0x0b]])), // global 0: mutable i32 = 0
+    ...section(7, vec([[...name('bytes'), 0, 0], [...name('words'), 0, 1], [...name('h'), 3, 0]])),
+    ...section(10, vec([bytes, words])),
+  ])
+}
+
+/** The little of the WebAssembly API used here (not in the ES library typings). */
+interface Wasm {
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> }
+  Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer }
+}
+type WasmScanFn = (
+  p: number,
+  end: number,
+  h: number,
+  maskS: number,
+  maskL: number,
+  out: number,
 ) => number
 
-export const gearScan = new Function(`${GEAR_SCAN_SOURCE}\nreturn gearScan`)() as GearScan
+let wasmModule: object | null | undefined
+/** The compiled scan, or null where WebAssembly is unavailable. */
+function scanModule(): object | null {
+  if (wasmModule === undefined) {
+    try {
+      const wasm = (globalThis as { WebAssembly?: Wasm }).WebAssembly
+      // WebAssembly memory is little-endian: the typed arrays below must be too.
+      wasmModule = wasm && LITTLE_ENDIAN ? new wasm.Module(gearScanModule()) : null
+    } catch {
+      wasmModule = null
+    }
+  }
+  return wasmModule
+}
+
+/** Bytes scanned per call, so that hits (4 bytes each, at most one per byte) fit their area. */
+const SLICE = 64 * 1024
+const HITS_AT = 1024 // after the gear table
+const WINDOW_AT = HITS_AT + 4 * SLICE
+
+/**
+ * A chunker window in WebAssembly memory, and gearScan over it. The memory
+ * never grows, so the window stays valid.
+ */
+class WasmScan {
+  readonly window: Buffer
+  private readonly words: Int32Array
+  private readonly bytesFn: WasmScanFn
+  private readonly wordsFn: WasmScanFn
+  private readonly h: { value: number }
+
+  constructor(module: object, gear: Int32Array, size: number) {
+    const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly
+    const pages = Math.ceil((WINDOW_AT + size) / 65536)
+    const memory = new wasm.Memory({ initial: pages, maximum: pages })
+    const { exports } = new wasm.Instance(module, { env: { memory } })
+    this.bytesFn = exports.bytes as WasmScanFn
+    this.wordsFn = exports.words as WasmScanFn
+    this.h = exports.h as { value: number }
+    this.words = new Int32Array(memory.buffer)
+    this.words.set(gear)
+    this.window = Buffer.from(memory.buffer, WINDOW_AT, size)
+  }
+
+  /** gearScan over window[from, to). */
+  scan(
+    from: number,
+    to: number,
+    h: number,
+    maskS: number,
+    maskL: number,
+    base: number,
+    out: number[],
+  ): number {
+    const hits = this.words
+    for (let p = WINDOW_AT + from, end = WINDOW_AT + to; p < end;) {
+      const stop = Math.min(end, p + SLICE)
+      let o = HITS_AT
+      const aligned = Math.min(stop, (p + 3) & ~3)
+      if (p < aligned) o = this.bytesFn(p, aligned, h, maskS, maskL, o)
+      if (p < aligned) h = this.h.value
+      p = aligned
+      const whole = p + ((stop - p) & ~3)
+      if (p < whole) o = this.wordsFn(p, whole, h, maskS, maskL, o)
+      if (p < whole) h = this.h.value
+      p = whole
+      if (p < stop) o = this.bytesFn(p, stop, h, maskS, maskL, o)
+      if (p < stop) h = this.h.value
+      p = stop
+      const shift = base - WINDOW_AT
+      for (let k = HITS_AT >> 2; k < o >> 2; k++) {
+        const v = hits[k]!
+        out.push(v < 0 ? v - shift : v + shift)
+      }
+    }
+    return h
+  }
+}
 
 export class Chunker {
   /** Twice the max chunk, so data is compacted only once per max bytes consumed. */
@@ -141,14 +318,25 @@ export class Chunker {
   private readonly maskS: number
   private readonly maskL: number
 
+  /** The window in WebAssembly memory and its scan, unless unavailable (or opts.wasm is false). */
+  private readonly wasm: WasmScan | null
+
   constructor(
     private readonly gear: Int32Array,
     private readonly p: ChunkerParams = DEFAULT_CHUNKING,
+    opts: { wasm?: boolean } = {},
   ) {
     checkChunkerParams(p)
-    this.window = Buffer.alloc(p.max * 2)
+    const module = opts.wasm === false ? null : scanModule()
+    this.wasm = module ? new WasmScan(module, gear, p.max * 2) : null
+    this.window = this.wasm?.window ?? Buffer.alloc(p.max * 2)
     ;({ maskS: this.maskS, maskL: this.maskL } = cutMasks(p))
     this.scan = p.min
+  }
+
+  /** Which scan runs: WebAssembly, or gearScan where WebAssembly is unavailable. */
+  get scanner(): 'wasm' | 'js' {
+    return this.wasm ? 'wasm' : 'js'
   }
 
   /** Feeds data; calls emit with each complete chunk (a fresh Buffer it may keep). */
@@ -159,17 +347,10 @@ export class Chunker {
       const take = Math.min(data.length - offset, this.window.length - this.end)
       data.copy(this.window, this.end, offset, offset + take)
       const [from, to] = [this.end, this.end + take]
-      this.roll = gearScan(
-        this.gear,
-        this.window,
-        from,
-        to,
-        this.roll,
-        this.maskS,
-        this.maskL,
-        this.origin,
-        this.cuts,
-      )
+      const { maskS, maskL, origin, cuts } = this
+      this.roll = this.wasm
+        ? this.wasm.scan(from, to, this.roll, maskS, maskL, origin, cuts)
+        : gearScan(this.gear, this.window, from, to, this.roll, maskS, maskL, origin, cuts)
       this.end = to
       offset += take
       this.cutAll(emit)

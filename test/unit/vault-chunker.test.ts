@@ -1,7 +1,8 @@
 // The chunker against the spec (docs/vault-format.md, "Chunking") written out
 // naively: the same cut points whatever the pieces the stream arrives in,
-// with edge parameters, low-entropy data and unaligned buffers; plus pinned
-// cut points, so that existing vaults keep deduplicating.
+// with edge parameters, low-entropy data and unaligned buffers, for both of
+// its scans (WebAssembly and JavaScript); plus pinned cut points, so that
+// existing vaults keep deduplicating.
 import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
@@ -61,8 +62,15 @@ function specChunks(key: Buffer, data: Buffer, p: ChunkerParams): number[] {
   return lengths
 }
 
-function chunked(key: Buffer, data: Buffer, p: ChunkerParams, piece: number): number[] {
-  const chunker = new Chunker(gearTable(key), p)
+function chunked(
+  key: Buffer,
+  data: Buffer,
+  p: ChunkerParams,
+  piece: number,
+  wasm = true,
+): number[] {
+  const chunker = new Chunker(gearTable(key), p, { wasm })
+  expect(chunker.scanner).toBe(wasm ? 'wasm' : 'js')
   const lengths: number[] = []
   let offset = 0
   const emit = (c: Buffer) => {
@@ -84,7 +92,9 @@ describe('chunker', () => {
     const expected = specChunks(key, data, DEFAULT_CHUNKING)
     expect(expected.length).toBeGreaterThan(8)
     for (const piece of [65536, 1 << 20, (1 << 20) + 3, 5 << 20, data.length]) {
-      expect(chunked(key, data, DEFAULT_CHUNKING, piece)).toEqual(expected)
+      for (const wasm of [true, false]) {
+        expect(chunked(key, data, DEFAULT_CHUNKING, piece, wasm)).toEqual(expected)
+      }
     }
   })
 
@@ -105,7 +115,9 @@ describe('chunker', () => {
     for (const p of params) {
       const expected = specChunks(key, data, p)
       for (const piece of [1, 7, 31, 32, 33, 1000, 4096, 65537, data.length]) {
-        expect(chunked(key, data, p, piece)).toEqual(expected)
+        for (const wasm of [true, false]) {
+          expect(chunked(key, data, p, piece, wasm)).toEqual(expected)
+        }
       }
     }
   })
@@ -150,8 +162,10 @@ describe('chunker', () => {
       Buffer.from('COPY public.orders 1\t2\t3\n'.repeat(100000)),
       prngBytes(3 << 20, 2),
     ])
-    expect(chunked(key, data, DEFAULT_CHUNKING, 65536)).toEqual([
-      1309521, 580346, 1067444, 1149334, 1211523, 3558159, 881053, 1727328, 452476,
-    ])
+    for (const wasm of [true, false]) {
+      expect(chunked(key, data, DEFAULT_CHUNKING, 65536, wasm)).toEqual([
+        1309521, 580346, 1067444, 1149334, 1211523, 3558159, 881053, 1727328, 452476,
+      ])
+    }
   })
 })
