@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import { toIso } from '../platform/clock'
 import { ByteCounter, formatBytes, formatRate } from './progress'
 import { TaskFailure, type TaskHandler } from './env'
+import type { WrittenArchive } from './vault-archives'
 
 export const runBackup: TaskHandler = async (task, ctx, env) => {
   const job = task.job_uuid ? env.catalog.jobs.get(task.job_uuid) : undefined
@@ -37,21 +38,33 @@ export const runBackup: TaskHandler = async (task, ctx, env) => {
     flowing.destroy(err)
     throw err
   })
-  const [written] = await Promise.all([
-    env.archives.write(
-      store,
-      {
-        uuid: archiveUuid,
-        takenAt,
-        expiresAt,
-        target: { uuid: targetRow.uuid, name: targetRow.name, plugin: targetRow.plugin },
-        job: { uuid: job.uuid, name: job.name },
-      },
-      flowing,
-      ctx,
-    ),
-    pumped,
+  // Both must settle before the task ends (a canceled backup is over only when
+  // the writer has stopped too); the first failure is the one reported, as it
+  // is the cause (a store failing stops the target, and the reverse).
+  let first: { reason: unknown } | undefined
+  const noteFailure = (err: unknown) => {
+    first ??= { reason: err }
+    throw err
+  }
+  const [writing] = await Promise.allSettled([
+    env.archives
+      .write(
+        store,
+        {
+          uuid: archiveUuid,
+          takenAt,
+          expiresAt,
+          target: { uuid: targetRow.uuid, name: targetRow.name, plugin: targetRow.plugin },
+          job: { uuid: job.uuid, name: job.name },
+        },
+        flowing,
+        ctx,
+      )
+      .catch(noteFailure),
+    pumped.catch(noteFailure),
   ])
+  if (first) throw first.reason
+  const written = (writing as PromiseFulfilledResult<WrittenArchive>).value
   const elapsed = env.clock.now() - takenAt
   env.catalog.transaction(() => {
     env.catalog.archives.insert({

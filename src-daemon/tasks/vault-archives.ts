@@ -15,6 +15,7 @@ import { manifestKey } from '../vault/objects'
 import { openBlob, sealBlob } from '../vault/blob'
 import { readArchive, verifyArchive } from '../vault/reader'
 import { writeArchive } from '../vault/writer'
+import { PluginAbortedError } from '../../plugins/sdk/errors'
 import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
 
 export interface StoreHandle {
@@ -70,11 +71,14 @@ export class VaultArchives {
   open(store: StoreHandle, ctx: PluginContext): Promise<Opened> {
     let opening = this.opened.get(store.uuid)
     if (!opening) {
-      opening = this.openOrCreate(store, ctx)
+      // Shared by every task that asks meanwhile, so no one task's cancel may
+      // stop it: it runs on a signal of its own (a vault is created once, in a
+      // second or so), and each caller stops waiting on its own signal.
+      opening = this.openOrCreate(store, { ...ctx, signal: new AbortController().signal })
       this.opened.set(store.uuid, opening)
       opening.catch(() => this.opened.delete(store.uuid))
     }
-    return opening
+    return untilAborted(opening, ctx.signal)
   }
 
   /** Forgets an opened vault (after its password or endpoint changed). */
@@ -255,4 +259,14 @@ export class VaultArchives {
     }
     return { chunks: 1, bytes }
   }
+}
+
+/** The promise, or a rejection as soon as the signal aborts (the work itself goes on). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new PluginAbortedError())
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new PluginAbortedError())
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }
