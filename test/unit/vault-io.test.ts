@@ -203,8 +203,31 @@ describe('vault round trip', () => {
     }
   })
 
+  it('seals chunks hashed here while the workers are busy just the same', async () => {
+    const pool = new ChunkPool(master, 1)
+    try {
+      const plains = Array.from({ length: 8 }, (_, i) => Buffer.from(sqlText(200_000 + i, i + 1)))
+      const copies = plains.map((p) => Buffer.from(p))
+      const refs = await Promise.all(plains.map((p) => pool.hash(p)))
+      // Transferred to the worker (detached here) or, the worker being busy, hashed here.
+      expect(plains.filter((p) => p.length === 0).length).toBeGreaterThan(0)
+      expect(plains.filter((p) => p.length > 0).length).toBeGreaterThan(0)
+      expect(refs.map((r) => r.id)).toEqual(copies.map((c) => chunkId(master, c)))
+      pool.drop(refs[7]!) // hashed here
+      await expect(pool.seal(refs[7]!)).rejects.toThrow(/released/)
+      const sealed = await Promise.all(refs.slice(0, 7).map((r) => pool.seal(r)))
+      sealed.forEach((parts, i) => {
+        const plain = openChunk(master, refs[i]!.id, Buffer.concat(parts), copies[i]!.length)
+        expect(plain.equals(copies[i]!)).toBe(true)
+      })
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('hashes ahead of queued seals, and seals and drops many chunks in flight right', async () => {
     const pool = new ChunkPool(master, 1)
+    pool.hashHereWhenQueued = Infinity // every chunk to the worker
     try {
       const plains = Array.from({ length: 8 }, (_, i) => sqlText(MiB + i, i + 1))
       const copies = plains.map((p) => Buffer.from(p))
