@@ -12,9 +12,9 @@ export interface ChunkerParams {
 }
 
 export const DEFAULT_CHUNKING: ChunkerParams = {
-  min: 256 * 1024,
-  avg: 1024 * 1024,
-  max: 4 * 1024 * 1024,
+  min: 128 * 1024,
+  avg: 512 * 1024,
+  max: 2 * 1024 * 1024,
 }
 
 export function checkChunkerParams(p: ChunkerParams): void {

@@ -398,7 +398,7 @@ describe('vault.json', () => {
       format: 'bulwark-vault',
       version: 1,
       created_at: now.toISOString(),
-      chunking: { algorithm: 'fastcdc-gear32', min: 262144, avg: 1048576, max: 4194304 },
+      chunking: { algorithm: 'fastcdc-gear32', min: 131072, avg: 524288, max: 2097152 },
       compression: 'zstd',
       encryption: 'aes-256-gcm',
       chunk_id: 'hmac-sha256',
