@@ -182,7 +182,7 @@ describe('a store directory with its vault', () => {
     expect(vault.vault_id).toMatch(/^[0-9a-f-]{36}$/)
     expect(vault.key_slots).toHaveLength(1)
     expect(Object.keys(vault.key_slots[0]).sort()).toEqual(['created_at', 'id', 'label'])
-    expect(vault.chunking).toEqual({ min: 262144, avg: 1048576, max: 4194304 })
+    expect(vault.chunking).toEqual({ min: 131072, avg: 524288, max: 2097152 })
     expect(vault.chunks).toBe(chunkFiles(storeDir).size)
     expect(vault.chunks).toBeGreaterThan(0)
     expect(vault.stored_bytes).toBeGreaterThan(6 * MiB * 0.9)

@@ -71,6 +71,19 @@ describe('store fs', () => {
     expect(await tree(root)).toEqual(['x'])
   })
 
+  it('an abort before the data is read rejects the put, and never throws from the stream', async () => {
+    // The caller's stream has no 'error' listener yet: destroying it with an
+    // error would be an uncaught exception (and end the daemon).
+    const root = await freshDir()
+    for (let i = 0; i < 20; i++) {
+      const c = ctx()
+      const pending = store.put({ path: root }, `k/${i}`, Readable.from([Buffer.from('x')]), c)
+      c.controller.abort()
+      await expect(pending).rejects.toMatchObject({ name: 'PluginAbortedError' })
+    }
+    expect(await tree(root)).toEqual(['k'])
+  })
+
   it('list skips temporary and foreign files', async () => {
     const root = await freshDir()
     await putText(root, 'a/real', 'r')

@@ -103,7 +103,10 @@ async function put(
   const tmp = join(dir, tempName(basename(file)))
   let fh: FileHandle | undefined
   let created = false
-  const onAbort = () => data.destroy(new PluginAbortedError())
+  // Destroyed without an error: the caller owns `data` and may not be listening
+  // for one yet (an 'error' with no listener would crash the process); the
+  // loop below then ends early and the catch reports the abort.
+  const onAbort = () => data.destroy()
   ctx.signal.addEventListener('abort', onAbort, { once: true })
   try {
     if (ctx.signal.aborted) throw new PluginAbortedError()
