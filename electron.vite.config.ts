@@ -1,7 +1,7 @@
 // One config, four outputs: the Electron main process, its preload, the renderer,
-// and the plain-Node daemon and CLI entries (bundled with the main build so the
-// desktop app and `bulwark` run the same code). Dependencies stay external, and
-// so does the optional native keytar (imported lazily; absent where it did not build).
+// and the plain-Node daemon (with its chunk worker) and CLI entries (bundled
+// with the main build so the desktop app and `bulwark` run the same code). Dependencies stay external,
+// the native ones (better-sqlite3, zstd-napi, @napi-rs/keyring) included.
 import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
@@ -10,12 +10,13 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      externalizeDeps: { include: ['keytar'] },
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),
           daemon: resolve(__dirname, 'src-daemon/daemon-entry.ts'),
           cli: resolve(__dirname, 'src-daemon/cli/index.ts'),
+          // The vault's worker thread, found beside daemon.js (vault/chunk-pool.ts).
+          'chunk-worker': resolve(__dirname, 'src-daemon/vault/chunk-worker.ts'),
         },
       },
     },

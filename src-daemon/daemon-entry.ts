@@ -5,7 +5,7 @@ import { DEFAULT_LISTEN } from './contract'
 import { DataDirLockedError } from './platform/lock'
 import { parseListen } from './platform/listen'
 import { createLogger, parseLogLevel } from './platform/logger'
-import { resolveDataDir } from './platform/paths'
+import { defaultDataDir, resolveDataDir } from './platform/paths'
 import { SecretsKeyError, parseKeychainMode } from './platform/secrets-key'
 import { ListenError, VERSION, startDaemon } from './main'
 
@@ -59,6 +59,10 @@ async function main(): Promise<number> {
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGTERM', () => stop('SIGTERM'))
     if (args['shutdown-on-stdin']) {
+      // A parent that died leaves our stdout and stderr pipes broken: a log
+      // line written then must not crash the orderly stop that follows.
+      process.stdout.on('error', () => {})
+      process.stderr.on('error', () => {})
       process.stdin.on('end', () => stop('stdin closed'))
       process.stdin.on('close', () => stop('stdin closed'))
       process.stdin.resume()
@@ -78,12 +82,14 @@ async function main(): Promise<number> {
       workers: Number.isInteger(workers) && workers >= 0 ? workers : 2,
       devMode: process.env.BULWARK_MODE === 'DEV',
       catchUp: !['0', 'false', 'no'].includes((process.env.BULWARK_CATCH_UP ?? '').toLowerCase()),
+      rerunInterrupted: !['0', 'false', 'no'].includes(
+        (process.env.BULWARK_RERUN_INTERRUPTED ?? '').toLowerCase(),
+      ),
       keychain: parseKeychainMode(process.env.BULWARK_KEYCHAIN),
       pluginDirs: process.env.BULWARK_PLUGIN_DIRS?.split(':').filter(Boolean),
-      gcGraceHours:
-        process.env.BULWARK_GC_GRACE_HOURS === undefined
-          ? undefined
-          : Number(process.env.BULWARK_GC_GRACE_HOURS),
+      gcGraceHours: numberEnv('BULWARK_GC_GRACE_HOURS'),
+      lockLeaseSeconds: numberEnv('BULWARK_LOCK_LEASE_SECONDS'),
+      lockWaitSeconds: numberEnv('BULWARK_LOCK_WAIT_SECONDS'),
     })
   } catch (err) {
     const known =
@@ -113,7 +119,7 @@ async function main(): Promise<number> {
         `                  (this link signs one browser in, once; "bulwark ui" prints a new one)\n` +
         `  data directory: ${dataDir}\n` +
         `  API token:      ${dataDir}/token (send it as "Authorization: Bearer <token>")\n` +
-        `  CLI:            npx bulwark status   (the CLI finds this daemon by itself)\n` +
+        `  CLI:            ${cliHint(dataDir)}\n` +
         `Press Ctrl+C to stop.\n`,
     )
   }
@@ -124,3 +130,26 @@ async function main(): Promise<number> {
 }
 
 process.exit(await main())
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+/**
+ * The banner's CLI line. A new shell finds this daemon by itself only when it
+ * uses the default data directory; otherwise the hint carries --data-dir.
+ */
+function cliHint(dataDir: string): string {
+  if (dataDir === defaultDataDir(process.env)) {
+    return 'npx bulwark status   (the CLI finds this daemon by itself)'
+  }
+  return `npx bulwark --data-dir ${shellQuote(dataDir)} status   (or export BULWARK_HOME=${shellQuote(dataDir)})`
+}
+
+/** A non-negative number from the environment, or undefined when unset or not one. */
+function numberEnv(name: string): number | undefined {
+  const raw = process.env[name]
+  if (raw === undefined || raw.trim() === '') return undefined
+  const n = Number(raw)
+  return Number.isFinite(n) && n >= 0 ? n : undefined
+}

@@ -1,12 +1,13 @@
 // Composition root: platform → catalog → plugin host → services → scheduler → API.
 // `startDaemon` is what `bulwark daemon`, the desktop app and the tests run.
 import { existsSync, unlinkSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DAEMON_FILE, TOKEN_FILE, type DaemonFile } from './contract'
 import { buildApi } from './api/server'
 import { allowedHosts } from './api/guard'
 import { OneTimeCodes } from './api/one-time'
+import { METRICS_TOKEN_FILE } from './api/routes/metrics'
 import { DownloadTickets } from './api/tickets'
 import { signInLink } from './api/routes/auth'
 import { Catalog } from './catalog/catalog'
@@ -25,7 +26,10 @@ import { defaultTimezone } from './scheduler/timespec'
 import { EventBus, createServices } from './services'
 import { TaskQueue } from './tasks/queue'
 import { TaskRunner } from './tasks/runner'
+import { undoLeftoverRestores } from './tasks/restore-undo'
 import { Scheduler } from './scheduler/loop'
+import { NotifyRules } from './notify/rules'
+import { retryDelaysFrom } from './notify/delivery'
 import pkg from '../package.json'
 
 export const VERSION: string = pkg.version
@@ -44,22 +48,40 @@ export interface DaemonConfig {
   devMode?: boolean
   /** Run a schedule missed while the daemon was down, once, at start (default on). */
   catchUp?: boolean
+  /**
+   * Run again, once, at start a scheduled backup that a stop, a crash or a
+   * reboot cut short (BULWARK_RERUN_INTERRUPTED; default on).
+   */
+  rerunInterrupted?: boolean
   /** How long GC keeps an unreferenced chunk (BULWARK_GC_GRACE_HOURS, default 24). */
   gcGraceHours?: number
+  /** How long a lock in a store lives without a refresh (BULWARK_LOCK_LEASE_SECONDS, default 300). */
+  lockLeaseSeconds?: number
+  /** How long a task waits for another's lock in a store (BULWARK_LOCK_WAIT_SECONDS, default 1800). */
+  lockWaitSeconds?: number
   /** Where external (protocol) plugins live; default: the bundled ones and <data>/plugins. */
   pluginDirs?: string[]
   /** The built UI served at `/`; default: out/renderer beside the daemon bundle. */
   uiDir?: string
   /** Where the key sealing secrets.enc lives (BULWARK_KEYCHAIN; default auto). */
   keychain?: KeychainMode
+  /** Adds plugins to the registry before anything uses it (an embedder's own, a test's). */
+  plugins?: (registry: PluginRegistry) => void
+  /** Waits before each retry of a notification (BULWARK_NOTIFY_RETRY_MS="2000,10000,60000", the default). */
+  notifyRetryMs?: number[]
 }
 
 /** How long a printed sign-in link works (it works once). */
 const SIGN_IN_TTL_MS = 24 * 3600_000
 
-/** plugins/external beside the build (out/main/daemon.js → ../../plugins/external). */
-function bundledExternalPlugins(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '../../plugins/external')
+/**
+ * plugins/external beside the build (out/main/daemon.js → ../../plugins/external).
+ * In the packaged desktop app the build is inside app.asar, and the plugins,
+ * executables that must be real files, are unpacked beside it (build/electron-builder.yml).
+ */
+export function bundledExternalPlugins(from = fileURLToPath(import.meta.url)): string {
+  const dir = resolve(dirname(from), '../../plugins/external')
+  return dir.replace(`${sep}app.asar${sep}`, `${sep}app.asar.unpacked${sep}`)
 }
 
 /** out/renderer beside the build (out/main/daemon.js → ../renderer). */
@@ -97,13 +119,14 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const events = new EventBus()
     const queue = new TaskQueue(catalog, clock, (e) => events.emit(e))
     const orphans = queue.failOrphans()
-    if (orphans > 0)
-      log.warn(`${orphans} task(s) were running when the daemon last stopped; marked failed`)
+    if (orphans.length > 0)
+      log.warn(`${orphans.length} task(s) were running when the daemon last stopped; marked failed`)
     const startedAt = clock.now()
     const registry = new PluginRegistry()
     const pluginDirs = config.pluginDirs ?? [bundledExternalPlugins(), join(dataDir, 'plugins')]
     const external = await discoverExternalPlugins(pluginDirs, { log: (l) => log.info(l) })
     registerExternalPlugins(registry, external, (l) => log.warn(l))
+    config.plugins?.(registry)
     const services = createServices(
       {
         catalog,
@@ -116,6 +139,10 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         timezone: config.timezone ?? defaultTimezone(),
       },
       { version: VERSION, startedAt, dataDir },
+      {
+        lockLeaseMs: (config.lockLeaseSeconds ?? 300) * 1000,
+        lockWaitMs: (config.lockWaitSeconds ?? 1800) * 1000,
+      },
     )
     // One store handle and one set of opened vaults, shared by the tasks and the API.
     const runner = new TaskRunner(
@@ -132,9 +159,21 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
       },
       config.workers ?? 2,
     )
+    // What restores that failed or died with the daemon created (a database) is
+    // removed before any task runs (tasks/restore-undo.ts); tasks wait for it.
+    const leftovers = new AbortController()
+    const undone = undoLeftoverRestores(
+      { catalog, registry, queue, log, target: (uuid) => services.targets.endpointFor(uuid) },
+      leftovers.signal,
+    )
     if (config.workers === 0) log.warn('BULWARK_WORKERS=0: tasks are queued but none run')
-    else runner.start()
+    else if (!undone) runner.start()
+    else void undone.then(() => leftovers.signal.aborted || runner.start())
     cleanups.push(() => runner.stop())
+    cleanups.push(async () => {
+      leftovers.abort()
+      await undone
+    })
     const scheduler = new Scheduler({
       clock,
       log,
@@ -148,7 +187,28 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     if (config.devMode) log.warn('BULWARK_MODE=DEV: every schedule fires every minute')
     scheduler.start()
     cleanups.push(() => scheduler.stop())
+    // Before health starts, so the signals it raises at once are notified too;
+    // links in notices use the URL once the API listens (notifyBase, below).
+    let notifyBase = ''
+    const notify = new NotifyRules({
+      events,
+      catalog,
+      channels: services.channels,
+      clock,
+      log,
+      url: () => notifyBase,
+      retryMs: config.notifyRetryMs ?? retryDelaysFrom(process.env.BULWARK_NOTIFY_RETRY_MS),
+    })
+    notify.start()
+    cleanups.push(() => notify.stop())
+    // Tasks the last daemon left running ended (failed) before anyone listened.
+    notify.endedBeforeStart(orphans.map((t) => t.uuid))
+    if (config.rerunInterrupted !== false) services.jobs.rerunInterrupted(orphans)
+    services.health.start()
+    cleanups.push(() => services.health.stop())
     const token = loadOrCreateToken(dataDir, TOKEN_FILE)
+    // Read-only, for Prometheus: opens GET /metrics only, so a scrape config need not hold the API token.
+    const metricsToken = loadOrCreateToken(dataDir, METRICS_TOKEN_FILE)
     const { host } = config.listen
     const anyHost = host === '0.0.0.0' || host === '::'
     let hosts: Set<string> | null = new Set()
@@ -157,6 +217,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     const app = buildApi({
       services,
       token,
+      metricsToken,
       signIn,
       downloads: new DownloadTickets(clock),
       url: () => url,
@@ -174,6 +235,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
     hosts = anyHost ? null : allowedHosts(host, port, config.extraHosts)
     const urlHost = anyHost ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
     url = `http://${urlHost}:${port}`
+    notifyBase = url
     const daemonFile: DaemonFile = {
       url,
       pid: process.pid,

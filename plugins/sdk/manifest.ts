@@ -12,6 +12,8 @@ export interface ManifestField {
   /** Not required when this other (boolean) field is true. */
   required_unless?: string
   secret?: boolean
+  /** Stores: the field names where the objects are (a path, a bucket, a prefix): two stores may not share one. */
+  location?: boolean
   default?: string | number | boolean | string[]
   help?: string
   example?: string

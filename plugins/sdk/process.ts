@@ -18,6 +18,17 @@ export interface ToolOptions {
    * connection refused); a string becomes a permanent one.
    */
   explain?: (stderr: string, code: number | null) => string | PluginError
+  /**
+   * For tools whose own connect timeout does not cover a server that accepts
+   * the connection and then never answers: unless `connected` recognises a
+   * stderr line within `ms`, the tool's group is killed and the run fails
+   * with `error()` instead of hanging forever.
+   */
+  connectWatchdog?: {
+    ms: number
+    connected: (stderrLine: string) => boolean
+    error: () => PluginError
+  }
 }
 
 const STDERR_TAIL = 4000
@@ -39,17 +50,33 @@ function start(
   let stderr = ''
   child.stderr?.setEncoding('utf8')
   let partial = ''
+  const watchdog = opts.connectWatchdog
+  let silent = false
+  let waiting: NodeJS.Timeout | undefined
+  if (watchdog) {
+    waiting = setTimeout(() => {
+      silent = true
+      killGroup(child)
+    }, watchdog.ms)
+  }
   child.stderr?.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_TAIL)
     const lines = (partial + chunk).split('\n')
     partial = lines.pop() ?? ''
-    for (const line of lines) if (line.trim()) ctx.log(`${cmd}: ${line}`)
+    for (const line of lines) {
+      if (waiting && watchdog?.connected(line)) {
+        clearTimeout(waiting)
+        waiting = undefined
+      }
+      if (line.trim()) ctx.log(`${cmd}: ${line}`)
+    }
   })
   const kill = () => killGroup(child)
   ctx.signal.addEventListener('abort', kill, { once: true })
   const exited = new Promise<void>((resolve, reject) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
       ctx.signal.removeEventListener('abort', kill)
+      clearTimeout(waiting)
       // spawn reports a missing working directory as ENOENT too; don't blame the tool for it.
       const noCwd = err.code === 'ENOENT' && opts.cwd !== undefined && !existsSync(opts.cwd)
       reject(
@@ -65,7 +92,9 @@ function start(
     child.once('close', (code, signal) => {
       ctx.signal.removeEventListener('abort', kill)
       if (partial.trim()) ctx.log(`${cmd}: ${partial}`)
+      clearTimeout(waiting)
       if (ctx.signal.aborted) return reject(new PluginAbortedError())
+      if (silent && watchdog) return reject(watchdog.error())
       if (code === 0) return resolve()
       const why = opts.explain?.(stderr, code) ?? defaultExplain(cmd, stderr, code, signal)
       reject(why instanceof PluginError ? why : new PluginError(why))

@@ -11,6 +11,16 @@ export interface PluginContext {
   signal: AbortSignal
   /** Appends a line to the task log (secrets are masked there, but don't send them). */
   log(line: string): void
+  /**
+   * Restores only: call right BEFORE creating something the restore would
+   * leave behind if it failed (a database), with what undoRestore needs to
+   * remove it again (`{ database: 'orders_copy' }`). The note is kept in the
+   * catalog, so even a crash leaves a trace: if the restore fails, is
+   * canceled or the daemon dies, undoRestore is called with it. Never call it
+   * for something that already existed. Returns a function that withdraws the
+   * note (the creation turned out not to happen, or the plugin undid it itself).
+   */
+  created?(note: Record<string, unknown>): () => void
 }
 
 export interface TargetPlugin {
@@ -32,6 +42,14 @@ export interface TargetPlugin {
 
   /** Checks connectivity and permissions; resolves to a one-line description of what was found. */
   test(endpoint: Endpoint, ctx: PluginContext): Promise<string>
+
+  /**
+   * Removes what a failed or interrupted restore created, as described by a
+   * note it passed to ctx.created (dropping the database if it still exists).
+   * Must be idempotent: it may run after the plugin's own cleanup, or again
+   * after a crash. Says in ctx.log what it removed.
+   */
+  undoRestore?(endpoint: Endpoint, note: Record<string, unknown>, ctx: PluginContext): Promise<void>
 }
 
 export interface StoredObject {
@@ -39,16 +57,67 @@ export interface StoredObject {
   size: number
 }
 
+/**
+ * What a store can do, declared by the plugin (`capabilities` on
+ * StorePlugin). The daemon decides from it, never from where a plugin came
+ * from: only a store that can list and stat holds a chunked vault, and the
+ * host runs at most `connections` of its calls at once per endpoint.
+ */
+export interface StoreCapabilities {
+  /** head and list work (it can list and stat objects), so it can hold a chunked vault. */
+  vault: boolean
+  /** put publishes an object whole or not at all, and an overwrite keeps the old one until then. */
+  atomicPut: boolean
+  /** get can return part of an object (GetOptions.range) without reading the rest. */
+  rangedGet: boolean
+  /** Parallel calls it serves well; more wait for a slot. At least 1. */
+  connections: number
+}
+
+/** What a store that declares nothing is taken to do. */
+export const DEFAULT_STORE_CAPABILITIES: Readonly<StoreCapabilities> = Object.freeze({
+  vault: false,
+  atomicPut: false,
+  rangedGet: false,
+  connections: 1,
+})
+
+/** What cleanup removed. */
+export interface CleanupResult {
+  /** Temporary objects removed. */
+  removed: number
+  /** Their size in bytes, as far as the store tells. */
+  bytes: number
+}
+
+export interface GetOptions {
+  /**
+   * Only these bytes of the object, for a store whose capabilities say
+   * rangedGet (others ignore it and send everything). A range that runs past
+   * the end yields what there is, possibly nothing.
+   */
+  range?: { offset: number; length: number }
+}
+
 export interface StorePlugin {
+  /** What the store can do; absent means DEFAULT_STORE_CAPABILITIES (see storeCapabilities()). */
+  readonly capabilities?: StoreCapabilities
+
   /**
    * Stores the stream under key. The object becomes visible only once all of
    * it is durably stored (temporary name + rename, completed multipart
    * upload); on error or abort nothing is left under key. Overwrites.
+   * `data` is a plain Readable; it may be a retryableBody, which the host
+   * uses to retry a failed put with a fresh copy (a plugin need not care).
    */
   put(endpoint: Endpoint, key: string, data: Readable, ctx: PluginContext): Promise<StoredObject>
 
-  /** Streams the object back. A missing key rejects with a permanent PluginError saying so. */
-  get(endpoint: Endpoint, key: string, ctx: PluginContext): Promise<Readable>
+  /**
+   * Streams the object back. A missing key rejects with PluginNotFoundError
+   * (permanent, naming the key); every other failure with a PluginError of
+   * the right kind. A failure mid-stream destroys the stream with one.
+   */
+  get(endpoint: Endpoint, key: string, ctx: PluginContext, opts?: GetOptions): Promise<Readable>
 
   /** Size of the object, or null when there is none under key. */
   head(endpoint: Endpoint, key: string, ctx: PluginContext): Promise<StoredObject | null>
@@ -61,6 +130,20 @@ export interface StorePlugin {
 
   /** Checks the store is reachable and writable; resolves to a one-line description. */
   test(endpoint: Endpoint, ctx: PluginContext): Promise<string>
+
+  /**
+   * Removes what interrupted writes left behind (a crashed daemon's
+   * temporary files, incomplete multipart uploads) that is older than
+   * olderThanMs; never a complete object, and nothing younger, so a put
+   * still running elsewhere is safe when olderThanMs exceeds its idle time.
+   */
+  cleanup?(endpoint: Endpoint, olderThanMs: number, ctx: PluginContext): Promise<CleanupResult>
+}
+
+/** The capabilities a store plugin declared, completed with the defaults. */
+export function storeCapabilities(plugin: StorePlugin): StoreCapabilities {
+  const caps = { ...DEFAULT_STORE_CAPABILITIES, ...plugin.capabilities }
+  return { ...caps, connections: Math.max(1, Math.floor(caps.connections)) }
 }
 
 /** What a plugin folder's index.ts exports as default. */

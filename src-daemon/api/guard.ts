@@ -5,6 +5,7 @@ import { timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { BulwarkError, ErrorCode } from '../contract'
 import { sendError } from './errors'
+import { METRICS_PATH } from './routes/metrics'
 import { admitsDownload, type DownloadTickets } from './tickets'
 
 const PUBLIC_PATHS = new Set(['/v1/ping', '/v1/meta/pubkey', '/v1/auth/signin'])
@@ -24,8 +25,14 @@ export function allowedHosts(listenHost: string, port: number, extra: string[] =
 }
 
 /** `hosts()` gives the accepted Host values, or null to accept any (listening on all interfaces). */
-export function guard(token: string, hosts: () => Set<string> | null, downloads?: DownloadTickets) {
+export function guard(
+  token: string,
+  hosts: () => Set<string> | null,
+  downloads?: DownloadTickets,
+  metricsToken?: string,
+) {
   const expected = Buffer.from(`Bearer ${token}`)
+  const scraper = metricsToken === undefined ? undefined : Buffer.from(`Bearer ${metricsToken}`)
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const host = (req.headers.host ?? '').toLowerCase()
     const accepted = hosts()
@@ -38,7 +45,26 @@ export function guard(token: string, hosts: () => Set<string> | null, downloads?
         ),
       )
     }
-    const path = req.url.split('?')[0] ?? ''
+    // The route the request reaches, not its raw URL: the router decodes
+    // %-escapes, so "/%761/status" reaches /v1/status (the UI's catch-all and
+    // an unknown path are judged by the URL).
+    const routed = req.routeOptions.url
+    const path = routed !== undefined && routed !== '/*' ? routed : (req.url.split('?')[0] ?? '')
+    // Prometheus: the API token or the read-only metrics token, which opens nothing else.
+    if (path === METRICS_PATH) {
+      const given = Buffer.from(req.headers.authorization ?? '')
+      const admits = (e: Buffer | undefined) =>
+        e !== undefined && given.length === e.length && timingSafeEqual(given, e)
+      if (admits(expected) || admits(scraper)) return
+      reply.header('www-authenticate', 'Bearer realm="bulwark"')
+      return sendError(
+        reply,
+        new BulwarkError(
+          ErrorCode.Unauthorized,
+          'missing or wrong token: send "Authorization: Bearer <token>" with the metrics-token (or token) file from the data directory',
+        ),
+      )
+    }
     if (!path.startsWith('/v1/') || PUBLIC_PATHS.has(path)) return
     // A browser's download link: a single-use ticket stands in for the token.
     if (downloads && admitsDownload(downloads, req.method, req.url)) return

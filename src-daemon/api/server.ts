@@ -11,9 +11,12 @@ import type { OneTimeCodes } from './one-time'
 import { authRoutes } from './routes/auth'
 import type { DownloadTickets } from './tickets'
 import { archiveRoutes } from './routes/archives'
+import { channelRoutes } from './routes/channels'
 import { configRoutes } from './routes/config'
+import { healthRoutes } from './routes/health'
 import { jobRoutes } from './routes/jobs'
 import { metaRoutes } from './routes/meta'
+import { metricsRoutes } from './routes/metrics'
 import { taskRoutes } from './routes/tasks'
 import { uiRoutes } from './ui'
 import { typeboxValidatorCompiler } from './validation'
@@ -21,6 +24,8 @@ import { typeboxValidatorCompiler } from './validation'
 export interface ApiOptions {
   services: Services
   token: string
+  /** The read-only token that opens GET /metrics and nothing else (routes/metrics.ts). */
+  metricsToken?: string
   version: string
   pubkey: string
   log: Logger
@@ -63,7 +68,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       )
     }
   })
-  app.addHook('onRequest', guard(opts.token, opts.hosts, opts.downloads))
+  app.addHook('onRequest', guard(opts.token, opts.hosts, opts.downloads, opts.metricsToken))
   app.setNotFoundHandler((req, reply) =>
     sendError(
       reply,
@@ -75,10 +80,13 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   )
   uiRoutes(app, opts.uiDir)
   authRoutes(app, { codes: opts.signIn, token: opts.token, url: opts.url, dataDir: opts.dataDir })
-  metaRoutes(app, opts.services, { version: opts.version, pubkey: opts.pubkey })
+  metaRoutes(app, opts.services, { version: opts.version, pubkey: opts.pubkey, log: opts.log })
   configRoutes(app, opts.services)
   jobRoutes(app, opts.services)
   archiveRoutes(app, opts.services, opts.downloads)
   taskRoutes(app, opts.services)
+  channelRoutes(app, opts.services)
+  healthRoutes(app, opts.services)
+  metricsRoutes(app, opts.services)
   return app
 }

@@ -29,6 +29,21 @@ function usedBy(table: ReferencedTable): string {
     .join(' UNION ')
 }
 
+/**
+ * The uuids of the archives retention keeps however old: per job, its newest
+ * `keep_min` valid archives (newest by taken_at, ties as listArchives orders
+ * them), `keep_min` from the job's retention policy as it is now.
+ */
+const KEPT_BY_RETENTION = `
+  SELECT uuid FROM (
+    SELECT ka.uuid, kr.keep_min,
+      ROW_NUMBER() OVER (PARTITION BY ka.job_uuid ORDER BY ka.taken_at DESC, ka.uuid) AS newest
+    FROM archives ka
+    JOIN jobs kj ON kj.uuid = ka.job_uuid
+    JOIN retention kr ON kr.uuid = kj.retention_uuid
+    WHERE ka.status = 'valid'
+  ) WHERE newest <= keep_min`
+
 export interface JobListRow extends JobRow {
   retention_name: string
   expiry: number
@@ -75,6 +90,12 @@ export interface ArchiveFilter {
   after?: number
   before?: number
   expired_by?: number
+  /**
+   * Leaves out the archives retention keeps past their expiry: the newest
+   * `keep_min` valid ones of each job, by the job's retention policy (archives
+   * of no job, or of a deleted one, are not kept this way).
+   */
+  skip_kept?: boolean
   limit?: number
   uuid?: string
 }
@@ -218,6 +239,7 @@ export class Catalog {
     if (filter.after !== undefined) conds.push('a.taken_at >= @after')
     if (filter.before !== undefined) conds.push('a.taken_at < @before')
     if (filter.expired_by !== undefined) conds.push('a.expires_at <= @expired_by')
+    if (filter.skip_kept) conds.push(`a.uuid NOT IN (${KEPT_BY_RETENTION})`)
     const where = conds.length ? `WHERE ${conds.join(' AND ')}` : ''
     const limit = filter.limit !== undefined ? `LIMIT ${Math.trunc(filter.limit)}` : ''
     return this.db

@@ -2,6 +2,7 @@
 // Migrations are the numbered .sql files beside this module, applied in order,
 // each in its own transaction, and recorded in schema_migrations.
 import Database from 'better-sqlite3'
+import { makePrivate } from '../platform/files'
 
 export type Db = Database.Database
 
@@ -27,9 +28,16 @@ export function bundledMigrations(): Migration[] {
     .sort((a, b) => a.version - b.version)
 }
 
+/** The catalog's files: the database and its WAL and shared-memory files. */
+const catalogFiles = (path: string) => [path, `${path}-wal`, `${path}-shm`]
+
 export function openCatalog(path: string, migrations = bundledMigrations()): Db {
+  // 0600 even when they were made looser before (SQLite gives the -wal and
+  // -shm files the database file's mode, so a new one is tightened at once).
+  for (const file of catalogFiles(path)) makePrivate(file)
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
+  for (const file of catalogFiles(path)) makePrivate(file)
   db.pragma('foreign_keys = ON')
   db.pragma('busy_timeout = 5000')
   db.pragma('synchronous = NORMAL')

@@ -29,6 +29,8 @@ export interface RetentionRow {
   name: string
   summary: string
   expiry: number
+  /** The newest valid archives of each job the retention sweep never expires. */
+  keep_min: number
   created_at: number
   updated_at: number
 }
@@ -48,6 +50,10 @@ export interface JobRow {
   verify_schedule_uuid: string | null
   /** The scheduled verify time the scheduler last dealt with. */
   last_verify_fired_at: number | null
+  /** Commands run around its backups, as JSON (JobHooksInput); '{}' for none. */
+  hooks: string
+  /** How old the newest valid archive may get before "stale" (null: twice the schedule's period). */
+  rpo_seconds: number | null
   created_at: number
   updated_at: number
 }
@@ -70,6 +76,10 @@ export interface ArchiveRow {
   new_bytes?: number | null
   stored_bytes?: number | null
   chunk_count?: number | null
+  /** The target's name when the archive was made (or as its manifest says, when imported). */
+  origin_target_name?: string | null
+  /** Where the target pointed then (its non-secret endpoint fields, as text). */
+  origin_target_location?: string | null
 }
 
 export interface TaskRow {

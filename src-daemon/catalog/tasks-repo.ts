@@ -122,18 +122,41 @@ export class TasksRepo extends Table<TaskRow> {
     )
   }
 
-  appendLog(taskUuid: string, at: number, line: string): void {
-    this.database
+  /** Appends a line to the task's log; returns its seq (the task's lines are numbered from 1). */
+  appendLog(taskUuid: string, at: number, line: string): number {
+    const row = this.database
       .prepare(
         `INSERT INTO task_logs (task_uuid, seq, at, line)
-         VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM task_logs WHERE task_uuid = ?), ?, ?)`,
+         VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM task_logs WHERE task_uuid = ?), ?, ?)
+         RETURNING seq`,
       )
-      .run(taskUuid, taskUuid, at, line)
+      .get(taskUuid, taskUuid, at, line) as { seq: number }
+    return row.seq
   }
 
-  logs(taskUuid: string): TaskLogRow[] {
+  /** The seq of the task's last log line; 0 when it has none. */
+  /** The seq of each task's last log line (0 for a task without one), in one query. */
+  lastLogSeqs(taskUuids: string[]): Map<string, number> {
+    const rows = this.database
+      .prepare(
+        `SELECT task_uuid, MAX(seq) AS seq FROM task_logs
+         WHERE task_uuid IN (SELECT value FROM json_each(?)) GROUP BY task_uuid`,
+      )
+      .all(JSON.stringify(taskUuids)) as { task_uuid: string; seq: number }[]
+    return new Map(rows.map((r) => [r.task_uuid, r.seq]))
+  }
+
+  lastLogSeq(taskUuid: string): number {
+    const row = this.database
+      .prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM task_logs WHERE task_uuid = ?')
+      .get(taskUuid) as { seq: number }
+    return row.seq
+  }
+
+  /** The task's log lines in order; with `since`, only those after that seq. */
+  logs(taskUuid: string, since = 0): TaskLogRow[] {
     return this.database
-      .prepare('SELECT * FROM task_logs WHERE task_uuid = ? ORDER BY seq')
-      .all(taskUuid) as TaskLogRow[]
+      .prepare('SELECT * FROM task_logs WHERE task_uuid = ? AND seq > ? ORDER BY seq')
+      .all(taskUuid, since) as TaskLogRow[]
   }
 }

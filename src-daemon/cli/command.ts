@@ -6,7 +6,17 @@ import type { Output } from './output'
 import type { Stdin } from './stdin'
 
 export type Noun =
-  'target' | 'store' | 'vault' | 'schedule' | 'retention' | 'job' | 'archive' | 'task' | 'plugin'
+  | 'target'
+  | 'store'
+  | 'vault'
+  | 'lock'
+  | 'schedule'
+  | 'retention'
+  | 'job'
+  | 'archive'
+  | 'task'
+  | 'plugin'
+  | 'channel'
 
 export interface ArgSpec {
   name: string
@@ -61,12 +71,14 @@ export const NOUN_PLURAL: Record<Noun, string> = {
   target: 'targets',
   store: 'stores',
   vault: 'vaults',
+  lock: 'locks',
   schedule: 'schedules',
   retention: 'retention policies',
   job: 'jobs',
   archive: 'archives',
   task: 'tasks',
   plugin: 'plugins',
+  channel: 'channels',
 }
 
 /** Every spelling of a noun, singular or plural. Multi-word forms are matched first. */
@@ -85,6 +97,8 @@ export const NOUN_WORDS: [string[], Noun][] = [
   [['stores'], 'store'],
   [['vault'], 'vault'],
   [['vaults'], 'vault'],
+  [['lock'], 'lock'],
+  [['locks'], 'lock'],
   [['schedule'], 'schedule'],
   [['schedules'], 'schedule'],
   [['job'], 'job'],
@@ -97,6 +111,8 @@ export const NOUN_WORDS: [string[], Noun][] = [
   [['tasks'], 'task'],
   [['plugin'], 'plugin'],
   [['plugins'], 'plugin'],
+  [['channel'], 'channel'],
+  [['channels'], 'channel'],
 ]
 
 /** Other words for verbs (SHIELD says `update schedule`). */

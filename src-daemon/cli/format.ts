@@ -1,5 +1,6 @@
 // Pure formatting and parsing of values for people: local dates, sizes,
 // durations (retention `--expires 7d`), day filters (`--after 20250101`).
+import { formatBytes } from '../contract/format-bytes'
 import { UsageError } from './errors'
 
 const pad = (n: number) => String(n).padStart(2, '0')
@@ -26,18 +27,10 @@ export function fmtRatio(logical: number, stored: number): string {
   return `${(logical / stored).toFixed(2)}x`
 }
 
-const SIZE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
-
+/** "512 B", "12.3 MiB", "512 KiB": three significant digits at most ("-" for none). */
 export function fmtSize(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined) return '-'
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
-    value /= 1024
-    unit++
-  }
-  const digits = unit === 0 || value >= 100 ? 0 : 1
-  return `${value.toFixed(digits)} ${SIZE_UNITS[unit]}`
+  return formatBytes(bytes, { wholeFrom: 100, roundBytes: true })
 }
 
 const UNITS: [string, number, string[]][] = [

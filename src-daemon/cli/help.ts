@@ -8,12 +8,14 @@ const SECTIONS: [Noun | undefined, string][] = [
   ['target', 'Targets: the data to back up'],
   ['store', 'Stores: where archives are kept'],
   ['vault', "Vaults: a store's encrypted, deduplicated archives, and the keys to them"],
+  ['lock', 'Locks: what holds a store now, and breaking a lock its holder left behind'],
   ['schedule', 'Schedules: when jobs run'],
   ['retention', 'Retention policies: how long archives are kept'],
   ['job', 'Jobs: a target, a store, a schedule and a retention policy'],
   ['archive', 'Archives: the backups taken'],
   ['task', 'Tasks: backups and restores, queued, running or finished'],
   ['plugin', 'Plugins: the kinds of targets and stores'],
+  ['channel', 'Channels: where notifications of failures (and more) are sent'],
   [undefined, 'The daemon'],
 ]
 

@@ -4,6 +4,7 @@
 // (stdin is a pipe, no flag), the command line is wrong, and the error says
 // how to pass the password.
 import { ApiError } from '../client'
+import type { PluginInfo } from '../contract'
 import type { FlagSpec } from './args'
 import type { Context } from './command'
 import { CliError, UsageError } from './errors'
@@ -94,3 +95,94 @@ export async function withSecretFields<T>(
 /** "read from --password-stdin" or "typed at the prompt", for messages about a password. */
 export const passwordFrom = (ctx: Context, flag: string) =>
   ctx.flags.has(flag) && !ctx.stdin.isTTY ? `read from --${flag}` : 'typed at the prompt'
+
+/** --set-secret NAME (create/edit target and store): a secret endpoint field, never on argv. */
+export const setSecretFlag: FlagSpec = {
+  name: 'set-secret',
+  value: 'NAME',
+  multi: true,
+  help:
+    'set the secret endpoint field NAME (like password) from one line of stdin, or asked on the ' +
+    'terminal without echo; repeat for several, read one line each, in order',
+}
+
+/**
+ * Refuses, before the daemon is asked anything, a --set-secret that carries
+ * a value, is repeated, or names a field --set also gives.
+ */
+export function checkSetSecretFlags(ctx: Context, setKeys: readonly string[]): void {
+  const names = ctx.flags.all(setSecretFlag.name)
+  const seen = new Set<string>()
+  for (const name of names) {
+    if (name.trim() === '' || name.includes('=')) {
+      throw new UsageError(
+        `--set-secret takes only the field's NAME (got "${name}"); its value is read from stdin ` +
+          'or asked on the terminal, never given as an argument',
+        ctx.command,
+      )
+    }
+    if (seen.has(name)) throw new UsageError(`--set-secret ${name} is given twice`, ctx.command)
+    seen.add(name)
+    if (setKeys.includes(name)) {
+      throw new UsageError(
+        `--set ${name}=… and --set-secret ${name} cannot be used together; keep --set-secret ` +
+          '(arguments are visible to other users)',
+        ctx.command,
+      )
+    }
+  }
+}
+
+/**
+ * The values of the --set-secret fields, in the order given: one line of
+ * stdin each when stdin is not a terminal, else asked with echo off. A name
+ * that is not a secret field of the plugin is refused, listing those that are.
+ */
+export async function readSetSecrets(
+  ctx: Context,
+  plugin: PluginInfo | null,
+  pluginName: string,
+): Promise<Record<string, string>> {
+  const names = ctx.flags.all(setSecretFlag.name)
+  if (names.length === 0) return {}
+  if (!plugin) {
+    throw new UsageError(
+      `--set-secret: plugin "${pluginName}" is not installed, so its secret fields are unknown ` +
+        '(see: bulwark list plugins)',
+      ctx.command,
+    )
+  }
+  const secretFields = plugin.fields.filter((f) => f.secret).map((f) => f.name)
+  for (const name of names) {
+    if (secretFields.includes(name)) continue
+    const known = plugin.fields.some((f) => f.name === name)
+    const list = secretFields.length
+      ? `its secret fields: ${secretFields.join(', ')}`
+      : 'it has no secret fields'
+    throw new UsageError(
+      `--set-secret ${name}: ${
+        known ? `"${name}" is not a secret field` : `there is no field "${name}"`
+      } of plugin "${plugin.name}" (${list}); give other fields with --set ${name}=VALUE`,
+      ctx.command,
+    )
+  }
+  const values: Record<string, string> = {}
+  for (const name of names) {
+    if (ctx.stdin.isTTY) {
+      const value = await ctx.stdin.askHidden(`${plugin.name} ${name}: `)
+      if (value === '') throw new CliError(`no value given for ${name}; nothing was changed`)
+      values[name] = value
+      continue
+    }
+    const line = await ctx.stdin.readLine()
+    if (line === '') {
+      throw new UsageError(
+        `--set-secret ${name} found no value: it reads one line of stdin per --set-secret, ` +
+          `in order, and line ${Object.keys(values).length + 1} was empty or missing`,
+        ctx.command,
+      )
+    }
+    values[name] = line
+  }
+  return values
+}

@@ -76,6 +76,9 @@ export function processStdin(input: Input = process.stdin, echo = process.stderr
         return Promise.reject(new CliError('cannot prompt: stdin is not a terminal'))
       }
       const setRaw = input.setRawMode.bind(input)
+      // Echo goes off before the question is shown: input typed (or pasted)
+      // the instant the question appears must not be echoed by the terminal.
+      setRaw(true)
       echo.write(question)
       return new Promise<string>((resolve, reject) => {
         let value = ''
@@ -101,7 +104,6 @@ export function processStdin(input: Input = process.stdin, echo = process.stderr
           }
         }
         input.setEncoding('utf8')
-        setRaw(true)
         input.on('data', onData)
         input.resume()
       })

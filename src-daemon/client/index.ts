@@ -2,9 +2,15 @@
 // global fetch (or one passed in) and imports nothing but the contract, so the
 // renderer, the desktop shell and the CLI all speak to the daemon through it.
 import type {
+  Channel,
+  ChannelCreateInput,
+  ChannelKindInfo,
+  Delivery,
+  HealthReport,
   Archive,
   ArchivesFilter,
   ConnectionTest,
+  EndpointTestInput,
   Created,
   DaemonEvent,
   DaemonStatus,
@@ -39,13 +45,16 @@ import type {
   Updated,
   UsageFilter,
   VaultInfo,
+  StoreLocks,
   VaultPasswordInput,
+  VaultRecoverInput,
   VaultSlotInput,
 } from '../contract'
 import { ApiError, apiErrorFrom, DaemonUnreachableError } from './errors'
-import { readSse } from './sse'
+import { openEventStream, type EventStream, type SubscribeOptions } from './event-stream'
 
 export { ApiError, DaemonUnreachableError } from './errors'
+export type { EventStream, SubscribeOptions } from './event-stream'
 
 export interface ClientOptions {
   /** Base URL of the daemon, e.g. http://127.0.0.1:7411 (with or without /v1). */
@@ -164,9 +173,11 @@ export class BulwarkClient {
     signal?: AbortSignal,
     stream = false,
     timeoutMs = this.timeoutMs,
+    extraHeaders: Record<string, string> = {},
   ): Promise<Response> {
     const url = `${this.baseUrl}${path.startsWith('/') ? path : `/${path}`}`
-    const init: RequestInit = { method, headers: this.headers(body !== undefined, accept) }
+    const headers = { ...this.headers(body !== undefined, accept), ...extraHeaders }
+    const init: RequestInit = { method, headers }
     if (body !== undefined) init.body = JSON.stringify(body)
     const timeout = signal || stream ? undefined : AbortSignal.timeout(timeoutMs)
     init.signal = signal ?? timeout ?? null
@@ -256,6 +267,9 @@ export class BulwarkClient {
   /** Asks the plugin whether it can reach the target; `ok: false` is an answer, not an error. */
   testTarget = (uuid: string) =>
     this.request<ConnectionTest>('POST', `/v1/target/${seg(uuid)}/test`)
+  /** Tests a target endpoint not saved yet (checked as create checks it). */
+  testNewTarget = (input: EndpointTestInput) =>
+    this.request<ConnectionTest>('POST', '/v1/targets/test', input)
 
   // --- stores -------------------------------------------------------------
   listStores = (q?: UsageQuery) => this.request<Store[]>('GET', `/v1/stores${queryString(q)}`)
@@ -265,6 +279,9 @@ export class BulwarkClient {
     this.request<Updated>('PUT', `/v1/store/${seg(uuid)}`, input)
   deleteStore = (uuid: string) => this.request<Deleted>('DELETE', `/v1/store/${seg(uuid)}`)
   testStore = (uuid: string) => this.request<ConnectionTest>('POST', `/v1/store/${seg(uuid)}/test`)
+  /** Tests a store endpoint not saved yet; its vault password is checked, never given to the plugin. */
+  testNewStore = (input: EndpointTestInput) =>
+    this.request<ConnectionTest>('POST', '/v1/stores/test', input)
   /** Schedules garbage collection of the store's vault (409 while one is pending or running). */
   gcStore = (uuid: string, opts: { owner?: string } = {}) =>
     this.request<Scheduled>('POST', `/v1/store/${seg(uuid)}/gc`, opts)
@@ -279,6 +296,26 @@ export class BulwarkClient {
       timeoutMs: IMPORT_TIMEOUT_MS,
     })
 
+  // --- notification channels ---------------------------------------------
+  /** Each kind of channel with its settings as field specs. */
+  listChannelKinds = () => this.request<ChannelKindInfo[]>('GET', '/v1/channel-kinds')
+  listChannels = () => this.request<Channel[]>('GET', '/v1/channels')
+  getChannel = (uuid: string) => this.request<Channel>('GET', `/v1/channel/${seg(uuid)}`)
+  createChannel = (input: ChannelCreateInput) =>
+    this.request<Created>('POST', '/v1/channels', input)
+  updateChannel = (uuid: string, input: ChannelCreateInput) =>
+    this.request<Updated>('PUT', `/v1/channel/${seg(uuid)}`, input)
+  deleteChannel = (uuid: string) => this.request<Deleted>('DELETE', `/v1/channel/${seg(uuid)}`)
+  /** Sends a test message now; `ok: false` is an answer (the receiver's words), not an error. */
+  testChannel = (uuid: string) => this.request<Delivery>('POST', `/v1/channel/${seg(uuid)}/test`)
+  /** Sends a test message through a channel not saved yet (checked as create checks it). */
+  testNewChannel = (input: ChannelCreateInput) =>
+    this.request<Delivery>('POST', '/v1/channels/test', input)
+
+  // --- health -------------------------------------------------------------
+  /** The health signals raised now (stale jobs, shrunk archives, low space, overdue verifies). */
+  getHealth = () => this.request<HealthReport>('GET', '/v1/health')
+
   // --- vaults -------------------------------------------------------------
   /** The store's vault: id, key slots, chunk and size totals (409 before its first backup). */
   getVault = (uuid: string) => this.request<VaultInfo>('GET', `/v1/store/${seg(uuid)}/vault`)
@@ -288,6 +325,22 @@ export class BulwarkClient {
     this.request<Created>('POST', `/v1/store/${seg(uuid)}/vault/slots`, input)
   deleteVaultSlot = (uuid: string, id: string) =>
     this.request<Deleted>('DELETE', `/v1/store/${seg(uuid)}/vault/slot/${seg(id)}`)
+  /** The lock objects in the store's vault, stale ones marked. */
+  listLocks = (uuid: string) => this.request<StoreLocks>('GET', `/v1/store/${seg(uuid)}/locks`)
+  /** Breaks a lock: a stale one, or any with force (409 for a live one without it). */
+  breakLock = (uuid: string, id: string, opts: { force?: boolean } = {}) =>
+    this.request<Deleted>(
+      'DELETE',
+      `/v1/store/${seg(uuid)}/lock/${seg(id)}${opts.force ? '?force=t' : ''}`,
+    )
+  /**
+   * Rewrites a lost vault.json from the recovery kit, with one key slot for the
+   * password given or the one Bulwark keeps (409 while the store has a vault.json).
+   */
+  recoverVault = (uuid: string, input: VaultRecoverInput) =>
+    this.request<Updated>('POST', `/v1/store/${seg(uuid)}/vault/recover`, input, {
+      timeoutMs: IMPORT_TIMEOUT_MS,
+    })
   /** The recovery kit as text: whoever holds it can read every archive in the store. */
   recoveryKit = (uuid: string) =>
     this.requestText('GET', `/v1/store/${seg(uuid)}/vault/recovery-kit`)
@@ -348,39 +401,41 @@ export class BulwarkClient {
 
   // --- tasks --------------------------------------------------------------
   listTasks = (q?: TasksQuery) => this.request<Task[]>('GET', `/v1/tasks${queryString(q)}`)
-  getTask = (uuid: string) => this.request<Task>('GET', `/v1/task/${seg(uuid)}`)
-  cancelTask = (uuid: string) => this.request<TaskCanceled>('DELETE', `/v1/task/${seg(uuid)}`)
+  /** The task and its log; with `since`, only the log lines after that seq. */
+  getTask = (uuid: string, q: { since?: number } = {}) =>
+    this.request<Task>('GET', `/v1/task/${seg(uuid)}${queryString(q)}`)
+  cancelTask = (uuid: string, q: { owner?: string } = {}) =>
+    this.request<TaskCanceled>('DELETE', `/v1/task/${seg(uuid)}${queryString(q)}`)
 
   // --- events -------------------------------------------------------------
   /**
    * Opens the daemon's event stream (GET /v1/events, SSE) and resolves once the
    * daemon has answered: it subscribes before it sends its first byte, so every
    * event from then on is in the stream. Read it until `signal` aborts or it ends.
+   * A dropped connection is reopened with Last-Event-ID (see SubscribeOptions),
+   * so no event is lost; a `reset` event says the daemon could not replay them.
    */
-  async subscribe(signal?: AbortSignal): Promise<AsyncGenerator<DaemonEvent>> {
-    const res = await this.send('GET', '/v1/events', undefined, 'text/event-stream', signal, true)
-    return parseEvents(res.body, signal)
+  subscribe(signal?: AbortSignal, options?: SubscribeOptions): Promise<EventStream> {
+    return openEventStream(
+      (lastEventId, s) =>
+        this.send(
+          'GET',
+          '/v1/events',
+          undefined,
+          'text/event-stream',
+          s,
+          true,
+          undefined,
+          lastEventId === undefined ? {} : { 'last-event-id': String(lastEventId) },
+        ),
+      signal,
+      options,
+    )
   }
 
   /** The daemon's event stream (GET /v1/events, SSE) until `signal` aborts or it ends. */
   async *events(signal?: AbortSignal): AsyncGenerator<DaemonEvent> {
     yield* await this.subscribe(signal)
-  }
-}
-
-async function* parseEvents(
-  body: ReadableStream<Uint8Array> | null,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<DaemonEvent> {
-  if (!body) return
-  for await (const data of readSse(body, signal)) {
-    let event: DaemonEvent
-    try {
-      event = JSON.parse(data) as DaemonEvent
-    } catch {
-      continue // a malformed event is dropped, not fatal for the stream
-    }
-    yield event
   }
 }
 

@@ -1,17 +1,35 @@
-// A minimal server-sent events reader over a fetch body stream: it yields the
-// `data:` payload of each event (multi-line data joined with "\n") and skips
-// comments and other fields. Enough for GET /v1/events; no reconnection here.
+// A minimal server-sent events reader over a fetch body stream: it yields each
+// event's `data:` payload (multi-line data joined with "\n") with the `id:` the
+// event carried, and a block that has an `id:` but no data as the id alone
+// (it moves the stream's position, as in EventSource). Comments and other
+// fields are skipped. Reconnection is the caller's (client/index.ts).
+
+export interface SseMessage {
+  /** The `id:` field of this block, if it had one. */
+  id?: string
+  /** The data lines joined with "\n"; absent for a block with an id only. */
+  data?: string
+}
 
 export async function* readSse(
   body: ReadableStream<Uint8Array>,
   signal?: AbortSignal,
-): AsyncGenerator<string> {
+): AsyncGenerator<SseMessage> {
   const reader = body.getReader()
   const decoder = new TextDecoder()
   let buffer = ''
   let data: string[] = []
+  let id: string | undefined
   const onAbort = () => void reader.cancel().catch(() => undefined)
   signal?.addEventListener('abort', onAbort, { once: true })
+  const message = (): SseMessage | undefined => {
+    const m: SseMessage = {}
+    if (id !== undefined) m.id = id
+    if (data.length > 0) m.data = data.join('\n')
+    data = []
+    id = undefined
+    return m.id !== undefined || m.data !== undefined ? m : undefined
+  }
   try {
     for (;;) {
       if (signal?.aborted) return
@@ -26,14 +44,21 @@ export async function* readSse(
         if (buffer[nl] === '\r' && nl + 1 === buffer.length) break
         buffer = buffer.slice(nl + sepLength)
         if (line === '') {
-          if (data.length > 0) yield data.join('\n')
-          data = []
+          const m = message()
+          if (m) yield m
         } else if (line.startsWith('data:')) {
           data.push(line.slice(line[5] === ' ' ? 6 : 5))
+        } else if (line.startsWith('id:')) {
+          const value = line.slice(line[3] === ' ' ? 4 : 3)
+          if (!value.includes('\0')) id = value
         }
       }
     }
-    if (data.length > 0) yield data.join('\n')
+    // The stream ended: an unterminated block is incomplete, but its data is kept.
+    if (data.length > 0) {
+      const m = message()
+      if (m) yield m
+    }
   } finally {
     signal?.removeEventListener('abort', onAbort)
     // Also reached when the consumer stops early: close the connection.

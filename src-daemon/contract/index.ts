@@ -3,6 +3,8 @@
 export * from './auth'
 export * from './errors'
 export * from './events'
+export * from './health'
+export * from './notifications'
 export * from './plugins'
 export * from './resources'
 

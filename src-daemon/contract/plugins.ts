@@ -14,6 +14,8 @@ export interface FieldSpec {
   required_unless?: string
   /** Passwords, secret keys: write-only through the API, kept out of the catalog in clear. */
   secret?: boolean
+  /** Stores: the field names where the objects are (a path, a bucket, a prefix): two stores may not share one. */
+  location?: boolean
   default?: string | number | boolean | string[]
   /** One sentence a person can act on. */
   help?: string

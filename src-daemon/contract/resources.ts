@@ -34,6 +34,10 @@ const storeFields = { name: Name, plugin: Name, endpoint: Endpoint }
 export const StoreCreate = forCreate(storeFields)
 export const StoreUpdate = forUpdate(storeFields)
 
+/** POST /v1/targets/test and /v1/stores/test: an endpoint not saved yet, tested as create would check it. */
+export const EndpointTest = Type.Object({ plugin: Name, endpoint: Endpoint }, Strict)
+export type EndpointTestInput = Static<typeof EndpointTest>
+
 const scheduleFields = {
   name: Name,
   when: Type.String({ minLength: 1, maxLength: 200 }),
@@ -43,9 +47,56 @@ export const ScheduleCreate = forCreate(scheduleFields)
 export const ScheduleUpdate = forUpdate(scheduleFields)
 
 export const MIN_RETENTION_SECONDS = 3600
-const retentionFields = { name: Name, expires: Type.Integer({ minimum: MIN_RETENTION_SECONDS }) }
+/** How many of a job's newest valid archives retention keeps when none is given. */
+export const DEFAULT_KEEP_MIN = 1
+const retentionFields = {
+  name: Name,
+  expires: Type.Integer({ minimum: MIN_RETENTION_SECONDS }),
+  /**
+   * The newest valid archives of each job that the retention sweep never
+   * expires, however old. Default 1 on create; left out of a PUT, the policy
+   * keeps the number it has.
+   */
+  keep_min: Type.Optional(Type.Integer({ minimum: 0 })),
+}
 export const RetentionCreate = forCreate(retentionFields)
 export const RetentionUpdate = forUpdate(retentionFields)
+
+export const HOOK_PHASES = ['before', 'after', 'on_failure'] as const
+export type HookPhase = (typeof HOOK_PHASES)[number]
+export const DEFAULT_HOOK_TIMEOUT_SECONDS = 300
+export const MAX_HOOK_TIMEOUT_SECONDS = 86400
+/** At most this many commands per phase: hooks are a few steps, not a script. */
+export const MAX_HOOKS_PER_PHASE = 20
+const HookSchema = Type.Object(
+  {
+    /** Run with /bin/sh -c in the daemon's environment (minus secrets) plus the job's context. */
+    command: Type.String({ minLength: 1, maxLength: 4000 }),
+    /** Default true for before, false for after and on_failure. */
+    essential: Type.Optional(Type.Boolean()),
+    timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_HOOK_TIMEOUT_SECONDS })),
+  },
+  Strict,
+)
+const HookList = Type.Array(HookSchema, {
+  maxItems: MAX_HOOKS_PER_PHASE,
+  description: `a list of at most ${MAX_HOOKS_PER_PHASE} hooks such as [{"command": "docker stop app"}]`,
+})
+/** Commands run around a backup; see docs/hooks.md. */
+export const JobHooks = Type.Object(
+  {
+    before: Type.Optional(HookList),
+    after: Type.Optional(HookList),
+    on_failure: Type.Optional(HookList),
+  },
+  Strict,
+)
+export type HookInput = Static<typeof HookSchema>
+export type JobHooksInput = Static<typeof JobHooks>
+
+/** A job's RPO: at least 5 minutes, at most a year. */
+export const MIN_RPO_SECONDS = 300
+export const MAX_RPO_SECONDS = 366 * 86400
 
 const jobFields = {
   name: Name,
@@ -62,6 +113,21 @@ const jobFields = {
     Type.Union([Uuid, Type.Null()], {
       description: 'a schedule uuid such as 6b8398be-fdc0-424a-8532-e812e5dfc116, or null',
     }),
+  ),
+  /** Commands run before and after a backup, and on failure. Left out of a PUT, the job keeps its hooks. */
+  hooks: Type.Optional(JobHooks),
+  /**
+   * The recovery point objective in seconds: the health signal "stale" is
+   * raised when the newest valid archive is older. Null: twice the schedule's
+   * period. Left out of a PUT, the job keeps the one it has.
+   */
+  rpo_seconds: Type.Optional(
+    Type.Union(
+      [Type.Integer({ minimum: MIN_RPO_SECONDS, maximum: MAX_RPO_SECONDS }), Type.Null()],
+      {
+        description: `seconds between ${MIN_RPO_SECONDS} and ${MAX_RPO_SECONDS}, such as 93600 (26 hours), or null`,
+      },
+    ),
   ),
 }
 export const JobCreate = forCreate({ ...jobFields, paused: Type.Optional(Type.Boolean()) })
@@ -86,6 +152,8 @@ export const ArchiveDownloadQuery = Type.Object({
  * the service, so that a rejected password is never echoed in an error.
  */
 const Password = Type.String()
+/** The endpoint field of a store that holds its vault password (the daemon's, never the plugin's). */
+export const VAULT_PASSWORD = 'vault_password'
 export const MIN_VAULT_PASSWORD = 8
 export const MAX_VAULT_PASSWORD = 4096
 export const VaultPasswordChange = Type.Object(
@@ -96,6 +164,20 @@ export const VaultSlotCreate = Type.Object(
   { password: Password, label: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
   Strict,
 )
+/** POST /v1/store/:uuid/vault/recover: rewrites a lost vault.json from the recovery kit. */
+export const VaultRecover = Type.Object(
+  {
+    recovery_key: Type.String({ minLength: 1, maxLength: 10_000 }),
+    password: Type.Optional(Password),
+  },
+  Strict,
+)
+export type VaultRecoverInput = Static<typeof VaultRecover>
+export const LockParams = Type.Object({
+  uuid: Uuid,
+  id: Type.String({ pattern: '^[0-9a-f]{32}$', description: 'a lock id (32 hex digits)' }),
+})
+
 /** The body of POST /v1/stores/import: a store create body whose endpoint opens the vault. */
 export const StoreImport = StoreCreate
 
@@ -160,6 +242,12 @@ export const TasksQuery = Type.Object({
   limit: Type.Optional(Count),
   debug: Type.Optional(Type.String()),
 })
+/** DELETE /v1/task/:uuid?owner=NAME: who cancels, recorded in the task's log (default anon). */
+export const TaskCancelQuery = Type.Object({ owner: Type.Optional(Owner) }, Strict)
+/** GET /v1/task/:uuid?since=SEQ: the log holds only the lines after SEQ (a follower catching up). */
+export const TaskQuery = Type.Object({
+  since: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'a log seq' })),
+})
 export const PluginsQuery = Type.Object({
   kind: Type.Optional(Type.Union([Type.Literal('target'), Type.Literal('store')])),
 })
@@ -219,6 +307,8 @@ export interface Retention {
   summary: string
   /** Seconds an archive is kept. */
   expires: number
+  /** The newest valid archives of each job that never expire by retention. */
+  keep_min: number
 }
 
 export interface Job {
@@ -253,6 +343,18 @@ export interface Job {
   verify_timezone: string | null
   /** When the next scheduled verify is due (null: none, or the job is paused). */
   next_verify: string | null
+  /** Commands run around its backups, with every default filled in (empty lists: none). */
+  hooks: Record<HookPhase, Hook[]>
+  /** The recovery point objective in seconds (null: twice the schedule's period). */
+  rpo_seconds: number | null
+}
+
+/** A command run around a backup (docs/hooks.md). */
+export interface Hook {
+  command: string
+  /** Whether its failure fails the backup (before) or the task (after, on_failure). */
+  essential: boolean
+  timeout_seconds: number
 }
 
 export interface Archive {
@@ -280,6 +382,13 @@ export interface Archive {
   stored_bytes: number | null
   /** Chunk references in its manifest (1 for a plain archive). */
   chunk_count: number | null
+  /**
+   * The target's name when the archive was made (from its manifest, for an
+   * imported archive): what target_name was, even once the target is gone.
+   */
+  origin_target_name: string | null
+  /** Where the target pointed then: its non-secret endpoint fields as text ("host db1, port 5432, database orders"). */
+  origin_target_location: string | null
 }
 
 export type ArchiveFormat = 'plain' | 'vault' | 'blob'
@@ -298,6 +407,42 @@ export interface VaultKeySlot {
   label: string
   created_at: string
 }
+
+/**
+ * A lock object in a store's vault (locks/<id>): GC, rescan and import hold
+ * an exclusive one; backups, restores and verifies a shared one. A lock whose
+ * holder stopped refreshing it for longer than its lease (or whose process on
+ * this host is gone) is stale and may be broken.
+ */
+export interface StoreLock {
+  id: string
+  exclusive: boolean
+  /** What holds it: "gc", "backup", "rescan", ... */
+  operation: string
+  host: string
+  pid: number
+  /** The data directory (daemon) that holds it. */
+  daemon: string
+  created_at: string
+  refreshed_at: string
+  /** How long a lock lives without a refresh, in seconds. */
+  lease_seconds: number
+  stale: boolean
+  /** Whether this daemon holds it. */
+  ours: boolean
+}
+
+/** GET /v1/store/:uuid/locks */
+export interface StoreLocks {
+  locks: StoreLock[]
+}
+
+/** DELETE /v1/store/:uuid/lock/:id: a lock that is not stale is kept unless force=t. */
+export const LockBreakQuery = Type.Object({
+  force: Type.Optional(
+    Type.Union([Type.Literal('t'), Type.Literal('true'), Type.Literal('f'), Type.Literal('false')]),
+  ),
+})
 
 /** GET /v1/store/:uuid/vault */
 export interface VaultInfo {
@@ -328,8 +473,12 @@ export interface ImportResult {
 /** POST /v1/store/:uuid/import (a rescan of a store already in the catalog) */
 export interface RescanResult {
   ok: 'updated'
+  /** Archives found in the store that the catalog lacked, now listed. */
   archives: number
+  /** Manifests that could not be opened (damaged). */
   skipped: number
+  /** Archives the catalog listed whose manifest is gone from the store, now marked purged. */
+  gone: number
 }
 
 export interface Task {
@@ -351,7 +500,10 @@ export interface Task {
   progress: number | null
   /** One line saying why a failed task failed. */
   error: string | null
+  /** The log, one "<ISO time> <line>" per line (with ?since=SEQ, only the lines after SEQ). */
   log: string
+  /** The seq of the task's last log line (lines are numbered from 1; 0: none yet). */
+  log_lines: number
 }
 
 export interface DaemonStatus {

@@ -1,8 +1,16 @@
 // Where the 32-byte key that seals secrets.enc lives: the OS keychain (through
-// the optional native `keytar` package: Keychain on macOS, Credential Manager
-// on Windows, the Secret Service such as GNOME Keyring on Linux) where one
-// answers, else a 0600 key file beside secrets.enc. Chosen once, at daemon
-// start, before the (synchronous) FileSecretStore is built.
+// the native `@napi-rs/keyring` package, prebuilt for every desktop platform:
+// Keychain on macOS, Credential Manager on Windows, the Secret Service such as
+// GNOME Keyring on Linux) where one answers, else a 0600 key file beside
+// secrets.enc. Chosen once, at daemon start, before the (synchronous)
+// FileSecretStore is built.
+//
+// Earlier versions reached the keychain through `keytar` (archived upstream).
+// Its entries are where the new binding finds them on macOS, but not on Linux
+// (other Secret Service attributes) nor on Windows (another target name): a
+// data directory whose marker predates the move has its key copied, once, from
+// keytar's entry to the new one (read on Linux with `secret-tool`, on Windows
+// by keytar's target name); the old entry is left in place.
 //
 // BULWARK_KEYCHAIN=auto (the default): an existing secrets.key stays in use
 // (nothing is moved); otherwise the keychain if it answers, remembered by the
@@ -10,6 +18,7 @@
 // keychain; `off` always uses secrets.key. A data directory whose key is in the
 // keychain never falls back to a new key file: that key could not read the
 // stored passwords.
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -41,12 +50,26 @@ export function parseKeychainMode(value: string | undefined): KeychainMode {
 interface Marker {
   service: string
   account: string
+  /** 'keyring': written through @napi-rs/keyring; absent: by keytar, before the move. */
+  binding?: 'keyring'
 }
 
-/** The part of keytar used here. */
-interface Keytar {
-  getPassword(service: string, account: string): Promise<string | null>
-  setPassword(service: string, account: string, password: string): Promise<void>
+/** The part of the keychain binding used here. */
+interface Keychain {
+  get(at: Marker): Promise<string | null>
+  set(at: Marker, value: string): Promise<void>
+}
+
+/** The part of @napi-rs/keyring used here. */
+interface KeyringModule {
+  AsyncEntry: {
+    new (service: string, account: string): KeyringEntry
+    withTarget(target: string, service: string, account: string): KeyringEntry
+  }
+}
+interface KeyringEntry {
+  getPassword(): Promise<string | null | undefined>
+  setPassword(password: string): Promise<void>
 }
 
 export async function loadSecretsKey(
@@ -117,14 +140,36 @@ export async function loadSecretsKey(
     return fromFile(`no OS keychain: ${reached.why}`)
   }
 
-  const { keytar } = reached
+  const { keychain, keyring } = reached
   let stored = reached.stored
   let created = false
+  let moved = false
+  if (stored === null && marker && !marker.binding) {
+    // Put there by keytar, before the move to @napi-rs/keyring: copy it over once.
+    let old: string | null
+    try {
+      old = await within(readKeytarEntry(keyring, at), wait)
+    } catch (err) {
+      throw marked(`the entry an earlier version wrote could not be read: ${oneLine(err)}`)
+    }
+    if (old !== null) {
+      try {
+        await within(keychain.set(at, old), wait)
+        stored = await within(keychain.get(at), wait)
+      } catch (err) {
+        throw marked(`copying it to the keychain entry this version reads failed: ${oneLine(err)}`)
+      }
+      if (stored !== old) throw marked('the keychain did not keep the copy of the key it was given')
+      moved = true
+    }
+  }
   if (stored === null) {
     // A locked keyring answers "no such entry" too.
     if (existsSync(sealedPath)) {
       if (marker)
-        throw marked('the keychain returned no key (is it locked, or was the entry deleted?)')
+        throw marked(
+          'the keychain returned no key (it is locked or cannot be reached, or the entry was deleted)',
+        )
       throw new SecretsKeyError(
         `${sealedPath} exists but its key is neither in ${keyFile} nor in ${where}; put the ` +
           `${KEY_FILE} it was sealed with back beside it`,
@@ -132,15 +177,22 @@ export async function loadSecretsKey(
     }
     const fresh = randomBytes(32).toString('base64')
     try {
-      await within(keytar.setPassword(at.service, at.account, fresh), wait)
-      stored = await within(keytar.getPassword(at.service, at.account), wait)
+      await within(keychain.set(at, fresh), wait)
+      stored = await within(keychain.get(at), wait)
       if (stored !== fresh) throw new Error('it did not keep the key it was given')
     } catch (err) {
       if (marker) {
         throw marked(`the keychain returned no key and storing a new one failed: ${oneLine(err)}`)
       }
-      const why = `the keychain answered but storing a key in it failed: ${oneLine(err)}`
-      if (mode === 'on') throw new SecretsKeyError(`BULWARK_KEYCHAIN=on, but ${why}`)
+      // The binding reads an unreachable keychain as "no entry": the write is what tells.
+      const why = `storing a key in it failed: ${oneLine(err)}`
+      if (mode === 'on') {
+        throw new SecretsKeyError(
+          `BULWARK_KEYCHAIN=on, but no OS keychain can be used: ${why}. Unlock or start one ` +
+            '(on Linux: a D-Bus session with a Secret Service such as gnome-keyring-daemon), or start ' +
+            'with BULWARK_KEYCHAIN=auto to fall back to a key file',
+        )
+      }
       return fromFile(`no OS keychain: ${why}`)
     }
     created = true
@@ -149,10 +201,16 @@ export async function loadSecretsKey(
   if (key.length !== 32) {
     throw new SecretsKeyError(`the entry in ${where} is not a 32-byte base64 key`)
   }
-  if (!marker) writeFileAtomic(markerPath, JSON.stringify(at, null, 2) + '\n')
-  log.info(
-    `secrets: the key that seals ${SEALED_FILE} is in ${where}${created ? ' (created now)' : ''}`,
-  )
+  if (!marker || !marker.binding) {
+    const now: Marker = { service: at.service, account: at.account, binding: 'keyring' }
+    writeFileAtomic(markerPath, JSON.stringify(now, null, 2) + '\n')
+  }
+  const how = created
+    ? ' (created now)'
+    : moved
+      ? ' (copied now from the entry an earlier version wrote through keytar, which is left in place)'
+      : ''
+  log.info(`secrets: the key that seals ${SEALED_FILE} is in ${where}${how}`)
   return { key, where }
 }
 
@@ -171,7 +229,11 @@ function readMarker(path: string): Marker | undefined {
   if (typeof marker.service !== 'string' || typeof marker.account !== 'string') {
     throw new SecretsKeyError(`${path} must hold {"service", "account"}: where the key is`)
   }
-  return { service: marker.service, account: marker.account }
+  return {
+    service: marker.service,
+    account: marker.account,
+    ...(marker.binding === 'keyring' ? { binding: 'keyring' as const } : {}),
+  }
 }
 
 function readOrCreateKeyFile(path: string, sealedPath: string): Buffer {
@@ -191,26 +253,74 @@ function readOrCreateKeyFile(path: string, sealedPath: string): Buffer {
   return key
 }
 
-/** keytar loaded and the keychain answering a read of our entry, or why not. */
+/** The keychain binding loaded and answering a read of our entry, or why not. */
 async function openKeychain(
   at: Marker,
   timeoutMs: number,
-): Promise<{ keytar: Keytar; stored: string | null } | { why: string }> {
-  let keytar: Keytar
+): Promise<
+  { keychain: Keychain; keyring: KeyringModule; stored: string | null } | { why: string }
+> {
+  let keyring: KeyringModule
   try {
-    // An optional native CommonJS dependency, external to the build: absent
-    // where it did not compile, and then the key file is used.
-    const mod = (await import('keytar' as string)) as Partial<Keytar> & { default?: Keytar }
-    keytar = mod.default ?? (mod as Keytar)
-    if (typeof keytar.getPassword !== 'function') throw new Error('it has no getPassword')
+    // A native CommonJS dependency, external to the build, with a prebuilt
+    // binary per platform; where none fits it does not load and the key file is used.
+    const mod = (await import('@napi-rs/keyring' as string)) as Partial<KeyringModule> & {
+      default?: KeyringModule
+    }
+    keyring = mod.AsyncEntry ? (mod as KeyringModule) : (mod.default as KeyringModule)
+    if (typeof keyring?.AsyncEntry !== 'function') throw new Error('it has no AsyncEntry')
   } catch (err) {
-    return { why: `the keytar module did not load (${oneLine(err)})` }
+    return { why: `the keychain module @napi-rs/keyring did not load (${oneLine(err)})` }
+  }
+  const keychain: Keychain = {
+    get: async (m) => (await new keyring.AsyncEntry(m.service, m.account).getPassword()) ?? null,
+    set: (m, value) => new keyring.AsyncEntry(m.service, m.account).setPassword(value),
   }
   try {
-    return { keytar, stored: await within(keytar.getPassword(at.service, at.account), timeoutMs) }
+    return { keychain, keyring, stored: await within(keychain.get(at), timeoutMs) }
   } catch (err) {
     return { why: oneLine(err) }
   }
+}
+
+/**
+ * The key as keytar stored it, where @napi-rs/keyring does not find it itself:
+ * on Windows under the target name "service/account"; on Linux a Secret Service
+ * item with the attributes service and account, read by libsecret's own
+ * `secret-tool` (the binding looks up other attributes). On macOS both use the
+ * same Keychain item, so there is nothing else to read.
+ */
+async function readKeytarEntry(keyring: KeyringModule, at: Marker): Promise<string | null> {
+  if (process.platform === 'darwin') return null
+  if (process.platform === 'win32') {
+    const entry = keyring.AsyncEntry.withTarget(
+      `${at.service}/${at.account}`,
+      at.service,
+      at.account,
+    )
+    return (await entry.getPassword()) ?? null
+  }
+  return new Promise((resolve, reject) => {
+    execFile(
+      'secret-tool',
+      ['lookup', 'service', at.service, 'account', at.account],
+      { encoding: 'utf8', timeout: KEYCHAIN_PROMPT_TIMEOUT_MS },
+      (err, stdout) => {
+        const value = stdout.trim()
+        if (value) return resolve(value)
+        if (!err) return resolve(null)
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          return reject(
+            new Error(
+              'secret-tool is not installed (on Debian or Ubuntu: apt-get install libsecret-tools)',
+            ),
+          )
+        }
+        // secret-tool exits 1 without output when there is no such item.
+        resolve(null)
+      },
+    )
+  })
 }
 
 /** The promise's value, or an error after `ms` (the call itself is left to finish). */

@@ -6,16 +6,38 @@
 import type { Readable } from 'node:stream'
 import {
   PluginError,
+  PluginNotFoundError,
+  checkKey,
   spawnInput,
   spawnOutput,
   type Endpoint,
   type PluginContext,
+  type StoreCapabilities,
   type StoredObject,
   type StorePlugin,
   type TargetPlugin,
   type ToolOptions,
 } from '../../plugins/sdk'
-import { exitError, runAction } from './external-run'
+import { describeFailure, exitError, runAction } from './external-run'
+
+/**
+ * Bulwark extension: `retrieve` exiting with 66 (EX_NOINPUT in sysexits.h)
+ * says there is no blob under the key. Any other failure cannot be told from
+ * a missing key, and stays a plain PluginError.
+ */
+export const EXIT_NO_SUCH_KEY = 66
+
+/**
+ * The protocol has no stat or listing, so an external store cannot hold a
+ * chunked vault, and nothing says its store action is atomic. Each call is
+ * a process of its own: a few at once are fine.
+ */
+export const EXTERNAL_STORE_CAPABILITIES: StoreCapabilities = Object.freeze({
+  vault: false,
+  atomicPut: false,
+  rangedGet: false,
+  connections: 4,
+})
 
 export interface ExternalMeta {
   /** The plugin's name: its executable's file name. */
@@ -130,17 +152,34 @@ export function parseStoredKey(name: string, stdout: string): string {
   )
 }
 
+/** Keys follow the SDK's rules whatever the plugin accepts, so none can escape its namespace. */
+function validKey(key: string): string {
+  try {
+    checkKey(key)
+  } catch (err) {
+    throw new PluginError((err as Error).message, 'permanent', { cause: err })
+  }
+  return key
+}
+
 const nothing: AsyncIterable<StoredObject> = {
   [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }),
 }
 
 export function externalStore(meta: ExternalMeta): StorePlugin {
   return {
+    capabilities: EXTERNAL_STORE_CAPABILITIES,
     /**
      * The plugin chooses the key it stores under; `key` is only offered to it
      * as $BULWARK_KEY_HINT. Callers must keep and use the returned key.
      */
     async put(endpoint, key, data, ctx) {
+      try {
+        validKey(key)
+      } catch (err) {
+        data.destroy()
+        throw err
+      }
       const { stdout, bytesIn } = await runAction(meta.exe, {
         name: meta.name,
         action: 'store',
@@ -152,13 +191,19 @@ export function externalStore(meta: ExternalMeta): StorePlugin {
       return { key: parseStoredKey(meta.name, stdout), size: bytesIn }
     },
     async get(endpoint, key, ctx) {
+      validKey(key)
+      const explain = (stderr: string, code: number | null) => {
+        const error = exitError(meta.name, 'retrieve', stderr, code)
+        if (code !== EXIT_NO_SUCH_KEY) return error
+        return new PluginNotFoundError(
+          `no object ${key} in external store ${meta.name} (${describeFailure(meta.name, 'retrieve', stderr, code)})`,
+        )
+      }
       return whenReadable(
-        spawnOutput(
-          meta.exe,
-          ['retrieve', '--key', key],
-          named(ctx, meta),
-          tool(meta, 'retrieve', endpoint),
-        ),
+        spawnOutput(meta.exe, ['retrieve', '--key', key], named(ctx, meta), {
+          ...tool(meta, 'retrieve', endpoint),
+          explain,
+        }),
       )
     },
     /** The protocol has no stat action: an external store never reports an object. */
@@ -166,6 +211,7 @@ export function externalStore(meta: ExternalMeta): StorePlugin {
       return null
     },
     async delete(endpoint, key, ctx) {
+      validKey(key)
       await runAction(meta.exe, {
         name: meta.name,
         action: 'purge',

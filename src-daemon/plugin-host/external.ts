@@ -7,6 +7,7 @@
 import { access, constants, readdir, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { PluginInfo } from '../contract'
+import { mapLimit } from '../platform/concurrency'
 import type { StorePlugin, TargetPlugin } from '../../plugins/sdk/types'
 import { externalStore, externalTarget, type ExternalMeta } from './external-adapters'
 import { parseInfo, toPluginInfo } from './external-info'
@@ -127,15 +128,7 @@ export async function discoverExternalPlugins(
       candidates.push(c)
     }
   }
-  const results: ExternalPlugin[][] = new Array(candidates.length)
-  let next = 0
-  const worker = async () => {
-    while (next < candidates.length) {
-      const i = next++
-      results[i] = await probe(candidates[i]!, opts)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, candidates.length) }, worker))
+  const results = await mapLimit(candidates, PARALLEL, (c) => probe(c, opts))
   return results.flat()
 }
 

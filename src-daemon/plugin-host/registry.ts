@@ -1,9 +1,11 @@
 // The plugins this daemon knows: every manifest under plugins/targets and
 // plugins/stores, found at build time, so adding a plugin folder changes no
 // core code. External plugins (executables) join the same registry.
-import type { PluginInfo, PluginKind } from '../contract'
+import { VAULT_PASSWORD, type PluginInfo, type PluginKind } from '../contract'
 import type { PluginManifest } from '../../plugins/sdk/manifest'
 import type { PluginModule, StorePlugin, TargetPlugin } from '../../plugins/sdk/types'
+import { storeCapabilities, type StoreCapabilities } from '../../plugins/sdk'
+import { wrapStore } from './store-wrappers'
 
 const builtinManifests = import.meta.glob<PluginManifest>(
   '../../plugins/{targets,stores}/*/manifest.json',
@@ -26,7 +28,7 @@ export type Implementation = TargetPlugin | StorePlugin
  * daemon's, not the plugin's: the plugin never receives it.
  */
 export const VAULT_PASSWORD_FIELD = {
-  name: 'vault_password',
+  name: VAULT_PASSWORD,
   title: 'Vault password',
   type: 'string',
   secret: true,
@@ -36,6 +38,8 @@ export const VAULT_PASSWORD_FIELD = {
 export class PluginRegistry {
   private readonly plugins = new Map<string, PluginInfo>()
   private readonly loaders = new Map<string, () => Promise<Implementation>>()
+  /** Each store plugin wrapped once (retry, connection limit), shared by every caller. */
+  private readonly stores = new Map<string, Promise<StorePlugin>>()
 
   constructor(manifests: PluginManifest[] = Object.values(builtinManifests)) {
     for (const m of manifests) {
@@ -64,8 +68,25 @@ export class PluginRegistry {
     return (await this.load('target', name)) as TargetPlugin
   }
 
-  async store(name: string): Promise<StorePlugin> {
-    return (await this.load('store', name)) as StorePlugin
+  /**
+   * A store plugin as every caller sees it: wrapped once in the retry and
+   * connection-limit decorators (plugin-host/store-wrappers.ts), so no
+   * plugin re-implements them and no caller goes around them.
+   */
+  store(name: string): Promise<StorePlugin> {
+    let wrapped = this.stores.get(name)
+    if (!wrapped) {
+      wrapped = this.load('store', name).then((p) => wrapStore(p as StorePlugin))
+      // A plugin that failed to load is tried again at the next call.
+      wrapped.catch(() => this.stores.delete(name))
+      this.stores.set(name, wrapped)
+    }
+    return wrapped
+  }
+
+  /** What a store plugin declares it can do (defaults for what it leaves out). */
+  async storeCapabilities(name: string): Promise<StoreCapabilities> {
+    return storeCapabilities(await this.store(name))
   }
 
   private async load(kind: PluginKind, name: string): Promise<Implementation> {

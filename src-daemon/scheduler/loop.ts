@@ -4,6 +4,13 @@
 // collapse into one; a run missed while the daemon was down runs once at
 // start unless catch-up is off; a paused job fires neither. Everything
 // time-related comes from the injected clock.
+//
+// Sleep and wake: the loop never waits longer than MAX_SLEEP_MS, so when the
+// wall clock has moved much further than that between two of its turns, the
+// process was not running (the laptop slept, the VM was suspended). The turn
+// that notices treats what came due meanwhile as it does at start: each
+// schedule runs once (or not at all with catch-up off), and one log line says
+// so. The desktop app's resume signal needs nothing more: the daemon slept too.
 import type { Clock } from '../platform/clock'
 import type { Logger } from '../platform/logger'
 import { nextRuns } from './timespec'
@@ -64,10 +71,15 @@ export interface SchedulerDeps {
 
 const DEV_SCHEDULE = '* * * * *'
 const MAX_SLEEP_MS = 15_000
+/** Lateness of a turn beyond which the process must have been stopped (timers drift by far less). */
+export const CLOCK_JUMP_MARGIN_MS = 30_000
 
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined
-  private first = true
+  /** Why the next tick may find runs missed: the daemon just started, or the machine slept. */
+  private away: 'down' | 'asleep' | null = 'down'
+  /** When the loop's next turn is due by the clock (null: no turn scheduled). */
+  private expectedAt: number | null = null
   private lastHousekeeping = -Infinity
 
   constructor(private readonly deps: SchedulerDeps) {}
@@ -87,8 +99,27 @@ export class Scheduler {
         if (next !== null && (soonest === null || next < soonest)) soonest = next
       }
     }
-    this.first = false
+    this.away = null
     return soonest
+  }
+
+  /**
+   * Called by the loop before each turn: if the clock jumped well past the
+   * turn's due time, the next tick catches up as at start. Returns the jump (ms), or 0.
+   */
+  private noticeClockJump(now: number): number {
+    const expected = this.expectedAt
+    if (expected === null || now - expected <= CLOCK_JUMP_MARGIN_MS) return 0
+    const late = now - expected
+    this.away = 'asleep'
+    this.deps.log.info(
+      `scheduler: the clock moved ${describeGap(late)} further than expected between two turns ` +
+        `(the machine slept or was suspended); ` +
+        (this.deps.catchUp === false
+          ? 'catch-up is off, so runs missed meanwhile are skipped'
+          : 'each schedule missed meanwhile runs once now'),
+    )
+    return late
   }
 
   /** The job's backup schedule, and its verify schedule if it has one. */
@@ -130,10 +161,12 @@ export class Scheduler {
 
   start(): void {
     const loop = () => {
+      this.noticeClockJump(this.deps.clock.now())
       const soonest = this.tick()
       const now = this.deps.clock.now()
       const wait =
         soonest === null ? MAX_SLEEP_MS : Math.min(Math.max(soonest - now, 200), MAX_SLEEP_MS)
+      this.expectedAt = now + wait
       this.timer = setTimeout(loop, wait)
       this.timer.unref()
     }
@@ -142,6 +175,7 @@ export class Scheduler {
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer)
+    this.expectedAt = null
   }
 
   private due(job: SchedulableJob, slot: Slot, dueAt: number, now: number): void {
@@ -150,9 +184,10 @@ export class Scheduler {
       slot.markFired(now)
       return
     }
-    if (this.first && this.deps.catchUp === false) {
+    if (this.away && this.deps.catchUp === false) {
+      const why = this.away === 'down' ? 'the daemon was down' : 'the machine slept'
       this.deps.log.info(
-        `job "${job.name}" missed ${slot.what} at ${new Date(dueAt).toISOString()} while the daemon was down; catch-up is off, skipping it`,
+        `job "${job.name}" missed ${slot.what} at ${new Date(dueAt).toISOString()} while ${why}; catch-up is off, skipping it`,
       )
       slot.markFired(now)
       return
@@ -176,4 +211,13 @@ export class Scheduler {
       this.deps.log.error(`scheduler: ${what} failed: ${(err as Error).message}`)
     }
   }
+}
+
+/** "3 h 20 min", "12 min", "45 s": how long the process was away, for the log. */
+function describeGap(ms: number): string {
+  const s = Math.round(ms / 1000)
+  if (s < 60) return `${s} s`
+  const min = Math.round(s / 60)
+  if (min < 60) return `${min} min`
+  return `${Math.floor(min / 60)} h ${min % 60} min`
 }

@@ -1,6 +1,7 @@
 // Tokenizer and recursive-descent parser for the timespec schedule language
 // (after SHIELD's timespec grammar). Turns text such as "daily at 4am" into a
 // small Spec value; timespec.ts compiles Specs to cron patterns.
+import { editDistance } from '../contract/edit-distance'
 
 /** A parsed schedule. Times are minutes since midnight; weekdays are 0 (sunday) to 6. */
 export type Spec =
@@ -120,22 +121,10 @@ function checkWord(token: Token): void {
 
 function closestWord(word: string): string | undefined {
   const limit = word.length >= 5 ? 2 : 1
-  const scored = VOCABULARY.map((w) => ({ w, d: editDistance(word, w) }))
+  // Plain Levenshtein: a swap of neighbours counts two edits here (the hints were tuned so).
+  const scored = VOCABULARY.map((w) => ({ w, d: editDistance(word, w, { transpositions: false }) }))
   const best = scored.sort((a, b) => a.d - b.d)[0]
   return best && best.d <= limit && best.w.length > 1 ? best.w : undefined
-}
-
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + cost)
-    }
-    row = next
-  }
-  return row[b.length] ?? 0
 }
 
 // ---------------------------------------------------------------- parser

@@ -73,10 +73,15 @@ export class ArchiveService {
     return this.expire(archive, owner, this.ctx.clock.now())
   }
 
-  /** Retention: expires every valid archive whose time has come, each with a purge task. */
+  /**
+   * Retention: expires every valid archive whose time has come, each with a
+   * purge task, except the newest `keep_min` valid archives of each job (its
+   * retention policy's): those stay however old, so a job whose backups keep
+   * failing still has its last good archive. A delete by hand is not held back.
+   */
   expireDue(): number {
     const now = this.ctx.clock.now()
-    const due = this.ctx.catalog.listArchives({ status: 'valid', expired_by: now })
+    const due = this.ctx.catalog.listArchives({ status: 'valid', expired_by: now, skip_kept: true })
     for (const archive of due) this.expire(archive, 'system', archive.expires_at)
     if (due.length > 0) this.ctx.log.info(`${due.length} archive(s) expired; purging them`)
     return due.length
@@ -269,6 +274,8 @@ export class ArchiveService {
       new_bytes: r.new_bytes ?? null,
       stored_bytes: r.stored_bytes ?? null,
       chunk_count: r.chunk_count ?? null,
+      origin_target_name: r.origin_target_name ?? null,
+      origin_target_location: r.origin_target_location || null,
     }
   }
 }

@@ -37,8 +37,12 @@ function describe(field: FieldSpec): string {
 }
 
 function coerce(field: FieldSpec, value: unknown, path: string): unknown {
+  // A secret's value is never echoed, whatever its type.
+  const got = field.secret
+    ? `a ${Array.isArray(value) ? 'list' : typeof value}`
+    : JSON.stringify(value)
   const bad = (expected: string) =>
-    invalid(path, `${path} must be ${expected}, got ${JSON.stringify(value)}${describe(field)}`)
+    invalid(path, `${path} must be ${expected}, got ${got}${describe(field)}`)
   switch (field.type) {
     case 'string':
       if (typeof value !== 'string') throw bad('a string')

@@ -1,8 +1,11 @@
 // Builds every service from one context; the API and the scheduler use these.
 import { ArchiveService } from './archives'
+import { ChannelService } from './channels'
 import type { ServiceContext } from './context'
+import { HealthService } from './health'
 import { JobService } from './jobs'
 import { MetaService } from './meta'
+import { MetricsService } from './metrics'
 import { PluginResourceService } from './plugin-resources'
 import { RetentionService } from './retention'
 import { ScheduleService } from './schedules'
@@ -15,11 +18,15 @@ export { EventBus } from './events'
 export function createServices(
   ctx: ServiceContext,
   info: { version: string; startedAt: number; dataDir: string },
+  locking: { lockLeaseMs: number; lockWaitMs: number } = {
+    lockLeaseMs: 300_000,
+    lockWaitMs: 1_800_000,
+  },
 ) {
   const targets = new PluginResourceService(ctx, 'target')
   const stores = new PluginResourceService(ctx, 'store')
   const schedules = new ScheduleService(ctx)
-  const vault = new VaultService(ctx, stores)
+  const vault = new VaultService(ctx, stores, { daemon: info.dataDir, ...locking })
   const archives = new ArchiveService(ctx, targets, stores, vault)
   return {
     targets,
@@ -31,6 +38,9 @@ export function createServices(
     tasks: new TaskService(ctx),
     vault,
     meta: new MetaService(ctx, info),
+    health: new HealthService(ctx),
+    channels: new ChannelService(ctx),
+    metrics: new MetricsService({ catalog: ctx.catalog, clock: ctx.clock, version: info.version }),
     events: ctx.events,
   }
 }

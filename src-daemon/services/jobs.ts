@@ -3,9 +3,11 @@
 // have a verify schedule, on which its newest valid archive is verified.
 import { randomUUID } from 'node:crypto'
 import {
+  HOOK_PHASES,
   invalid,
   notFound,
   type Job,
+  type JobHooksInput,
   type JobInput,
   type JobUpdateInput,
   type TaskStatus,
@@ -15,6 +17,7 @@ import type { JobRow } from '../catalog/rows'
 import type { TaskRow } from '../catalog/rows'
 import { toIsoOrNull } from '../platform/clock'
 import type { SchedulableJob } from '../scheduler/loop'
+import { readHooks } from '../tasks/hooks'
 import type { ArchiveService } from './archives'
 import type { ServiceContext } from './context'
 import type { PluginResourceService } from './plugin-resources'
@@ -47,6 +50,7 @@ export class JobService {
 
   create(input: JobInput): string {
     this.checkReferences(input)
+    const hooks = storedHooks(input.hooks ?? {})
     const uuid = randomUUID()
     const now = this.ctx.clock.now()
     this.ctx.catalog.jobs.insert({
@@ -62,6 +66,8 @@ export class JobService {
       last_fired_at: null,
       verify_schedule_uuid: input.verify_schedule ?? null,
       last_verify_fired_at: null,
+      hooks,
+      rpo_seconds: input.rpo_seconds ?? null,
       created_at: now,
       updated_at: now,
     })
@@ -72,6 +78,8 @@ export class JobService {
   update(uuid: string, input: JobUpdateInput): void {
     const existing = this.row(uuid)
     this.checkReferences(input)
+    // Left out, the hooks stay (as the verify schedule does).
+    const hooks = input.hooks === undefined ? {} : { hooks: storedHooks(input.hooks) }
     const now = this.ctx.clock.now()
     // Left out, the verify schedule stays; a new one counts its runs from now.
     const verify =
@@ -87,6 +95,9 @@ export class JobService {
       retention_uuid: input.retention,
       priority: input.priority ?? existing.priority,
       ...verify,
+      ...hooks,
+      // Left out, the RPO stays.
+      ...(input.rpo_seconds === undefined ? {} : { rpo_seconds: input.rpo_seconds }),
       updated_at: now,
     })
     this.ctx.events.emit({ type: 'resource', kind: 'job', uuid, action: 'updated' })
@@ -127,6 +138,29 @@ export class JobService {
       return null
     }
     return this.run(uuid, 'system')
+  }
+
+  /**
+   * Scheduled backups the last daemon was running when it stopped: each job's
+   * runs again once now, instead of waiting for its next slot (a laptop shut
+   * down mid-backup, a server rebooted for updates).
+   */
+  rerunInterrupted(orphans: TaskRow[]): void {
+    const jobs = new Set(
+      orphans
+        .filter((t) => t.op === 'backup' && t.owner === 'system' && t.job_uuid)
+        .map((t) => t.job_uuid!),
+    )
+    for (const uuid of jobs) {
+      const job = this.ctx.catalog.jobs.get(uuid)
+      if (!job || job.paused) continue
+      const task = this.runScheduled(uuid)
+      if (task) {
+        this.ctx.log.info(
+          `job "${job.name}": its scheduled backup was cut short when the daemon stopped; running it again (task ${task.uuid})`,
+        )
+      }
+    }
   }
 
   /**
@@ -253,6 +287,22 @@ export class JobService {
         r.paused || r.verify_timespec === null || r.verify_timezone === null
           ? null
           : toIsoOrNull(this.schedules.nextRun(r.verify_timespec, r.verify_timezone)),
+      hooks: readHooks(r.hooks),
+      rpo_seconds: r.rpo_seconds ?? null,
     }
   }
+}
+
+/** Hooks as the catalog keeps them (JSON, as given); a blank command is refused, naming it. */
+function storedHooks(hooks: JobHooksInput): string {
+  for (const phase of HOOK_PHASES) {
+    for (const [i, hook] of (hooks[phase] ?? []).entries()) {
+      if (!hook.command.trim())
+        throw invalid(
+          `hooks.${phase}[${i}].command`,
+          `hooks.${phase}[${i}].command is blank; give the command to run, or remove the hook`,
+        )
+    }
+  }
+  return JSON.stringify(hooks)
 }

@@ -1,10 +1,16 @@
 // Targets and stores: named, plugin-backed endpoints. Both behave the same
 // way (validated endpoint, write-only secrets, delete refused while a job uses
 // one), so one service serves both, told which kind it is.
+import { whereFields } from '../plugin-host/location'
 import { randomUUID } from 'node:crypto'
+import { posix } from 'node:path'
 import {
   BulwarkError,
   ErrorCode,
+  MAX_VAULT_PASSWORD,
+  MIN_VAULT_PASSWORD,
+  REDACTED,
+  invalid,
   notFound,
   type PluginInfo,
   type PluginKind,
@@ -25,6 +31,7 @@ import {
   type EndpointValues,
 } from './endpoints'
 import { redactor } from '../platform/redact'
+import { VAULT_PASSWORD_FIELD } from '../plugin-host/registry'
 import { assertUnused } from './usage'
 
 const TEST_TIMEOUT_MS = 30_000
@@ -35,6 +42,20 @@ export interface PluginResourceInput {
   plugin: string
   endpoint: unknown
   agent?: string
+}
+
+/**
+ * Remote agents do not exist yet: a target with one would be accepted and its
+ * backups would silently run on the daemon's own host instead. Refused until
+ * they do.
+ */
+function refuseAgent(input: PluginResourceInput): void {
+  if (input.agent !== undefined && input.agent.trim() !== '') {
+    throw invalid(
+      'agent',
+      'remote agents are not available yet: leave agent empty; the target is backed up and restored by the daemon on its own host',
+    )
+  }
 }
 
 type Row = TargetRow | StoreRow
@@ -75,9 +96,14 @@ export class PluginResourceService<K extends PluginKind> {
   }
 
   create(input: PluginResourceInput): string {
+    refuseAgent(input)
     const uuid = randomUUID()
     const plugin = this.plugin(input.plugin)
     const values = checkEndpoint(plugin, parseEndpoint(input.endpoint))
+    if (this.kind === 'store') {
+      checkNewVaultPassword(values[VAULT_PASSWORD_FIELD.name])
+      this.assertLocationFree(plugin, values, undefined)
+    }
     const now = this.ctx.clock.now()
     const endpoint = storeEndpoint(plugin, `${this.kind}/${uuid}`, values, this.ctx.secrets)
     const base = {
@@ -97,12 +123,16 @@ export class PluginResourceService<K extends PluginKind> {
 
   update(uuid: string, input: PluginResourceInput): void {
     const existing = this.row(uuid)
+    refuseAgent(input)
     const plugin = this.plugin(input.plugin)
     const owner = `${this.kind}/${uuid}`
     // Secrets sent back redacted are kept, unless the plugin itself changed.
     const kept =
       existing.plugin === plugin.name ? storedSecretReader(owner, this.ctx.secrets) : undefined
-    const values = checkEndpoint(plugin, parseEndpoint(input.endpoint), kept)
+    const given = parseEndpoint(input.endpoint)
+    if (this.kind === 'store') refuseVaultPasswordChange(uuid, given, kept)
+    const values = checkEndpoint(plugin, given, kept)
+    if (this.kind === 'store') this.assertLocationFree(plugin, values, uuid)
     if (existing.plugin !== plugin.name) forgetSecrets(owner, this.ctx.secrets)
     const endpoint = storeEndpoint(plugin, owner, values, this.ctx.secrets)
     const patch = {
@@ -130,14 +160,22 @@ export class PluginResourceService<K extends PluginKind> {
     this.ctx.events.emit({ type: 'resource', kind: this.kind, uuid, action: 'deleted' })
   }
 
-  /** The full endpoint, secrets included, for handing to the plugin. Never serve it. */
+  /**
+   * The endpoint a plugin call gets, its own secrets included: the one
+   * function that builds every endpoint any plugin sees. The daemon's own
+   * fields (a store's vault password) are never in it. Never serve it.
+   */
   endpointFor(uuid: string): { plugin: string; endpoint: EndpointValues } {
     const row = this.row(uuid)
     const plugin = this.ctx.registry.find(this.kind, row.plugin)
-    return {
-      plugin: row.plugin,
-      endpoint: resolvedEndpoint(plugin, `${this.kind}/${uuid}`, row.endpoint, this.ctx.secrets),
-    }
+    const values = resolvedEndpoint(plugin, `${this.kind}/${uuid}`, row.endpoint, this.ctx.secrets)
+    return { plugin: row.plugin, endpoint: pluginEndpoint(values) }
+  }
+
+  /** A daemon-owned secret of the resource (a store's vault password). */
+  secret(uuid: string, field: string): string | undefined {
+    const value = this.ctx.secrets.get(`${this.kind}/${uuid}/${field}`)
+    return value === '' ? undefined : value
   }
 
   /** Sets one secret field (a vault password the daemon generated, say). */
@@ -149,6 +187,22 @@ export class PluginResourceService<K extends PluginKind> {
   /** Asks the plugin whether it can reach the endpoint; the answer is for a person. */
   async test(uuid: string): Promise<ConnectionTest> {
     const { plugin, endpoint } = this.endpointFor(uuid)
+    return this.testEndpoint(plugin, endpoint)
+  }
+
+  /**
+   * Tests an endpoint not saved yet (the form before Create): checked as
+   * create checks it, then the plugin gets what endpointFor would give it,
+   * the daemon's own fields (a store's vault password) left out.
+   */
+  async testUnsaved(input: { plugin: string; endpoint: unknown }): Promise<ConnectionTest> {
+    const plugin = this.plugin(input.plugin)
+    const values = checkEndpoint(plugin, parseEndpoint(input.endpoint))
+    if (this.kind === 'store') checkNewVaultPassword(values[VAULT_PASSWORD_FIELD.name])
+    return this.testEndpoint(plugin.name, pluginEndpoint(values))
+  }
+
+  private async testEndpoint(plugin: string, endpoint: EndpointValues): Promise<ConnectionTest> {
     const lines: string[] = []
     const ctx = { signal: AbortSignal.timeout(TEST_TIMEOUT_MS), log: (l: string) => lines.push(l) }
     const started = this.ctx.clock.now()
@@ -167,6 +221,28 @@ export class PluginResourceService<K extends PluginKind> {
         ok: false,
         message: redactor.redact(message),
         duration_ms: this.ctx.clock.now() - started,
+      }
+    }
+  }
+
+  /**
+   * Refuses a second store on the place another store already uses (the same
+   * directory, the same bucket and prefix): GC, locks and the chunk index all
+   * assume one store row per vault.
+   */
+  assertLocationFree(plugin: PluginInfo, values: EndpointValues, self: string | undefined): void {
+    const here = locationOf(plugin, values)
+    if (here === undefined) return
+    for (const row of this.ctx.catalog.stores.where({ plugin: plugin.name })) {
+      if (row.uuid === self) continue
+      const other = locationOf(plugin, JSON.parse(row.endpoint) as EndpointValues)
+      if (other === here) {
+        throw new BulwarkError(
+          ErrorCode.Conflict,
+          `store "${row.name}" (${row.uuid}) already uses that location; use that store, or import it again with POST /v1/store/${row.uuid}/import to list archives added there since`,
+          'endpoint',
+          { store_uuid: row.uuid },
+        )
       }
     }
   }
@@ -200,4 +276,58 @@ export class PluginResourceService<K extends PluginKind> {
     }
     return ('agent' in row ? { ...base, agent: row.agent } : base) as View<K>
   }
+}
+
+/** What a plugin call gets of an endpoint: all but the daemon's own fields (a store's vault password). */
+function pluginEndpoint(values: EndpointValues): EndpointValues {
+  const { [VAULT_PASSWORD_FIELD.name]: _vault, ...endpoint } = values
+  return endpoint
+}
+
+/** Where a store keeps its objects: its location fields (or every plain field), normalized. */
+export function locationOf(plugin: PluginInfo, values: EndpointValues): string | undefined {
+  const fields = whereFields(plugin.fields)
+  // A plugin with no field to tell places apart: nothing to compare.
+  if (fields.length === 0) return undefined
+  const norm = (v: unknown) => {
+    if (typeof v !== 'string') return v ?? null
+    const t = v.trim()
+    if (t.startsWith('/')) return posix.normalize(t).replace(/(.)\/+$/, '$1')
+    return t.replace(/\/+$/, '').replace(/^\/+/, '')
+  }
+  return JSON.stringify(fields.map((f) => [f.name, norm(values[f.name])]))
+}
+
+function checkNewVaultPassword(value: unknown): void {
+  if (value === undefined || value === '') return
+  const field = `endpoint.${VAULT_PASSWORD_FIELD.name}`
+  if (typeof value !== 'string') throw invalid(field, `${field} must be a string`)
+  if (value.length < MIN_VAULT_PASSWORD) {
+    throw invalid(field, `${field} must be at least ${MIN_VAULT_PASSWORD} characters long`)
+  }
+  if (value.length > MAX_VAULT_PASSWORD) {
+    throw invalid(field, `${field} must be at most ${MAX_VAULT_PASSWORD} characters long`)
+  }
+}
+
+/**
+ * A vault password is changed through the change-password flow (which asks
+ * for the current one), never by editing the store: a password that does not
+ * open the vault would lock every backup out of it.
+ */
+function refuseVaultPasswordChange(
+  uuid: string,
+  given: EndpointValues,
+  stored: ((field: string) => string | undefined) | undefined,
+): void {
+  const name = VAULT_PASSWORD_FIELD.name
+  const value = given[name]
+  if (value === undefined || value === REDACTED) return
+  // No password kept yet (no vault opened with one): giving the first one is fine.
+  if (stored?.(name) === undefined) return checkNewVaultPassword(value)
+  if (typeof value === 'string' && value !== '' && stored?.(name) === value) return
+  throw invalid(
+    `endpoint.${name}`,
+    `the vault password is not changed by editing the store: use POST /v1/store/${uuid}/vault/password with the current password and the new one (bulwark vault change-password STORE, or Stores → Vault → Change password in the UI)`,
+  )
 }

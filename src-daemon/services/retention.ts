@@ -1,6 +1,8 @@
-// Retention policies: how long archives are kept. Every archive has one.
+// Retention policies: how long archives are kept. Every archive has one. A
+// policy also keeps the newest `keep_min` valid archives of each job past
+// their expiry (see ArchiveService.expireDue).
 import { randomUUID } from 'node:crypto'
-import { notFound, type Retention, type RetentionInput } from '../contract'
+import { DEFAULT_KEEP_MIN, notFound, type Retention, type RetentionInput } from '../contract'
 import type { RetentionRow } from '../catalog/rows'
 import type { ServiceContext } from './context'
 import { assertUnused } from './usage'
@@ -30,6 +32,7 @@ export class RetentionService {
       name: input.name,
       summary: input.summary ?? '',
       expiry: input.expires,
+      keep_min: input.keep_min ?? DEFAULT_KEEP_MIN,
       created_at: now,
       updated_at: now,
     })
@@ -37,12 +40,14 @@ export class RetentionService {
     return uuid
   }
 
+  /** A PUT without keep_min keeps the policy's own. */
   update(uuid: string, input: RetentionInput): void {
-    this.row(uuid)
+    const existing = this.row(uuid)
     this.ctx.catalog.retention.update(uuid, {
       name: input.name,
       summary: input.summary ?? '',
       expiry: input.expires,
+      keep_min: input.keep_min ?? existing.keep_min,
       updated_at: this.ctx.clock.now(),
     })
     this.ctx.events.emit({ type: 'resource', kind: 'retention', uuid, action: 'updated' })
@@ -63,4 +68,5 @@ const view = (r: RetentionRow): Retention => ({
   name: r.name,
   summary: r.summary,
   expires: r.expiry,
+  keep_min: r.keep_min,
 })

@@ -8,7 +8,7 @@ import {
   type TaskStatus,
   type TasksFilter,
 } from '../contract'
-import type { TaskRow } from '../catalog/rows'
+import type { TaskLogRow, TaskRow } from '../catalog/rows'
 import { toIso, toIsoOrNull } from '../platform/clock'
 import type { CancelOutcome } from '../tasks/queue'
 import type { ServiceContext } from './context'
@@ -23,19 +23,26 @@ export class TaskService {
         : query.status === 'active'
           ? ['pending', 'running']
           : [query.status as TaskStatus]
-    return this.ctx.catalog.tasks
-      .list({
-        statuses,
-        op: query.type as TaskOp | undefined,
-        job_uuid: query.job,
-        archive_uuid: query.archive,
-        limit: query.limit === undefined ? 500 : Number(query.limit),
-      })
-      .map((r) => this.view(r, false))
+    const rows = this.ctx.catalog.tasks.list({
+      statuses,
+      op: query.type as TaskOp | undefined,
+      job_uuid: query.job,
+      archive_uuid: query.archive,
+      limit: query.limit === undefined ? 500 : Number(query.limit),
+    })
+    const last = this.ctx.catalog.tasks.lastLogSeqs(rows.map((r) => r.uuid))
+    return rows.map((r) => this.view(r, [], last.get(r.uuid) ?? 0))
   }
 
-  get(uuid: string): Task {
-    return this.view(this.row(uuid), true)
+  /** The task with its log; with `since`, only the log lines after that seq. */
+  get(uuid: string, since = 0): Task {
+    // One read for the text and the last seq, so that they agree.
+    const lines = this.ctx.catalog.tasks.logs(uuid, since)
+    return this.view(
+      this.row(uuid),
+      lines,
+      lines.at(-1)?.seq ?? this.ctx.catalog.tasks.lastLogSeq(uuid),
+    )
   }
 
   row(uuid: string): TaskRow {
@@ -57,13 +64,10 @@ export class TaskService {
 
   /** The log as text, one "time line" per row. */
   logText(uuid: string): string {
-    return this.ctx.catalog.tasks
-      .logs(uuid)
-      .map((l) => `${toIso(l.at)} ${l.line}\n`)
-      .join('')
+    return logText(this.ctx.catalog.tasks.logs(uuid))
   }
 
-  private view(r: TaskRow, withLog: boolean): Task {
+  private view(r: TaskRow, lines: TaskLogRow[], logLines: number): Task {
     return {
       uuid: r.uuid,
       owner: r.owner,
@@ -80,7 +84,10 @@ export class TaskService {
       bytes: r.bytes,
       progress: r.progress,
       error: r.error,
-      log: withLog ? this.logText(r.uuid) : '',
+      log: logText(lines),
+      log_lines: logLines,
     }
   }
 }
+
+const logText = (lines: TaskLogRow[]) => lines.map((l) => `${toIso(l.at)} ${l.line}\n`).join('')

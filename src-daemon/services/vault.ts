@@ -13,6 +13,7 @@ import {
   ErrorCode,
   MAX_VAULT_PASSWORD,
   MIN_VAULT_PASSWORD,
+  VAULT_PASSWORD,
   invalid,
   type ImportResult,
   type RescanResult,
@@ -20,13 +21,40 @@ import {
   type VaultInfo,
   type VaultPasswordInput,
   type VaultSlotInput,
+  type StoreLock,
+  type StoreLocks,
+  type VaultRecoverInput,
 } from '../contract'
 import type { TaskRow } from '../catalog/rows'
+import { mapLimit } from '../platform/concurrency'
 import { redactor } from '../platform/redact'
 import { VaultArchives, type StoreHandle } from '../tasks/vault-archives'
-import { addSlot, readConfig, removeSlot, writeConfig, type VaultConfig } from '../vault/config'
+import {
+  addSlot,
+  readConfig,
+  rebuildConfig,
+  removeSlot,
+  writeConfig,
+  type VaultConfig,
+} from '../vault/config'
+import {
+  StoreLockedError,
+  acquireLock,
+  breakLock,
+  describeLock,
+  listLocks,
+  type LockView,
+} from '../vault/store-lock'
 import { parseRecoveryKey, recoveryKit, unwrapSlot, type MasterKey } from '../vault/keys'
-import { VaultError, type Manifest } from '../vault/objects'
+import {
+  CHUNKS_PREFIX,
+  MANIFESTS_PREFIX,
+  VaultError,
+  manifestKey,
+  parseChunkKey,
+  parseManifestKey,
+  type Manifest,
+} from '../vault/objects'
 import { readManifest } from '../vault/reader'
 import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
 import type { PluginContext } from '../../plugins/sdk/types'
@@ -34,9 +62,13 @@ import type { ServiceContext } from './context'
 import { parseEndpoint } from './endpoints'
 import type { PluginResourceService } from './plugin-resources'
 
-export const VAULT_PASSWORD = 'vault_password'
-const CHUNK_KEY = /^chunks\/[0-9a-f]{2}\/([0-9a-f]{64})$/
-const MANIFEST_KEY = /^manifests\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/
+/** How this daemon takes locks in stores (see vault/store-lock.ts). */
+export interface VaultLocking {
+  /** The data directory, written into locks. */
+  daemon: string
+  lockLeaseMs: number
+  lockWaitMs: number
+}
 /** Reading or rewriting vault.json. */
 const CONFIG_TIMEOUT_MS = 2 * 60_000
 /** Listing a store and opening every manifest. */
@@ -47,7 +79,7 @@ const SCAN_CONCURRENCY = 4
 interface ScannedArchive {
   uuid: string
   job: { uuid: string; name: string } | null
-  target: { uuid: string; name: string; plugin: string }
+  target: Manifest['target']
   takenAt: number
   expiresAt: number
   size: number
@@ -84,17 +116,19 @@ const isWrongPassword = (err: unknown) => err instanceof VaultError && err.code 
 export class VaultService {
   /** Opened vaults and archive I/O, shared with the task runner. */
   readonly archives: VaultArchives
-  private readonly locks = new Map<string, Promise<void>>()
+  private readonly changing = new Map<string, Promise<void>>()
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly stores: PluginResourceService<'store'>,
+    private readonly locking: VaultLocking,
   ) {
     this.archives = new VaultArchives({
       catalog: ctx.catalog,
       clock: ctx.clock,
       password: (uuid) => this.storedPassword(uuid),
       savePassword: (uuid, pw) => stores.setSecret(uuid, VAULT_PASSWORD, pw),
+      ...locking,
     })
     // A changed store (its password, its endpoint) is opened afresh on next use.
     ctx.events.subscribe((e) => {
@@ -102,20 +136,159 @@ export class VaultService {
     })
   }
 
-  /** Built-in stores can list and stat objects, so they hold a vault; external ones keep blobs. */
-  canHoldVault(plugin: string): boolean {
-    return this.ctx.registry.find('store', plugin)?.source === 'builtin'
+  /**
+   * Whether the plugin declares it can hold a chunked vault (it can list and
+   * stat objects); one that does not keeps each archive as one encrypted blob.
+   * Decided from the declared capabilities, never from where a plugin came from.
+   */
+  async canHoldVault(plugin: string): Promise<boolean> {
+    return (await this.ctx.registry.storeCapabilities(plugin)).vault
   }
 
-  /** A store ready for tasks: its plugin, its endpoint without the vault password. */
+  /** A store ready for tasks: its plugin, and the endpoint plugin calls get (never the vault password). */
   async handle(uuid: string): Promise<StoreHandle> {
     const { plugin, endpoint } = this.stores.endpointFor(uuid)
-    const { [VAULT_PASSWORD]: _secret, ...pluginEndpoint } = endpoint
     return {
       uuid,
       plugin: await this.ctx.registry.store(plugin),
-      endpoint: pluginEndpoint,
-      vault: this.canHoldVault(plugin),
+      endpoint,
+      vault: await this.canHoldVault(plugin),
+    }
+  }
+
+  /** GET /v1/store/:uuid/locks */
+  async locks(uuid: string): Promise<StoreLocks> {
+    const store = await this.vaultStore(uuid)
+    const ctx = this.context(`store ${uuid}`, CONFIG_TIMEOUT_MS)
+    const locks = await this.store(() =>
+      listLocks(store.plugin, store.endpoint, ctx, this.ctx.clock.now()),
+    )
+    return { locks: locks.map(lockView) }
+  }
+
+  /** DELETE /v1/store/:uuid/lock/:id: a stale lock, or any with force. */
+  async breakLock(uuid: string, id: string, force: boolean, by: string): Promise<void> {
+    const store = await this.vaultStore(uuid)
+    const ctx = this.context(`store ${uuid}`, CONFIG_TIMEOUT_MS)
+    const broken = await this.store(() =>
+      breakLock(store.plugin, store.endpoint, ctx, id, { force, now: this.ctx.clock.now() }),
+    )
+    if (!broken) {
+      throw new BulwarkError(ErrorCode.NotFound, `store ${uuid} has no lock ${id}`, 'id')
+    }
+    this.ctx.log.warn(`store ${uuid}: ${by} broke ${describeLock(broken)}`)
+  }
+
+  /**
+   * Rewrites a lost vault.json from the recovery kit: same vault id and master
+   * key (authenticated against an archive of the store, or the kit's key
+   * check), one key slot for Bulwark's password (or the one given). Refused
+   * while the store still has a vault.json.
+   */
+  async recoverConfig(uuid: string, input: VaultRecoverInput): Promise<void> {
+    const store = await this.vaultStore(uuid)
+    const ctx = this.context(`store ${uuid}`, SCAN_TIMEOUT_MS)
+    let parsed: ReturnType<typeof parseRecoveryKey>
+    try {
+      parsed = parseRecoveryKey(input.recovery_key)
+    } catch (err) {
+      throw invalid('recovery_key', (err as Error).message)
+    }
+    redactor.add(parsed.master.raw.toString('base64'))
+    const password = input.password ?? this.storedPassword(uuid)
+    if (input.password !== undefined) checkPassword(input.password, 'password')
+    if (password === undefined) {
+      throw invalid('password', 'Bulwark keeps no password for this vault; send one as "password"')
+    }
+    await this.locked(uuid, () =>
+      this.exclusively(store, ctx, 'recover', async (lctx) => {
+        if (await this.store(() => readConfig(store.plugin, store.endpoint, lctx))) {
+          throw new BulwarkError(
+            ErrorCode.Conflict,
+            `store ${uuid} has a vault.json: there is nothing to recover (to change its password use POST /v1/store/${uuid}/vault/password)`,
+          )
+        }
+        const id = await this.vaultIdFor(store, parsed, lctx)
+        const config = await rebuildConfig(id, parsed.master, password)
+        await this.store(() => writeConfig(store.plugin, store.endpoint, config, lctx))
+        if (input.password !== undefined) this.stores.setSecret(uuid, VAULT_PASSWORD, password)
+        this.archives.forget(uuid)
+        this.ctx.log.warn(
+          `store ${uuid}: vault.json of vault ${id} was rewritten from its recovery kit`,
+        )
+      }),
+    )
+  }
+
+  /** The vault id the kit's key opens: read from an archive's manifest, else the kit's own. */
+  private async vaultIdFor(
+    store: StoreHandle,
+    kit: ReturnType<typeof parseRecoveryKey>,
+    ctx: PluginContext,
+  ): Promise<string> {
+    for await (const obj of store.plugin.list(store.endpoint, MANIFESTS_PREFIX, ctx)) {
+      const archiveUuid = parseManifestKey(obj.key)
+      if (!archiveUuid) continue
+      try {
+        const m = await readManifest({
+          store: store.plugin,
+          endpoint: store.endpoint,
+          ctx,
+          master: kit.master,
+          archiveUuid,
+        })
+        if (kit.vaultId !== undefined && kit.vaultId !== m.vault) {
+          throw invalid(
+            'recovery_key',
+            `this recovery kit is for vault ${kit.vaultId}, but the store's archives belong to vault ${m.vault}`,
+          )
+        }
+        return m.vault
+      } catch (err) {
+        if (err instanceof VaultError && err.code === 'corrupt') {
+          throw invalid(
+            'recovery_key',
+            'the recovery key does not open the archives in this store: it is the key of another vault',
+          )
+        }
+        if (err instanceof VaultError && err.code === 'missing') continue
+        throw this.failure(err)
+      }
+    }
+    if (kit.vaultId === undefined) {
+      throw invalid(
+        'recovery_key',
+        'the store holds no archive to check a bare recovery key against; give the whole recovery kit (with its vault id and key check)',
+      )
+    }
+    return kit.vaultId
+  }
+
+  /** Runs fn under an exclusive lock in the store (GC, rescan, import, recover exclude each other). */
+  private async exclusively<T>(
+    store: StoreHandle,
+    ctx: PluginContext,
+    operation: string,
+    fn: (ctx: PluginContext) => Promise<T>,
+  ): Promise<T> {
+    const lock = await this.store(() =>
+      acquireLock({
+        store: store.plugin,
+        endpoint: store.endpoint,
+        ctx,
+        exclusive: true,
+        operation,
+        now: this.ctx.clock.now,
+        daemon: this.locking.daemon,
+        leaseMs: this.locking.lockLeaseMs,
+        // An API request waits little: the caller can try again.
+        waitMs: Math.min(this.locking.lockWaitMs, 20_000),
+      }),
+    )
+    try {
+      return await fn({ ...ctx, signal: AbortSignal.any([ctx.signal, lock.lost]) })
+    } finally {
+      await lock.release().catch(() => undefined)
     }
   }
 
@@ -235,7 +408,7 @@ export class VaultService {
   /** The recovery kit (the master key, for a person to keep). Logged as exported, never logged itself. */
   async recoveryKit(uuid: string): Promise<string> {
     const row = this.stores.row(uuid)
-    if (!this.canHoldVault(row.plugin)) return this.blobRecoveryKit(uuid, row.plugin)
+    if (!(await this.canHoldVault(row.plugin))) return this.blobRecoveryKit(uuid, row.plugin)
     const store = await this.vaultStore(uuid)
     const ctx = this.context(`store ${uuid}`, CONFIG_TIMEOUT_MS)
     const config = await this.requireConfig(store, ctx)
@@ -305,34 +478,20 @@ export class VaultService {
       )
     }
     const known = this.ctx.registry.find('store', input.plugin)
-    if (known && !this.canHoldVault(known.name)) throw this.notVault(known.name, 'plugin')
+    if (known && !(await this.canHoldVault(known.name))) throw this.notVault(known.name, 'plugin')
     const { plugin, values } = this.stores.check({ ...input, endpoint })
     const given = values[VAULT_PASSWORD]
     const password = typeof given === 'string' && given !== '' ? given : undefined
     if (password !== undefined) redactor.add(password)
     if (password === undefined && recovery === undefined) {
       throw invalid(
-        'endpoint.vault_password',
-        'endpoint.vault_password is required to import a vault (or endpoint.recovery_key, the key from its recovery kit)',
+        `endpoint.${VAULT_PASSWORD}`,
+        `endpoint.${VAULT_PASSWORD} is required to import a vault (or endpoint.recovery_key, the key from its recovery kit)`,
       )
     }
     const { [VAULT_PASSWORD]: _secret, ...pluginEndpoint } = values
-    const secret = new Set(plugin.fields.filter((f) => f.secret).map((f) => f.name))
-    const location = stableJson(
-      Object.fromEntries(Object.entries(pluginEndpoint).filter(([k]) => !secret.has(k))),
-    )
     // Two rows for one location would defeat the queue's guard that keeps GC apart from backups.
-    const same = this.ctx.catalog.stores
-      .where({ plugin: plugin.name })
-      .find((row) => stableJson(JSON.parse(row.endpoint)) === location)
-    if (same) {
-      throw new BulwarkError(
-        ErrorCode.Conflict,
-        `store "${same.name}" (${same.uuid}) already uses that location; to list archives added there since, rescan it with POST /v1/store/${same.uuid}/import`,
-        undefined,
-        { store_uuid: same.uuid },
-      )
-    }
+    this.stores.assertLocationFree(plugin, pluginEndpoint, undefined)
     const store: StoreHandle = {
       uuid: '(import)',
       plugin: await this.ctx.registry.store(plugin.name),
@@ -371,7 +530,7 @@ export class VaultService {
       try {
         master = (await unwrapSlot(config.key_slots, password!, config.id)).master
       } catch (err) {
-        if (isWrongPassword(err)) throw wrongPassword('endpoint.vault_password')
+        if (isWrongPassword(err)) throw wrongPassword(`endpoint.${VAULT_PASSWORD}`)
         throw this.failure(err)
       }
     }
@@ -401,7 +560,7 @@ export class VaultService {
       typeof recovery === 'string' &&
       (password === undefined || !(await this.opens(config, password)))
     ) {
-      if (password !== undefined) checkPassword(password, 'endpoint.vault_password')
+      if (password !== undefined) checkPassword(password, `endpoint.${VAULT_PASSWORD}`)
       kept = password ?? randomBytes(18).toString('base64url')
       opened = await addSlot(config, master, kept, `recovered ${slotLabelDate()}`)
       await this.store(() => writeConfig(store.plugin, store.endpoint, opened, ctx))
@@ -414,7 +573,7 @@ export class VaultService {
         plugin: plugin.name,
         endpoint: { ...pluginEndpoint, [VAULT_PASSWORD]: kept },
       })
-      return { uuid, added: this.record(uuid, scan) }
+      return { uuid, added: this.record(uuid, scan).added }
     })
     this.archives.remember(uuid, { config: opened, master })
     this.announce(added)
@@ -434,32 +593,40 @@ export class VaultService {
     const config = await this.requireConfig(store, ctx)
     const master = await this.master(store, config, ctx)
     const scan = await this.scan(store, master, ctx)
-    const added = this.ctx.catalog.transaction(() => this.record(uuid, scan))
+    const { added, gone } = this.ctx.catalog.transaction(() => this.record(uuid, scan))
     this.announce(added)
+    for (const archive of gone) {
+      this.ctx.log.warn(
+        `archive ${archive}: its manifest is no longer in store ${uuid} (deleted by another daemon, or by hand); marked purged`,
+      )
+      this.ctx.events.emit({ type: 'resource', kind: 'archive', uuid: archive, action: 'updated' })
+    }
     this.report(uuid, scan, added.length)
-    return { ok: 'updated', archives: added.length, skipped: scan.damaged.length }
+    return {
+      ok: 'updated',
+      archives: added.length,
+      skipped: scan.damaged.length,
+      gone: gone.length,
+    }
   }
 
   /** Every chunk (with its stored size) and every readable manifest of the store. */
-  private async scan(store: StoreHandle, master: MasterKey, ctx: PluginContext): Promise<Scan> {
-    return this.store(async () => {
-      const chunks = new Map<string, number>()
-      for await (const obj of store.plugin.list(store.endpoint, 'chunks/', ctx)) {
-        const id = CHUNK_KEY.exec(obj.key)?.[1]
-        if (id) chunks.set(id, obj.size)
-      }
-      const uuids: string[] = []
-      for await (const obj of store.plugin.list(store.endpoint, 'manifests/', ctx)) {
-        const id = MANIFEST_KEY.exec(obj.key)?.[1]
-        if (id) uuids.push(id)
-      }
-      const archives: ScannedArchive[] = []
-      const damaged: Scan['damaged'] = []
-      let next = 0
-      let failure: { err: unknown } | undefined
-      const work = async () => {
-        while (!failure && next < uuids.length) {
-          const archiveUuid = uuids[next++]!
+  private async scan(store: StoreHandle, master: MasterKey, outer: PluginContext): Promise<Scan> {
+    return this.exclusively(store, outer, 'rescan', (ctx) =>
+      this.store(async () => {
+        const chunks = new Map<string, number>()
+        for await (const obj of store.plugin.list(store.endpoint, CHUNKS_PREFIX, ctx)) {
+          const id = parseChunkKey(obj.key)
+          if (id) chunks.set(id, obj.size)
+        }
+        const uuids: string[] = []
+        for await (const obj of store.plugin.list(store.endpoint, MANIFESTS_PREFIX, ctx)) {
+          const id = parseManifestKey(obj.key)
+          if (id) uuids.push(id)
+        }
+        const archives: ScannedArchive[] = []
+        const damaged: Scan['damaged'] = []
+        await mapLimit(uuids, SCAN_CONCURRENCY, async (archiveUuid) => {
           try {
             const m = await readManifest({
               store: store.plugin,
@@ -470,18 +637,15 @@ export class VaultService {
             })
             archives.push(summarize(m, chunks))
           } catch (err) {
-            if (err instanceof VaultError) {
-              // Deleted since it was listed (a purge): not damage.
-              if (err.code !== 'missing') damaged.push({ uuid: archiveUuid, message: err.message })
-            } else failure ??= { err }
+            if (!(err instanceof VaultError)) throw err
+            // Deleted since it was listed (a purge): not damage.
+            if (err.code !== 'missing') damaged.push({ uuid: archiveUuid, message: err.message })
           }
-        }
-      }
-      await Promise.all(Array.from({ length: SCAN_CONCURRENCY }, work))
-      if (failure) throw failure.err
-      archives.sort((a, b) => a.takenAt - b.takenAt || a.uuid.localeCompare(b.uuid))
-      return { archives, damaged, chunks }
-    })
+        })
+        archives.sort((a, b) => a.takenAt - b.takenAt || a.uuid.localeCompare(b.uuid))
+        return { archives, damaged, chunks }
+      }),
+    )
   }
 
   /**
@@ -490,7 +654,7 @@ export class VaultService {
    * job has a backup into this store running is left out: that backup may
    * be the one writing it, and it inserts its own row.
    */
-  private record(storeUuid: string, scan: Scan): string[] {
+  private record(storeUuid: string, scan: Scan): { added: string[]; gone: string[] } {
     const { catalog } = this.ctx
     const busy = catalog.runningBackupJobs(storeUuid)
     const now = this.ctx.clock.now()
@@ -503,7 +667,7 @@ export class VaultService {
         job_uuid: a.job && catalog.jobs.get(a.job.uuid) ? a.job.uuid : null,
         target_uuid: a.target.uuid,
         store_uuid: storeUuid,
-        store_key: `manifests/${a.uuid}`,
+        store_key: manifestKey(a.uuid),
         taken_at: a.takenAt,
         expires_at: a.expiresAt,
         notes: a.notes,
@@ -515,11 +679,30 @@ export class VaultService {
         new_bytes: null,
         stored_bytes: a.storedBytes,
         chunk_count: a.chunkCount,
+        origin_target_name: a.target.name,
+        origin_target_location: a.target.location ?? null,
       })
       added.push(a.uuid)
     }
-    this.archives.index(storeUuid).sync(scan.chunks)
-    return added
+    // The other way: an archive the catalog lists whose manifest the store no
+    // longer holds was deleted (by another daemon sharing the store, or by
+    // hand). It is marked purged rather than left listed as restorable.
+    const present = new Set([
+      ...scan.archives.map((a) => a.uuid),
+      ...scan.damaged.map((d) => d.uuid),
+    ])
+    const gone: string[] = []
+    for (const row of catalog.listArchives({ store_uuid: storeUuid })) {
+      if (row.format !== 'vault' || row.status === 'purged' || present.has(row.uuid)) continue
+      if (row.job_uuid && busy.has(row.job_uuid)) continue
+      catalog.archives.update(row.uuid, { status: 'purged', purged_at: now })
+      gone.push(row.uuid)
+    }
+    const index = this.archives.index(storeUuid)
+    index.sync(scan.chunks)
+    // Matched against a fresh listing; the next writer still checks the store's epoch.
+    index.clearEpoch()
+    return { added, gone }
   }
 
   private announce(archives: string[]): void {
@@ -590,14 +773,13 @@ export class VaultService {
   }
 
   private storedPassword(uuid: string): string | undefined {
-    const pw = this.stores.endpointFor(uuid).endpoint[VAULT_PASSWORD]
-    return typeof pw === 'string' && pw !== '' ? pw : undefined
+    return this.stores.secret(uuid, VAULT_PASSWORD)
   }
 
   /** The store's handle, or 400 when its plugin cannot hold a vault. */
   private async vaultStore(uuid: string): Promise<StoreHandle> {
     const row = this.stores.row(uuid)
-    if (!this.canHoldVault(row.plugin)) throw this.notVault(row.plugin, 'uuid')
+    if (!(await this.canHoldVault(row.plugin))) throw this.notVault(row.plugin, 'uuid')
     return this.handle(uuid)
   }
 
@@ -638,6 +820,11 @@ export class VaultService {
   /** A store or vault failure as an error the API answers with (409 damaged vault, 502 store). */
   failure(err: unknown): unknown {
     if (err instanceof BulwarkError) return err
+    if (err instanceof StoreLockedError) {
+      return new BulwarkError(ErrorCode.Conflict, redactor.redact(err.message), undefined, {
+        lock_id: err.holder.id,
+      })
+    }
     if (err instanceof VaultError) {
       return new BulwarkError(ErrorCode.Conflict, redactor.redact(err.message))
     }
@@ -655,28 +842,18 @@ export class VaultService {
 
   /** Runs fn after every earlier key-slot change of the store has finished. */
   private locked<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(uuid) ?? Promise.resolve()
+    const previous = this.changing.get(uuid) ?? Promise.resolve()
     const run = previous.then(fn)
     const tail = run.then(
       () => undefined,
       () => undefined,
     )
-    this.locks.set(uuid, tail)
+    this.changing.set(uuid, tail)
     void tail.then(() => {
-      if (this.locks.get(uuid) === tail) this.locks.delete(uuid)
+      if (this.changing.get(uuid) === tail) this.changing.delete(uuid)
     })
     return run
   }
-}
-
-/** JSON with object keys sorted, to compare endpoints. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value) ?? 'null'
 }
 
 function summarize(m: Manifest, chunks: ReadonlyMap<string, number>): ScannedArchive {
@@ -698,5 +875,21 @@ function summarize(m: Manifest, chunks: ReadonlyMap<string, number>): ScannedArc
     chunkCount: m.chunks.length,
     storedBytes,
     missing,
+  }
+}
+
+function lockView(l: LockView): StoreLock {
+  return {
+    id: l.id,
+    exclusive: l.exclusive,
+    operation: l.operation,
+    host: l.host,
+    pid: l.pid,
+    daemon: l.daemon,
+    created_at: l.created_at,
+    refreshed_at: l.refreshed_at,
+    lease_seconds: Math.round(l.lease_ms / 1000),
+    stale: l.stale,
+    ours: l.ours,
   }
 }

@@ -1,16 +1,54 @@
 // A backup: the target's stream flows through a byte counter into the store
 // (through the vault for stores that hold one; never a temporary copy). The
 // archive row is written only after the store has confirmed every byte, so a
-// failed or canceled backup is never listed.
+// failed or canceled backup is never listed. The job's hooks run around it:
+// before ones just before the target is read, after ones once the archive is
+// listed, on_failure ones when it fails or is canceled (tasks/hooks.ts).
+import { describeLocation } from '../plugin-host/location'
 import { randomUUID } from 'node:crypto'
 import { PassThrough } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { toIso } from '../platform/clock'
 import { ByteCounter, formatBytes, formatRate } from './progress'
-import { TaskFailure, type TaskHandler } from './env'
-import type { WrittenArchive } from './vault-archives'
+import type { TaskRow } from '../catalog/rows'
+import type { PluginContext } from '../../plugins/sdk/types'
+import { TaskFailure, type TaskEnv, type TaskHandler } from './env'
+import { BackupHooks, readHooks } from './hooks'
+import type { VaultSession, WrittenArchive } from './vault-archives'
 
 export const runBackup: TaskHandler = async (task, ctx, env) => {
+  const job = task.job_uuid ? env.catalog.jobs.get(task.job_uuid) : undefined
+  if (!job) throw new TaskFailure('the job of this backup no longer exists')
+  const targetRow = env.catalog.targets.get(job.target_uuid)
+  const hooks = new BackupHooks(
+    readHooks(job.hooks),
+    {
+      jobName: job.name,
+      jobUuid: job.uuid,
+      taskUuid: task.uuid,
+      targetName: targetRow?.name ?? job.target_uuid,
+      targetPlugin: targetRow?.plugin ?? '',
+      storeName: env.catalog.stores.get(job.store_uuid)?.name ?? job.store_uuid,
+    },
+    ctx,
+  )
+  let listed: string | undefined
+  try {
+    listed = await backUp(task, ctx, env, hooks)
+    await hooks.after(listed)
+  } catch (err) {
+    await hooks.onFailure(err, listed)
+    throw err
+  }
+}
+
+/** The backup itself; resolves with the archive's uuid once it is listed. */
+async function backUp(
+  task: TaskRow,
+  ctx: PluginContext,
+  env: TaskEnv,
+  hooks: BackupHooks,
+): Promise<string> {
   const job = task.job_uuid ? env.catalog.jobs.get(task.job_uuid) : undefined
   if (!job) throw new TaskFailure('the job of this backup no longer exists')
   const retention = env.catalog.retention.get(job.retention_uuid)
@@ -27,44 +65,64 @@ export const runBackup: TaskHandler = async (task, ctx, env) => {
     `backing up target "${targetRow.name}" (${target.plugin}) to store ${job.store_uuid}${store.vault ? ' (vault)' : ''}`,
   )
 
+  const archive = {
+    uuid: archiveUuid,
+    takenAt,
+    expiresAt,
+    target: {
+      uuid: targetRow.uuid,
+      name: targetRow.name,
+      plugin: targetRow.plugin,
+      location: describeLocation(
+        env.registry.find('target', targetRow.plugin),
+        JSON.parse(targetRow.endpoint) as Record<string, unknown>,
+      ),
+    },
+    job: { uuid: job.uuid, name: job.name },
+  }
   const counter = new ByteCounter(
     (bytes) => env.queue.progress(task.uuid, bytes, null),
     env.clock.now,
   )
-  const source = await targetPlugin.backup(target.endpoint, ctx)
-  const flowing = new PassThrough({ highWaterMark: 1024 * 1024 })
-  // The store consumes `flowing`; the pipeline carries the target's errors into it.
-  const pumped = pipeline(source, counter, flowing).catch((err: Error) => {
-    flowing.destroy(err)
-    throw err
-  })
-  // Both must settle before the task ends (a canceled backup is over only when
-  // the writer has stopped too); the first failure is the one reported, as it
-  // is the cause (a store failing stops the target, and the reverse).
-  let first: { reason: unknown } | undefined
-  const noteFailure = (err: unknown) => {
-    first ??= { reason: err }
-    throw err
+  /** Runs the target's dump into the store; both sides settle before it returns. */
+  const transfer = async (session?: VaultSession): Promise<WrittenArchive> => {
+    const tctx = session?.ctx ?? ctx
+    await hooks.before(tctx)
+    const source = await targetPlugin.backup(target.endpoint, tctx)
+    const flowing = new PassThrough({ highWaterMark: 1024 * 1024 })
+    // The store consumes `flowing`; the pipeline carries the target's errors into it.
+    const pumped = pipeline(source, counter, flowing).catch((err: Error) => {
+      flowing.destroy(err)
+      throw err
+    })
+    // Both must settle before the task ends (a canceled backup is over only when
+    // the writer has stopped too); the first failure is the one reported, as it
+    // is the cause (a store failing stops the target, and the reverse).
+    let first: { reason: unknown } | undefined
+    const noteFailure = (err: unknown) => {
+      first ??= { reason: err }
+      // Whichever side failed, the other must not wait for it forever.
+      source.destroy(err as Error)
+      flowing.destroy(err as Error)
+      throw err
+    }
+    const [writing] = await Promise.allSettled([
+      env.archives.write(store, archive, flowing, tctx, session).catch(noteFailure),
+      pumped.catch(noteFailure),
+    ])
+    if (first) throw first.reason
+    return (writing as PromiseFulfilledResult<WrittenArchive>).value
   }
-  const [writing] = await Promise.allSettled([
-    env.archives
-      .write(
+  // A vault is opened (or created) and locked before the dump starts, so a
+  // vault that cannot be opened fails the task at once, saying why.
+  const written = store.vault
+    ? await env.archives.withSession(
         store,
-        {
-          uuid: archiveUuid,
-          takenAt,
-          expiresAt,
-          target: { uuid: targetRow.uuid, name: targetRow.name, plugin: targetRow.plugin },
-          job: { uuid: job.uuid, name: job.name },
-        },
-        flowing,
         ctx,
+        { operation: 'backup', exclusive: false, create: true, syncIndex: true },
+        transfer,
       )
-      .catch(noteFailure),
-    pumped.catch(noteFailure),
-  ])
-  if (first) throw first.reason
-  const written = (writing as PromiseFulfilledResult<WrittenArchive>).value
+    : await transfer()
   const elapsed = env.clock.now() - takenAt
   env.catalog.transaction(() => {
     env.catalog.archives.insert({
@@ -78,6 +136,8 @@ export const runBackup: TaskHandler = async (task, ctx, env) => {
       notes: '',
       status: 'valid',
       target_plugin: target.plugin,
+      origin_target_name: archive.target.name,
+      origin_target_location: archive.target.location,
       size: counter.bytes,
       purged_at: null,
       format: written.format,
@@ -94,4 +154,5 @@ export const runBackup: TaskHandler = async (task, ctx, env) => {
   ctx.log(
     `archive ${archiveUuid} stored as ${written.key}: ${formatBytes(counter.bytes)} in ${(elapsed / 1000).toFixed(1)} s (${formatRate(counter.bytes, elapsed)})${added}; expires ${toIso(expiresAt)}`,
   )
+  return archiveUuid
 }

@@ -1,6 +1,7 @@
 // Counts the bytes flowing through a task and reports them, at most a few
 // times a second, so progress is live without flooding the catalog.
 import { Transform, type TransformCallback } from 'node:stream'
+import { formatBytes as formatBytesIn } from '../contract/format-bytes'
 
 export class ByteCounter extends Transform {
   bytes = 0
@@ -25,16 +26,8 @@ export class ByteCounter extends Transform {
   }
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = n
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024
-    i++
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`
-}
+/** Task logs' sizes: one decimal above bytes, up to TiB ("1.5 KiB"). */
+export const formatBytes = (n: number): string => formatBytesIn(n, { largest: 'TiB' })
 
 export function formatRate(bytes: number, ms: number): string {
   if (ms <= 0) return ''

@@ -88,8 +88,8 @@ export class TaskQueue {
   log(uuid: string, line: string): void {
     const at = this.clock.now()
     const clean = redactor.redact(line)
-    this.catalog.tasks.appendLog(uuid, at, clean)
-    this.emit({ type: 'task-log', uuid, line: clean, at: toIso(at) })
+    const seq = this.catalog.tasks.appendLog(uuid, at, clean)
+    this.emit({ type: 'task-log', uuid, seq, line: clean, at: toIso(at) })
   }
 
   finish(uuid: string, status: Exclude<TaskStatus, 'pending' | 'running'>, error?: string): void {
@@ -121,18 +121,19 @@ export class TaskQueue {
     return this.running.has(uuid)
   }
 
-  /** At start: tasks left running by a daemon that died are failed, with the reason. */
-  failOrphans(): number {
-    const orphans = this.catalog.tasks.list({ statuses: ['running'] })
+  /** At start: tasks left running by a daemon that died are failed, with the reason; returns them. */
+  failOrphans(): TaskRow[] {
+    const orphans = this.catalog.tasks
+      .list({ statuses: ['running'] })
+      .filter((task) => !this.running.has(task.uuid))
     for (const task of orphans) {
-      if (this.running.has(task.uuid)) continue
       this.log(
         task.uuid,
         'the daemon stopped while this task was running; marked failed at restart',
       )
       this.finish(task.uuid, 'failed', 'the daemon stopped while this task was running')
     }
-    return orphans.length
+    return orphans
   }
 
   private changed(task: TaskRow): void {

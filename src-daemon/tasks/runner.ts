@@ -18,6 +18,12 @@ const HANDLERS: Record<TaskRow['op'], TaskHandler> = {
 }
 
 const SHUTDOWN = 'the daemon was stopped while this task was running'
+/**
+ * How long a task may take to stop once canceled (or the daemon stops)
+ * before its worker is freed anyway: every task ends, even one whose plugin
+ * ignores its signal.
+ */
+export const STOP_GRACE_MS = 10_000
 
 export class TaskRunner {
   private readonly active = new Map<string, Promise<void>>()
@@ -66,14 +72,23 @@ export class TaskRunner {
     const ctx = { signal, log: (line: string) => queue.log(task.uuid, line) }
     log.info(`task ${task.uuid} (${task.op}) started`)
     try {
-      await HANDLERS[task.op](task, ctx, this.env)
+      const work = HANDLERS[task.op](task, ctx, this.env)
+      await Promise.race([work, abandonedAfter(signal, work, (line) => queue.log(task.uuid, line))])
       if (signal.aborted) throw signal.reason
       queue.log(task.uuid, `${task.op} done`)
       queue.finish(task.uuid, 'done')
       log.info(`task ${task.uuid} (${task.op}) done`)
     } catch (err) {
       if (cancel.aborted) {
-        queue.log(task.uuid, `${task.op} canceled; nothing was kept`)
+        // A backup canceled in its after hooks has an archive already complete, and keeps it.
+        const kept =
+          task.op === 'backup' ? this.env.catalog.tasks.get(task.uuid)?.archive_uuid : null
+        queue.log(
+          task.uuid,
+          kept
+            ? `backup canceled; its archive ${kept} was already complete and is kept`
+            : `${task.op} canceled; nothing was kept`,
+        )
         queue.finish(task.uuid, 'canceled')
         log.info(`task ${task.uuid} (${task.op}) canceled`)
         return
@@ -96,4 +111,40 @@ function isPluginError(err: unknown): boolean {
 function describe(err: unknown): string {
   if (err instanceof Error) return err.message || err.name
   return String(err)
+}
+
+/**
+ * Rejects once the signal has been aborted for STOP_GRACE_MS while work is
+ * still running (never otherwise); work's own outcome is then only logged.
+ */
+function abandonedAfter(
+  signal: AbortSignal,
+  work: Promise<void>,
+  log: (line: string) => void,
+): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    let settled = false
+    let timer: NodeJS.Timeout | undefined
+    const onAbort = () => {
+      timer = setTimeout(() => {
+        if (settled) return
+        log(
+          `the task did not stop within ${STOP_GRACE_MS / 1000} s of being asked to; its worker is freed (what it was doing is abandoned)`,
+        )
+        reject(signal.reason ?? new Error('abandoned'))
+      }, STOP_GRACE_MS)
+    }
+    work
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        settled = true
+        if (timer) clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+      })
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+  })
 }

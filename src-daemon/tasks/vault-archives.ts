@@ -1,21 +1,35 @@
 // How tasks write, read, verify and remove archives. Stores that can hold a
-// vault (the built-in ones: they can list and stat objects) get chunked,
-// deduplicated, compressed and encrypted archives; external protocol stores
-// keep whole-archive blobs. Each store's vault is opened once (its key
-// unwrapped with the store's vault password) and kept while the daemon runs.
+// vault (they can list and stat objects) get chunked, deduplicated,
+// compressed and encrypted archives; external protocol stores keep
+// whole-archive blobs. Each store's vault is opened once (its key unwrapped
+// with the store's vault password) and kept while the daemon runs; only a
+// backup creates a vault, and only in a store that holds no vault objects.
+// Work on a vault runs in a session: a lock in the store (shared for backups,
+// restores and verifies, exclusive for GC), and for writers a chunk index
+// checked against the store's GC epoch, so the index cannot claim a chunk
+// that another daemon's GC removed.
 import { randomBytes } from 'node:crypto'
-import type { Readable } from 'node:stream'
+import { Transform, pipeline, type Readable } from 'node:stream'
 import type { Catalog } from '../catalog/catalog'
 import { CatalogChunkIndex } from '../catalog/chunk-index'
 import type { ArchiveRow } from '../catalog/rows'
 import type { Clock } from '../platform/clock'
 import { initVault, readConfig, writeConfig, type VaultConfig } from '../vault/config'
 import { unwrapKey, type MasterKey } from '../vault/keys'
-import { manifestKey } from '../vault/objects'
+import {
+  CHUNKS_PREFIX,
+  MANIFESTS_PREFIX,
+  VaultError,
+  isDamage,
+  manifestKey,
+  parseChunkKey,
+} from '../vault/objects'
+import { acquireLock } from '../vault/store-lock'
+import { readEpoch } from '../vault/epoch'
 import { openBlob, sealBlob } from '../vault/blob'
 import { readArchive, verifyArchive } from '../vault/reader'
 import { writeArchive } from '../vault/writer'
-import { PluginAbortedError } from '../../plugins/sdk/errors'
+import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
 import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
 
 export interface StoreHandle {
@@ -31,7 +45,7 @@ export interface NewArchive {
   uuid: string
   takenAt: number
   expiresAt: number
-  target: { uuid: string; name: string; plugin: string }
+  target: { uuid: string; name: string; plugin: string; location?: string }
   job: { uuid: string; name: string } | null
 }
 
@@ -53,13 +67,46 @@ export interface VaultDeps {
   savePassword(storeUuid: string, password: string): void
   /** scrypt cost for new key slots (tests lower it). */
   scryptN?: number
+  /** This daemon's data directory, written into the locks it takes. */
+  daemon: string
+  /** How long a store lock lives without a refresh. */
+  lockLeaseMs: number
+  /** How long work waits for a conflicting store lock before failing. */
+  lockWaitMs: number
 }
+
+export interface SessionOptions {
+  /** What the lock says is going on: "backup", "gc", ... */
+  operation: string
+  exclusive: boolean
+  /** Create the vault if the store holds none (backups only). */
+  create?: boolean
+  /** Make the chunk index match the store first (writers). */
+  syncIndex?: boolean
+}
+
+/** An opened vault under a store lock. */
+export interface VaultSession {
+  config: VaultConfig
+  master: MasterKey
+  index: CatalogChunkIndex
+  /** The caller's context, also aborted if the store lock is lost. */
+  ctx: PluginContext
+  /** Why the lock was lost, once it is. */
+  lost: AbortSignal
+}
+
+/** Opening a vault (reading vault.json, unwrapping the key) may take no longer. */
+const OPEN_TIMEOUT_MS = 2 * 60_000
 
 export type OpenedVault = { config: VaultConfig; master: MasterKey }
 type Opened = OpenedVault
 
 export class VaultArchives {
-  private readonly opened = new Map<string, Promise<Opened>>()
+  /** Each store's master key, unwrapped once per vault id (scrypt is slow on purpose). */
+  private readonly masters = new Map<string, { id: string; master: Promise<MasterKey> }>()
+  /** A vault being created in a store: every other opener waits for it. */
+  private readonly creating = new Map<string, Promise<Opened>>()
 
   constructor(private readonly deps: VaultDeps) {}
 
@@ -67,72 +114,233 @@ export class VaultArchives {
     return new CatalogChunkIndex(this.deps.catalog.db, storeUuid, this.deps.clock.now)
   }
 
-  /** The store's vault, created on first use. */
-  open(store: StoreHandle, ctx: PluginContext): Promise<Opened> {
-    let opening = this.opened.get(store.uuid)
-    if (!opening) {
-      // Shared by every task that asks meanwhile, so no one task's cancel may
-      // stop it: it runs on a signal of its own (a vault is created once, in a
-      // second or so), and each caller stops waiting on its own signal.
-      opening = this.openOrCreate(store, { ...ctx, signal: new AbortController().signal })
-      this.opened.set(store.uuid, opening)
-      opening.catch(() => this.opened.delete(store.uuid))
+  /**
+   * The store's vault. vault.json is read every time (the store is the truth:
+   * a vault.json deleted, or replaced by another vault's, is seen at once);
+   * only the unwrapped key is kept. With create (backups), a store that holds
+   * no vault objects gets a new vault; without it, or when the store holds
+   * archives but no vault.json, opening fails saying so.
+   */
+  async open(
+    store: StoreHandle,
+    ctx: PluginContext,
+    opts: { create?: boolean } = {},
+  ): Promise<Opened> {
+    const bounded = AbortSignal.any([ctx.signal, AbortSignal.timeout(OPEN_TIMEOUT_MS)])
+    const tctx = { ...ctx, signal: bounded }
+    try {
+      const pending = this.creating.get(store.uuid)
+      if (pending) await untilAborted(pending, tctx.signal).catch(() => undefined)
+      const config = await readConfig(store.plugin, store.endpoint, tctx)
+      if (config) return { config, master: await untilAborted(this.unwrap(store, config), bounded) }
+      await this.refuseOverObjects(store, tctx)
+      if (!opts.create) throw new NoVaultError(store.uuid)
+      return await untilAborted(this.create(store, ctx), bounded)
+    } catch (err) {
+      if (bounded.aborted && !ctx.signal.aborted) {
+        throw new PluginError(
+          `the store did not answer within ${OPEN_TIMEOUT_MS / 1000} s while its vault was being opened`,
+          'transient',
+        )
+      }
+      throw err
     }
-    return untilAborted(opening, ctx.signal)
   }
 
-  /** Forgets an opened vault (after its password or endpoint changed). */
+  /** The master key for config, unwrapped with the store's password (once per vault id). */
+  private unwrap(store: StoreHandle, config: VaultConfig): Promise<MasterKey> {
+    const known = this.masters.get(store.uuid)
+    if (known && known.id === config.id) return known.master
+    const password = this.deps.password(store.uuid)
+    const master = password
+      ? unwrapKey(config.key_slots, password, config.id).catch((err: unknown) => {
+          if (err instanceof VaultError && err.code === 'wrong_password') {
+            throw new VaultError(
+              'wrong_password',
+              `the vault password Bulwark keeps for store ${store.uuid} does not open vault ${config.id} (was it changed elsewhere?); set the right one with POST /v1/store/${store.uuid}/vault/password, giving a password that opens the vault`,
+            )
+          }
+          throw err
+        })
+      : Promise.reject(
+          new VaultError(
+            'wrong_password',
+            `store ${store.uuid} holds vault ${config.id} but Bulwark keeps no password for it; set it with POST /v1/store/${store.uuid}/vault/password`,
+          ),
+        )
+    const entry = { id: config.id, master }
+    this.masters.set(store.uuid, entry)
+    master.catch(() => {
+      if (this.masters.get(store.uuid) === entry) this.masters.delete(store.uuid)
+    })
+    return master
+  }
+
+  /** A store without vault.json that holds vault objects is never given a new vault. */
+  private async refuseOverObjects(store: StoreHandle, ctx: PluginContext): Promise<void> {
+    const found = await vaultObjects(store, ctx)
+    if (!found) return
+    throw new VaultError(
+      'missing',
+      `store ${store.uuid} holds vault objects (${found}) but no vault.json: it was deleted, or the store's location is not the one it was (an unmounted disk?). Bulwark will not start a new vault over it. Check the location; if vault.json is really lost, rewrite it from the recovery kit (POST /v1/store/${store.uuid}/vault/recover)`,
+    )
+  }
+
+  /**
+   * Creates the store's vault, once: shared by every backup that asks
+   * meanwhile, so no one task's cancel may stop it (it runs on a signal of
+   * its own, bounded in time; each caller stops waiting on its own).
+   */
+  private create(store: StoreHandle, ctx: PluginContext): Promise<Opened> {
+    let creating = this.creating.get(store.uuid)
+    if (creating) return creating
+    const own = { ...ctx, signal: AbortSignal.timeout(OPEN_TIMEOUT_MS) }
+    creating = (async (): Promise<Opened> => {
+      const raced = await readConfig(store.plugin, store.endpoint, own)
+      if (raced) return { config: raced, master: await this.unwrap(store, raced) }
+      await this.refuseOverObjects(store, own)
+      let password = this.deps.password(store.uuid)
+      if (!password) {
+        password = randomBytes(18).toString('base64url')
+        this.deps.savePassword(store.uuid, password)
+        own.log(
+          'this store had no vault password; Bulwark generated one (export the recovery kit to keep a copy)',
+        )
+      }
+      const created = await initVault(password, { N: this.deps.scryptN })
+      await writeConfig(store.plugin, store.endpoint, created.config, own)
+      own.log(`created vault ${created.config.id} in store ${store.uuid}`)
+      this.masters.set(store.uuid, {
+        id: created.config.id,
+        master: Promise.resolve(created.master),
+      })
+      return created
+    })().finally(() => this.creating.delete(store.uuid))
+    this.creating.set(store.uuid, creating)
+    return creating
+  }
+
+  /** Forgets an opened vault's key (after its password or endpoint changed). */
   forget(storeUuid: string): void {
-    this.opened.delete(storeUuid)
+    this.masters.delete(storeUuid)
   }
 
   /** Keeps a vault the caller opened itself (an import), so the first task needs no unlock. */
   remember(storeUuid: string, vault: OpenedVault): void {
-    this.opened.set(storeUuid, Promise.resolve(vault))
+    this.masters.set(storeUuid, { id: vault.config.id, master: Promise.resolve(vault.master) })
   }
 
-  private async openOrCreate(store: StoreHandle, ctx: PluginContext): Promise<Opened> {
-    const existing = await readConfig(store.plugin, store.endpoint, ctx)
-    let password = this.deps.password(store.uuid)
-    if (existing) {
-      if (!password) {
-        throw new Error(
-          `store ${store.uuid} holds a vault but Bulwark has no password for it; set the store's vault_password`,
-        )
-      }
-      return {
-        config: existing,
-        master: await unwrapKey(existing.key_slots, password, existing.id),
-      }
+  /**
+   * Opens the vault and takes a store lock; `end` releases it. A lock lost
+   * meanwhile aborts the session's context.
+   */
+  async beginSession(
+    store: StoreHandle,
+    ctx: PluginContext,
+    opts: SessionOptions,
+  ): Promise<{ session: VaultSession; end(): Promise<void> }> {
+    const { config, master } = await this.open(store, ctx, { create: opts.create })
+    const lock = await acquireLock({
+      store: store.plugin,
+      endpoint: store.endpoint,
+      ctx,
+      exclusive: opts.exclusive,
+      operation: opts.operation,
+      daemon: this.deps.daemon,
+      now: this.deps.clock.now,
+      leaseMs: this.deps.lockLeaseMs,
+      waitMs: this.deps.lockWaitMs,
+    })
+    const session: VaultSession = {
+      config,
+      master,
+      index: this.index(store.uuid),
+      ctx: { ...ctx, signal: AbortSignal.any([ctx.signal, lock.lost]) },
+      lost: lock.lost,
     }
-    if (!password) {
-      password = randomBytes(18).toString('base64url')
-      this.deps.savePassword(store.uuid, password)
-      ctx.log(
-        'this store had no vault password; Bulwark generated one (export the recovery kit to keep a copy)',
+    const end = () =>
+      lock.release().catch((err: unknown) => {
+        ctx.log(`could not remove the store lock ${lock.id}: ${(err as Error).message}`)
+      })
+    try {
+      if (opts.syncIndex) await this.syncIndex(store, session)
+    } catch (err) {
+      await end()
+      throw err
+    }
+    return { session, end }
+  }
+
+  /** Runs fn in a session (see beginSession); a lost lock becomes fn's error. */
+  async withSession<T>(
+    store: StoreHandle,
+    ctx: PluginContext,
+    opts: SessionOptions,
+    fn: (session: VaultSession) => Promise<T>,
+  ): Promise<T> {
+    const { session, end } = await this.beginSession(store, ctx, opts)
+    try {
+      return await fn(session)
+    } catch (err) {
+      if (session.lost.aborted && !ctx.signal.aborted) throw session.lost.reason
+      throw err
+    } finally {
+      await end()
+    }
+  }
+
+  /**
+   * Makes the chunk index match the store when a GC (of any daemon) ran since
+   * it last did: the index must never claim a chunk that is gone.
+   */
+  private async syncIndex(store: StoreHandle, s: VaultSession): Promise<void> {
+    const epoch = await readEpoch(store.plugin, store.endpoint, s.ctx)
+    if (s.index.epoch() === epoch) return
+    const present = new Map<string, number>()
+    for await (const obj of store.plugin.list(store.endpoint, CHUNKS_PREFIX, s.ctx)) {
+      const id = parseChunkKey(obj.key)
+      if (id) present.set(id, obj.size)
+    }
+    const { forgotten } = s.index.sync(present)
+    s.index.setEpoch(epoch)
+    if (forgotten > 0) {
+      s.ctx.log(
+        `the store's chunks changed since this daemon last wrote to it (a garbage collection, or another writer): ${forgotten} chunk(s) it knew are gone, and will be uploaded again if needed`,
       )
     }
-    const created = await initVault(password, { N: this.deps.scryptN })
-    await writeConfig(store.plugin, store.endpoint, created.config, ctx)
-    ctx.log(`created vault ${created.config.id} in store ${store.uuid}`)
-    return created
   }
 
+  /** Forgets a chunk a reader found missing or damaged, so the next backup uploads it again. */
+  forgetDamaged(storeUuid: string, err: unknown, ctx: PluginContext): void {
+    if (!isDamage(err) || !err.key) return
+    const id = parseChunkKey(err.key)
+    if (!id) return
+    this.index(storeUuid).forget([id])
+    ctx.log(
+      `chunk ${id.slice(0, 12)} is ${err.code} in the store: the next backup that needs it uploads it again`,
+    )
+  }
+
+  /** Writes an archive: a blob, or (vault stores) chunks and a manifest in the given session. */
   async write(
     store: StoreHandle,
     archive: NewArchive,
     data: Readable,
     ctx: PluginContext,
+    session?: VaultSession,
   ): Promise<WrittenArchive> {
     if (!store.vault) return this.writeBlob(store, archive, data, ctx)
-    const { config, master } = await this.open(store, ctx)
+    if (!session) {
+      const opts = { operation: 'backup', exclusive: false, create: true, syncIndex: true }
+      return this.withSession(store, ctx, opts, (s) => this.write(store, archive, data, ctx, s))
+    }
     const stats = await writeArchive({
       store: store.plugin,
       endpoint: store.endpoint,
-      ctx,
-      config,
-      master,
-      index: this.index(store.uuid),
+      ctx: session.ctx,
+      config: session.config,
+      master: session.master,
+      index: session.index,
       source: data,
       manifest: {
         version: 1,
@@ -210,21 +418,37 @@ export class VaultArchives {
     }
   }
 
+  /**
+   * The archive's bytes. A vault archive is read under a shared store lock,
+   * released when the stream closes; a chunk found missing or damaged is
+   * forgotten by the index.
+   */
   async read(store: StoreHandle, archive: ArchiveRow, ctx: PluginContext): Promise<Readable> {
     if (archive.format === 'blob') {
       const blob = await store.plugin.get(store.endpoint, archive.store_key, ctx)
       return openBlob(blob, this.blobPassword(store, ctx), archive.uuid)
     }
     if (archive.format !== 'vault') return store.plugin.get(store.endpoint, archive.store_key, ctx)
-    const { master } = await this.open(store, ctx)
-    const { stream } = await readArchive({
-      store: store.plugin,
-      endpoint: store.endpoint,
-      ctx,
-      master,
-      archiveUuid: archive.uuid,
+    const { session, end } = await this.beginSession(store, ctx, {
+      operation: 'restore',
+      exclusive: false,
     })
-    return stream
+    try {
+      const { stream } = await readArchive({
+        store: store.plugin,
+        endpoint: store.endpoint,
+        ctx: session.ctx,
+        master: session.master,
+        archiveUuid: archive.uuid,
+      })
+      stream.on('error', (err) => this.forgetDamaged(store.uuid, err, ctx))
+      stream.once('close', () => void end())
+      return stream
+    } catch (err) {
+      await end()
+      this.forgetDamaged(store.uuid, err, ctx)
+      throw err
+    }
   }
 
   /** Removes the archive from the store: its blob, or its manifest (chunks go to GC). */
@@ -233,25 +457,39 @@ export class VaultArchives {
     await store.plugin.delete(store.endpoint, key, ctx)
   }
 
-  /** Reads every byte of the archive back, authenticating it. */
+  /**
+   * Reads every byte of the archive back, authenticating it. onRead hears the
+   * bytes read from the store so far (for a vault archive: its chunk objects
+   * as stored, compressed and encrypted), as they come.
+   */
   async verify(
     store: StoreHandle,
     archive: ArchiveRow,
     ctx: PluginContext,
+    onRead: (bytes: number) => void = () => undefined,
   ): Promise<{ chunks: number; bytes: number }> {
     if (archive.format === 'vault') {
-      const { master } = await this.open(store, ctx)
-      return verifyArchive({
-        store: store.plugin,
-        endpoint: store.endpoint,
-        ctx,
-        master,
-        archiveUuid: archive.uuid,
+      const opts = { operation: 'verify', exclusive: false }
+      return this.withSession(store, ctx, opts, async (s) => {
+        try {
+          return await verifyArchive({
+            store: countingGets(store.plugin, onRead),
+            endpoint: store.endpoint,
+            ctx: s.ctx,
+            master: s.master,
+            archiveUuid: archive.uuid,
+          })
+        } catch (err) {
+          this.forgetDamaged(store.uuid, err, ctx)
+          throw err
+        }
       })
     }
     let bytes = 0
-    for await (const chunk of await this.read(store, archive, ctx))
+    for await (const chunk of await this.read(store, archive, ctx)) {
       bytes += (chunk as Buffer).length
+      onRead(bytes)
+    }
     if (archive.size !== null && bytes !== archive.size) {
       throw new Error(
         `archive ${archive.uuid} should hold ${archive.size} bytes but the store returned ${bytes}`,
@@ -259,6 +497,34 @@ export class VaultArchives {
     }
     return { chunks: 1, bytes }
   }
+}
+
+/**
+ * The store plugin, with every get's stream counted as it is read: onRead
+ * hears the running total. Errors of the store's stream pass through as they are.
+ */
+function countingGets(plugin: StorePlugin, onRead: (bytes: number) => void): StorePlugin {
+  let total = 0
+  return new Proxy(plugin, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target)
+      if (prop !== 'get' || typeof value !== 'function') {
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+      return async (...args: Parameters<StorePlugin['get']>) => {
+        const source = await target.get(...args)
+        const counted = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            total += chunk.length
+            onRead(total)
+            done(null, chunk)
+          },
+        })
+        pipeline(source, counted, () => undefined)
+        return counted
+      }
+    },
+  })
 }
 
 /** The promise, or a rejection as soon as the signal aborts (the work itself goes on). */
@@ -269,4 +535,22 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true })
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })
+}
+
+/** The vault does not exist yet (and the caller did not ask to create it). */
+export class NoVaultError extends VaultError {
+  constructor(storeUuid: string) {
+    super('missing', `store ${storeUuid} holds no vault yet: it is created by the first backup`)
+  }
+}
+
+/** Which kind of vault object the store holds, if any (a few list calls, stopped at the first). */
+async function vaultObjects(store: StoreHandle, ctx: PluginContext): Promise<string | null> {
+  for (const prefix of [MANIFESTS_PREFIX, CHUNKS_PREFIX]) {
+    for await (const obj of store.plugin.list(store.endpoint, prefix, ctx)) {
+      void obj
+      return prefix === MANIFESTS_PREFIX ? 'archive manifests' : 'chunks'
+    }
+  }
+  return null
 }

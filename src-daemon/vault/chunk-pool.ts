@@ -2,15 +2,20 @@
 // (the chunker is sequential); each chunk is transferred to a worker, which
 // returns its id (HMAC) and keeps the bytes until the writer says whether the
 // vault needs them: then it seals them (zstd, AES-256-GCM) and transfers the
-// object back, or drops them. Reading, a worker opens each object (the same
-// checks as objects.ts openChunk; on any failure openChunk itself runs on the
-// object, so errors and the last word stay with objects.ts). Buffers cross
-// threads without copies. The worker is plain JavaScript passed as a string
-// (eval), so it runs the same under vitest and in the bundled daemon without
-// a build entry of its own; the vault tests check it against objects.ts.
-import { createRequire } from 'node:module'
+// object back, or drops them. Reading, a worker opens each object (on any
+// failure openChunk runs again here, so that its error is thrown from this
+// thread). The workers (chunk-worker.ts) run objects.ts, as the main thread
+// does. Buffers cross threads without copies.
+import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import {
+  ownBuffer,
+  type ChunkReply as Reply,
+  type ChunkRequest,
+  type ChunkWorkerData,
+} from './chunk-worker-protocol'
 import type { MasterKey } from './keys'
 import { DEFAULT_ZSTD_LEVEL, chunkId, openChunk, sealChunk } from './objects'
 
@@ -67,113 +72,31 @@ export function inlineProcessor(master: MasterKey, level = DEFAULT_ZSTD_LEVEL): 
   }
 }
 
-// chunkId: hex HMAC-SHA256(id_key, plaintext). sealChunk: body = flag (1 zstd,
-// 0 stored) | payload, zstd (one frame declaring its size) kept only if
-// smaller; object = "BWC1" | nonce | AES-256-GCM(body, aad "chunk:" + id) | tag.
-// zstd writes into a reused scratch buffer; the ciphertext is transferred as
-// is; spent plaintexts go back to the main thread to be collected there.
-// Hashes run before queued seals and opens, so that the main thread learns
-// ids (and decides on seals) without waiting behind the seals.
-// open: openChunk's checks (magic, GCM with aad "chunk:" + id, flag, one zstd
-// frame declaring exactly the listed size, inflated into a buffer of that
-// size, HMAC == id); any failure is only reported, openChunk then decides.
-const WORKER_SOURCE = `
-'use strict'
-const { parentPort, workerData } = require('node:worker_threads')
-const { createCipheriv, createDecipheriv, createHmac, randomBytes } = require('node:crypto')
-const zstd = require(workerData.binding)
-const encKey = Buffer.from(workerData.encKey)
-const idKey = Buffer.from(workerData.idKey)
-const cctx = new zstd.CCtx()
-const dctx = new zstd.DCtx()
-const held = new Map()
-let scratch = Buffer.alloc(0)
-const own = (b) => {
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b.buffer
-  const copy = new Uint8Array(b.length)
-  copy.set(b)
-  return copy.buffer
-}
-function seal(id, plaintext) {
-  const bound = zstd.compressBound(plaintext.length)
-  if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(bound)
-  const n = cctx.compress(scratch, plaintext, workerData.level)
-  const zipped = n < plaintext.length
-  const nonce = randomBytes(12)
-  const cipher = createCipheriv('aes-256-gcm', encKey, nonce)
-  cipher.setAAD(Buffer.from('chunk:' + id))
-  const flag = cipher.update(Buffer.of(zipped ? 1 : 0))
-  const body = cipher.update(zipped ? scratch.subarray(0, n) : plaintext)
-  const rest = cipher.final()
-  const head = Buffer.concat([Buffer.from('BWC1'), nonce, flag])
-  const tail = Buffer.concat([rest, cipher.getAuthTag()])
-  return [new Uint8Array(head), own(body), new Uint8Array(tail)]
-}
-function open(id, object, size) {
-  if (object.length < 33 || object.toString('latin1', 0, 4) !== 'BWC1') throw new Error('bad object')
-  const decipher = createDecipheriv('aes-256-gcm', encKey, object.subarray(4, 16))
-  decipher.setAAD(Buffer.from('chunk:' + id))
-  decipher.setAuthTag(object.subarray(object.length - 16))
-  const body = decipher.update(object.subarray(16, object.length - 16))
-  decipher.final()
-  let plaintext = body.subarray(1)
-  if (body[0] === 1) {
-    if (zstd.findFrameCompressedSize(plaintext) !== plaintext.length) throw new Error('frames')
-    if (zstd.getFrameContentSize(plaintext) !== size) throw new Error('size')
-    const out = Buffer.allocUnsafeSlow(size)
-    if (dctx.decompress(out, plaintext) !== size) throw new Error('size')
-    plaintext = out
-  } else if (body[0] !== 0) throw new Error('flag')
-  if (plaintext.length !== size) throw new Error('size')
-  if (createHmac('sha256', idKey).update(plaintext).digest('hex') !== id) throw new Error('id')
-  return plaintext
-}
-// m.n numbers the reply; m.key names a held chunk (the number of the job that
-// hashed it); a seal of a chunk hashed on the main thread brings it in m.buf.
-function run(m) {
-  const key = m.op === 'hash' ? m.n : m.key
-  const buf = m.buf || held.get(key)
-  if (m.op === 'open') {
-    try {
-      const plaintext = own(open(m.id, Buffer.from(buf), m.size))
-      return parentPort.postMessage({ n: m.n, plaintext, spent: buf }, [plaintext, buf])
-    } catch (err) {
-      return parentPort.postMessage({ n: m.n, error: 'open', spent: buf }, [buf])
-    }
+/**
+ * The worker's script. In a build, chunk-worker.ts is an entry of its own
+ * (electron.vite.config.ts), chunk-worker.js beside the entry that bundles
+ * this module (out/main/daemon.js), or beside the folder of the chunk it is
+ * in; from the sources (vitest), chunk-worker.ts through
+ * chunk-worker-source.mjs.
+ */
+function workerScript(): { file: URL; argv: string[] } {
+  const here = import.meta.url
+  if (/\.ts$/.test(here)) {
+    const source = new URL('./chunk-worker.ts', here).href
+    return { file: new URL('./chunk-worker-source.mjs', here), argv: [source] }
   }
-  try {
-    if (m.op === 'hash') {
-      held.set(key, buf)
-      const id = createHmac('sha256', idKey).update(new Uint8Array(buf)).digest('hex')
-      return parentPort.postMessage({ n: m.n, id })
-    }
-    held.delete(key)
-    if (!buf) throw new Error('chunk already released')
-    if (m.op === 'drop') return parentPort.postMessage({ n: -1, spent: buf }, [buf])
-    const parts = seal(m.id, Buffer.from(buf))
-    parentPort.postMessage({ n: m.n, parts, spent: buf }, [parts[1], buf])
-  } catch (err) {
-    parentPort.postMessage({ n: m.n, error: String((err && err.message) || err) })
+  const file = ['./chunk-worker.js', '../chunk-worker.js']
+    .map((name) => new URL(name, here))
+    .find((url) => existsSync(url))
+  if (!file) {
+    throw new Error(
+      `chunk-worker.js is missing beside ${fileURLToPath(here)}: a build must make src-daemon/vault/chunk-worker.ts an entry`,
+    )
   }
+  return { file, argv: [] }
 }
-const hashes = []
-const others = []
-let draining = false
-function drain() {
-  const m = hashes.length > 0 ? hashes.shift() : others.shift()
-  if (m) run(m)
-  draining = hashes.length > 0 || others.length > 0
-  if (draining) setImmediate(drain) // lets the messages that came meanwhile in first
-}
-parentPort.on('message', (m) => {
-  if (m.op === 'drop') return run(m)
-  ;(m.op === 'hash' ? hashes : others).push(m)
-  if (!draining) {
-    draining = true
-    setImmediate(drain)
-  }
-})
-`
+
+let script: ReturnType<typeof workerScript> | undefined
 
 interface Slot {
   worker: Worker
@@ -193,38 +116,19 @@ interface PoolRef extends ChunkRef {
   /** ...or still here, hashed on this thread. */
   plaintext?: Buffer
 }
-interface Reply {
-  n: number
-  id?: string
-  parts?: (ArrayBuffer | Uint8Array)[]
-  plaintext?: ArrayBuffer
-  spent?: ArrayBuffer
-  error?: string
-}
-
-let bindingPath: string | undefined
-
-/** An ArrayBuffer holding exactly buf's bytes that may be transferred (copies unless buf owns all of it). */
-function ownBuffer(buf: Buffer): ArrayBuffer {
-  const ab = buf.buffer
-  if (ab instanceof ArrayBuffer && buf.byteOffset === 0 && buf.byteLength === ab.byteLength) {
-    return ab
-  }
-  const copy = new Uint8Array(buf.length)
-  copy.set(buf)
-  return copy.buffer
-}
-
-const toBuffer = (p: ArrayBuffer | Uint8Array) =>
-  p instanceof ArrayBuffer ? Buffer.from(p) : Buffer.from(p.buffer, p.byteOffset, p.byteLength)
+/** A request before send numbers it. */
+type Unsent = ChunkRequest extends infer R
+  ? R extends { n: number }
+    ? Omit<R, 'n'>
+    : never
+  : never
 
 /**
  * A fixed number of workers. A chunk is hashed by the least busy worker and
  * stays there until sealed or dropped, unless every worker has
  * hashHereWhenQueued jobs or more (sealing a first backup): then it is hashed
- * here, which keeps both threads busy (on two cores, with the chunker's scan
- * in WebAssembly, 4 measured ~15% faster than never; 2 about as fast as 4, 6
- * slower), and goes to a worker to be sealed.
+ * here, which keeps both threads busy (4: the fastest setting measured with
+ * test/bench/vault.bench.ts on two cores), and goes to a worker to be sealed.
  */
 export class ChunkPool implements ChunkProcessor, ChunkOpener {
   hashHereWhenQueued = 4
@@ -240,10 +144,10 @@ export class ChunkPool implements ChunkProcessor, ChunkOpener {
     size = 1,
     level = DEFAULT_ZSTD_LEVEL,
   ) {
-    bindingPath ??= createRequire(import.meta.url).resolve('zstd-napi/binding')
-    const workerData = { binding: bindingPath, encKey: master.encKey, idKey: master.idKey, level }
+    script ??= workerScript()
+    const chunkWorker: ChunkWorkerData = { master: master.raw, level }
     for (let i = 0; i < Math.max(1, size); i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData })
+      const worker = new Worker(script.file, { argv: script.argv, workerData: { chunkWorker } })
       const slot: Slot = { worker, busy: 0 }
       worker.unref()
       worker.on('message', (r: Reply) => this.settle(r))
@@ -253,13 +157,13 @@ export class ChunkPool implements ChunkProcessor, ChunkOpener {
     }
   }
 
-  private send(slot: Slot, msg: object, transfer: ArrayBuffer[] = [], raw = false): Promise<Reply> {
+  private send(slot: Slot, msg: Unsent, transfer: ArrayBuffer[] = [], raw = false): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure)
     const n = this.next++
     return new Promise((resolve, reject) => {
       this.jobs.set(n, { resolve, reject, slot, raw })
       slot.busy++
-      slot.worker.postMessage({ ...msg, n }, transfer)
+      slot.worker.postMessage({ ...msg, n } as ChunkRequest, transfer)
     })
   }
 
@@ -286,13 +190,14 @@ export class ChunkPool implements ChunkProcessor, ChunkOpener {
     } else {
       reply = await this.send(r.slot, { op: 'seal', id: r.id, key: r.n })
     }
-    return reply.parts!.map(toBuffer)
+    return reply.parts!.map((p) => Buffer.from(p))
   }
 
   drop(ref: ChunkRef): void {
     const r = ref as PoolRef
     r.plaintext = undefined
-    if (r.n >= 0 && !this.failure) r.slot.worker.postMessage({ op: 'drop', n: -1, key: r.n })
+    const drop: ChunkRequest = { op: 'drop', n: -1, key: r.n }
+    if (r.n >= 0 && !this.failure) r.slot.worker.postMessage(drop)
   }
 
   async open(id: string, object: Buffer, size: number): Promise<Buffer> {

@@ -4,6 +4,7 @@
 // table is derived from the vault's key, so chunk sizes do not fingerprint
 // content across vaults. One window buffer is reused for the whole stream.
 import { createHmac } from 'node:crypto'
+import { GEAR_SCAN_WASM_BASE64 } from './gear-scan-wasm'
 
 export interface ChunkerParams {
   min: number
@@ -66,9 +67,10 @@ export const WARM = 31
  * gearScan hashes bytes[from, to) continuing from h and returns the hash after
  * the last one; for each byte i where h & maskL == 0 it appends base + i to
  * out, or -(base + i) - 1 where h & maskS == 0 too. It reads two 32-bit words
- * at a time where it can (~1 GB/s here, 1.7× a byte at a time). The Chunker
- * runs the same scan as WebAssembly (WasmScan below, twice as fast again) and
- * keeps this one for where WebAssembly is unavailable (node --jitless).
+ * at a time where it can (faster than a byte at a time). The Chunker runs the
+ * same scan as WebAssembly (WasmScan below, faster again) and keeps this one
+ * where WebAssembly is unavailable (node --jitless); this one is also the
+ * reference the tests hold the WebAssembly to.
  */
 export function gearScan(
   gear: Int32Array,
@@ -124,90 +126,15 @@ export function gearScan(
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1
 
 /**
- * gearScan as WebAssembly, assembled here: two functions over an imported
- * memory whose first 1 KiB holds the gear table (256 little-endian i32),
- *   bytes(p, end, h, maskS, maskL, out)  a byte at a time (p < end)
- *   words(p, end, h, maskS, maskL, out)  a 32-bit word at a time (p < end, 4 divides end - p)
- * each of which hashes memory[p, end) on from h, stores every hit as an i32
- * at out (its address, or -address - 1 where maskS matches too), returns
- * the new out, and leaves the hash in the exported global h. Per byte:
- *   h = (h << 1) + gear[byte]
- *   if ((h & maskL) == 0) { *out = (h & maskS) == 0 ? -at - 1 : at; out += 4 }
+ * gearScan as WebAssembly: gear-scan.wat, compiled (scripts/build-gear-scan.mjs)
+ * into gear-scan-wasm.ts. Two functions over an imported memory whose first
+ * 1 KiB holds the gear table, bytes(p, end, h, maskS, maskL, out) a byte at a
+ * time and words(...) a 32-bit word at a time, each of which hashes
+ * memory[p, end) on from h, stores every hit as an i32 at out (its address,
+ * or -address - 1 where maskS matches too), returns the new out, and leaves
+ * the hash in the exported global h.
  */
-function gearScanModule(): Uint8Array {
-  const uleb = (n: number): number[] => {
-    const out: number[] = []
-    do {
-      const b = n & 0x7f
-      n >>>= 7
-      out.push(n ? b | 0x80 : b)
-    } while (n)
-    return out
-  }
-  const sleb = (n: number): number[] => {
-    const out: number[] = []
-    for (;;) {
-      const b = n & 0x7f
-      n >>= 7
-      if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b]
-      out.push(b | 0x80)
-    }
-  }
-  const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()]
-  const name = (s: string) => [s.length, ...Buffer.from(s)]
-  const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body]
-  const [P, END, H, MASK_S, MASK_L, OUT, WORD] = [0, 1, 2, 3, 4, 5, 6] // params, then one local
-  const get = (i: number) => [0x20, i]
-  const set = (i: number) => [0x21, i]
-  const tee = (i: number) => [0x22, i]
-  const i32 = (v: number) => [0x41, ...sleb(v)]
-  // prettier-ignore
-  const [add, sub, shl, shrU, and, eqz, ltU, select] = [0x6a, 0x6b, 0x74, 0x76, 0x71, 0x45, 0x49, 0x1b]
-  const load = [0x28, 2, 0] // i32.load align=4 offset=0
-  const load8 = [0x2d, 0, 0] // i32.load8_u
-  const store = [0x36, 2, 0] // i32.store
-  // h = (h << 1) + gear[byte]; if ((h & maskL) == 0) { *out = (h & maskS) == 0 ? -at - 1 : at; out += 4 }
-  // prettier-ignore
-  const step = (byte: number[], at: number[]) => [
-    ...get(H), ...i32(1), shl, ...byte, ...i32(2), shl, ...load, add, ...tee(H),
-    ...get(MASK_L), and, eqz, 0x04, 0x40, // if
-    ...get(OUT), ...i32(-1), ...at, sub, ...at, ...get(H), ...get(MASK_S), and, eqz, select, ...store,
-    ...get(OUT), ...i32(4), add, ...set(OUT),
-    0x0b, // end
-  ]
-  // do { body; p += stride } while (p < end); global h = h; return out
-  const func = (body: number[], stride: number) => {
-    // prettier-ignore
-    const code = [
-      ...vec([[1, 0x7f]]), // one i32 local
-      0x03, 0x40, ...body, ...get(P), ...i32(stride), add, ...tee(P), ...get(END), ltU, 0x0d, 0, 0x0b,
-      ...get(H), 0x24, 0, ...get(OUT), 0x0b,
-    ]
-    return [...uleb(code.length), ...code]
-  }
-  const byteOf = (k: number) => [
-    ...get(WORD),
-    ...(k > 0 ? [...i32(8 * k), shrU] : []),
-    ...(k < 3 ? [...i32(255), and] : []),
-  ]
-  const at = (k: number) => (k > 0 ? [...get(P), ...i32(k), add] : get(P))
-  const bytes = func(step([...get(P), ...load8], get(P)), 1)
-  const words = func(
-    [...get(P), ...load, ...set(WORD), ...[0, 1, 2, 3].flatMap((k) => step(byteOf(k), at(k)))],
-    4,
-  )
-  const i32s = (n: number) => vec(Array.from({ length: n }, () => [0x7f]))
-  // prettier-ignore
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // "\0asm", version 1
-    ...section(1, vec([[0x60, ...i32s(6), ...i32s(1)]])), // type 0: (i32 × 6) → i32
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])), // memory import
-    ...section(3, vec([[0], [0]])), // two functions of type 0
-    ...section(6, vec([[0x7f, 1, ...i32(0), 0x0b]])), // global 0: mutable i32 = 0
-    ...section(7, vec([[...name('bytes'), 0, 0], [...name('words'), 0, 1], [...name('h'), 3, 0]])),
-    ...section(10, vec([bytes, words])),
-  ])
-}
+const gearScanModule = (): Uint8Array => Buffer.from(GEAR_SCAN_WASM_BASE64, 'base64')
 
 /** The little of the WebAssembly API used here (not in the ES library typings). */
 interface Wasm {
@@ -248,7 +175,7 @@ const WINDOW_AT = HITS_AT + 4 * SLICE
  * A chunker window in WebAssembly memory, and gearScan over it. The memory
  * never grows, so the window stays valid.
  */
-class WasmScan {
+export class WasmScan {
   readonly window: Buffer
   private readonly words: Int32Array
   private readonly bytesFn: WasmScanFn
@@ -303,6 +230,12 @@ class WasmScan {
   }
 }
 
+/** gearScan in WebAssembly over a window of `size` bytes, or null where WebAssembly is unavailable. */
+export function wasmScan(gear: Int32Array, size: number): WasmScan | null {
+  const module = scanModule()
+  return module ? new WasmScan(module, gear, size) : null
+}
+
 export class Chunker {
   /** Twice the max chunk, so data is compacted only once per max bytes consumed. */
   private readonly window: Buffer
@@ -327,8 +260,7 @@ export class Chunker {
     opts: { wasm?: boolean } = {},
   ) {
     checkChunkerParams(p)
-    const module = opts.wasm === false ? null : scanModule()
-    this.wasm = module ? new WasmScan(module, gear, p.max * 2) : null
+    this.wasm = opts.wasm === false ? null : wasmScan(gear, p.max * 2)
     this.window = this.wasm?.window ?? Buffer.alloc(p.max * 2)
     ;({ maskS: this.maskS, maskL: this.maskL } = cutMasks(p))
     this.scan = p.min

@@ -3,10 +3,11 @@
 // change password: the master key never changes, no data is rewritten), and
 // reading and writing it through a store plugin.
 import { randomUUID } from 'node:crypto'
-import { Readable } from 'node:stream'
+import { retryableBody } from '../../plugins/sdk/retryable-body'
 import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
 import { checkChunkerParams, DEFAULT_CHUNKING, type ChunkerParams } from './chunker'
 import { checkSlot, newMasterKey, unwrapSlot, wrapKey, type KeySlot, type MasterKey } from './keys'
+import { fetchObject } from './fetch'
 import { UUID_RE, VaultError } from './objects'
 
 export interface VaultConfig {
@@ -112,6 +113,33 @@ export async function initVault(
 }
 
 /**
+ * vault.json for an existing vault whose config was lost: its id and master
+ * key (from the recovery kit), one slot for password. The chunk sizes it used
+ * are not in the kit: new backups chunk at today's defaults (old archives
+ * read as before; they may share fewer chunks with new ones).
+ */
+export async function rebuildConfig(
+  id: string,
+  master: MasterKey,
+  password: string,
+  opts: { N?: number; now?: Date } = {},
+): Promise<VaultConfig> {
+  const now = opts.now ?? new Date()
+  const slot = await wrapKey(master, password, id, { N: opts.N, now, label: 'recovered' })
+  return checkConfig({
+    format: 'bulwark-vault',
+    version: 1,
+    id,
+    created_at: now.toISOString(),
+    chunking: { algorithm: 'fastcdc-gear32', ...DEFAULT_CHUNKING },
+    compression: 'zstd',
+    encryption: 'aes-256-gcm',
+    chunk_id: 'hmac-sha256',
+    key_slots: [slot],
+  })
+}
+
+/**
  * A copy of config with one more slot, opened by password. master must be
  * this vault's key (from unwrapKey or initVault): a slot wrapping any other
  * key would open, but to data that is not there.
@@ -161,19 +189,8 @@ export async function readConfig(
   const head = await store.head(endpoint, CONFIG_KEY, ctx)
   if (head === null) return null
   if (head.size > MAX_CONFIG_BYTES) throw corrupt(`it is ${head.size} bytes`)
-  const stream = await store.get(endpoint, CONFIG_KEY, ctx)
-  const parts: Buffer[] = []
-  let total = 0
-  for await (const part of stream) {
-    const buf = Buffer.isBuffer(part) ? part : Buffer.from(part as string)
-    total += buf.length
-    if (total > MAX_CONFIG_BYTES) {
-      stream.destroy()
-      throw corrupt(`it is over ${MAX_CONFIG_BYTES} bytes`)
-    }
-    parts.push(buf)
-  }
-  return parseConfig(Buffer.concat(parts).toString('utf8'))
+  const text = await fetchObject(store, endpoint, CONFIG_KEY, ctx, MAX_CONFIG_BYTES, CONFIG_KEY)
+  return parseConfig(text.toString('utf8'))
 }
 
 /** Writes vault.json (the store's put is atomic: readers see the old file or the new one). */
@@ -184,5 +201,5 @@ export async function writeConfig(
   ctx: PluginContext,
 ): Promise<void> {
   const text = `${JSON.stringify(checkConfig(config), null, 2)}\n`
-  await store.put(endpoint, CONFIG_KEY, Readable.from([Buffer.from(text)]), ctx)
+  await store.put(endpoint, CONFIG_KEY, retryableBody([Buffer.from(text)]), ctx)
 }

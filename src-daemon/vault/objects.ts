@@ -11,13 +11,20 @@ export type VaultErrorCode = 'wrong_password' | 'corrupt' | 'missing' | 'unsuppo
 
 export class VaultError extends Error {
   readonly code: VaultErrorCode
+  /** The store object found missing or damaged, when the error is about one. */
+  readonly key?: string
 
-  constructor(code: VaultErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: VaultErrorCode, message: string, options?: { cause?: unknown; key?: string }) {
     super(message, options)
     this.name = 'VaultError'
     this.code = code
+    this.key = options?.key
   }
 }
+
+/** Whether the error proves an object of the archive missing or damaged (not a password or a store failure). */
+export const isDamage = (err: unknown): err is VaultError =>
+  err instanceof VaultError && (err.code === 'missing' || err.code === 'corrupt')
 
 export interface Manifest {
   version: 1
@@ -27,7 +34,8 @@ export interface Manifest {
   expires_at: string
   size: number
   chunks: [string, number][]
-  target: { uuid: string; name: string; plugin: string }
+  /** location: where the target pointed (its non-secret endpoint fields, as text), when known. */
+  target: { uuid: string; name: string; plugin: string; location?: string }
   job: { uuid: string; name: string } | null
   store: string
   notes: string
@@ -61,14 +69,30 @@ export function chunkId(master: MasterKey, plaintext: Buffer): string {
   return createHmac('sha256', master.idKey).update(plaintext).digest('hex')
 }
 
+/** Where the store keeps chunk objects (under a shard of two hex digits) and manifests. */
+export const CHUNKS_PREFIX = 'chunks/'
+export const MANIFESTS_PREFIX = 'manifests/'
+
 export function chunkKey(id: string): string {
   if (!ID_RE.test(id)) throw new Error(`invalid chunk id "${id}"`)
-  return `chunks/${id.slice(0, 2)}/${id}`
+  return `${CHUNKS_PREFIX}${id.slice(0, 2)}/${id}`
+}
+
+/** The chunk id whose chunkKey is `key`; undefined for any other key (in the wrong shard too). */
+export function parseChunkKey(key: string): string | undefined {
+  const id = key.slice(key.lastIndexOf('/') + 1)
+  return ID_RE.test(id) && key === `${CHUNKS_PREFIX}${id.slice(0, 2)}/${id}` ? id : undefined
 }
 
 export function manifestKey(archiveUuid: string): string {
   if (!UUID_RE.test(archiveUuid)) throw new Error(`invalid archive uuid "${archiveUuid}"`)
-  return `manifests/${archiveUuid}`
+  return `${MANIFESTS_PREFIX}${archiveUuid}`
+}
+
+/** The archive uuid whose manifestKey is `key`; undefined for any other key. */
+export function parseManifestKey(key: string): string | undefined {
+  const uuid = key.slice(MANIFESTS_PREFIX.length)
+  return key.startsWith(MANIFESTS_PREFIX) && UUID_RE.test(uuid) ? uuid : undefined
 }
 
 function seal(magic: Buffer, encKey: Buffer, aad: string, parts: Buffer[]): Buffer {
@@ -301,7 +325,12 @@ function checkManifest(x: unknown, name: string): Manifest {
     expires_at: x.expires_at as string,
     size,
     chunks,
-    target: { uuid: t.uuid, name: t.name, plugin: t.plugin },
+    target: {
+      uuid: t.uuid,
+      name: t.name,
+      plugin: t.plugin,
+      ...(isStr(t.location) ? { location: t.location } : {}),
+    },
     job: j === null ? null : { uuid: j.uuid as string, name: j.name as string },
     store: x.store as string,
     notes: x.notes as string,

@@ -9,11 +9,13 @@
 // without emitting anything.
 import { setMaxListeners } from 'node:events'
 import { Readable } from 'node:stream'
-import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
+import { PluginAbortedError, PluginError, isNotFound } from '../../plugins/sdk/errors'
 import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
+import { mapLimit } from '../platform/concurrency'
 import { ChunkPool, defaultWorkers, inlineOpener, type ChunkOpener } from './chunk-pool'
 import type { MasterKey } from './keys'
 import { VaultError, chunkKey, manifestKey, openManifest, type Manifest } from './objects'
+import { fetchObject } from './fetch'
 
 export interface ReadOptions {
   store: StorePlugin
@@ -35,33 +37,9 @@ function opener(opts: ReadOptions): ChunkOpener {
 
 export const DEFAULT_READ_AHEAD = 4
 /** AES-GCM framing (magic, nonce, tag) plus the body's flag byte. */
-const CHUNK_OVERHEAD = 4 + 12 + 16 + 1
+export const CHUNK_OVERHEAD = 4 + 12 + 16 + 1
 /** A manifest lists about 80 bytes per MiB of archive, before compression. */
 const MAX_MANIFEST_OBJECT = 64 * 1024 * 1024
-
-/** The whole object, refusing one larger than limit (a damaged or foreign object must not exhaust memory). */
-async function fetchObject(
-  store: StorePlugin,
-  endpoint: Endpoint,
-  key: string,
-  ctx: PluginContext,
-  limit: number,
-  name: string,
-): Promise<Buffer> {
-  const stream = await store.get(endpoint, key, ctx)
-  const parts: Buffer[] = []
-  let total = 0
-  for await (const part of stream) {
-    const buf = Buffer.isBuffer(part) ? part : Buffer.from(part as Uint8Array)
-    total += buf.length
-    if (total > limit) {
-      stream.destroy()
-      throw new VaultError('corrupt', `${name} is corrupt: it is over ${limit} bytes`)
-    }
-    parts.push(buf)
-  }
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total)
-}
 
 /** Maps a failed get to missing (head finds nothing), aborted, or a store error keeping its kind. */
 async function fetchError(
@@ -72,9 +50,13 @@ async function fetchError(
   ctx: PluginContext,
 ): Promise<Error> {
   if (ctx.signal.aborted || err instanceof PluginAbortedError) return new PluginAbortedError()
-  if (err instanceof VaultError) return err
-  const head = await opts.store.head(opts.endpoint, key, ctx).catch(() => undefined)
-  if (head === null) return new VaultError('missing', `${what} is missing from the store (${key})`)
+  if (err instanceof VaultError) return new VaultError(err.code, err.message, { cause: err, key })
+  const head = isNotFound(err)
+    ? null
+    : await opts.store.head(opts.endpoint, key, ctx).catch(() => undefined)
+  if (head === null) {
+    return new VaultError('missing', `${what} is missing from the store (${key})`, { key })
+  }
   const message = `${what} could not be read: ${(err as Error).message}`
   return new PluginError(message, err instanceof PluginError ? err.kind : 'transient', {
     cause: err,
@@ -95,11 +77,17 @@ export async function readManifest(opts: ReadOptions): Promise<Manifest> {
       throw new VaultError(
         'missing',
         `archive ${archiveUuid} does not exist in this vault (no ${key})`,
+        { key },
       )
     }
     throw e
   }
-  return openManifest(master, archiveUuid, object)
+  try {
+    return openManifest(master, archiveUuid, object)
+  } catch (err) {
+    if (err instanceof VaultError) throw new VaultError(err.code, err.message, { cause: err, key })
+    throw err
+  }
 }
 
 /** Fetches and authenticates chunk #i of the manifest; errors name the archive and the chunk. */
@@ -127,7 +115,7 @@ function chunkLoader(
       if (!(err instanceof VaultError)) throw err
       // openChunk says "chunk <short>… is corrupt: …"; say which archive and which of its chunks.
       const rest = err.message.replace(/^chunk [0-9a-f]+…? ?/, '')
-      throw new VaultError(err.code, `${what} ${rest}`, { cause: err })
+      throw new VaultError(err.code, `${what} ${rest}`, { cause: err, key })
     }
   }
 }
@@ -237,19 +225,14 @@ export async function verifyArchive(opts: ReadOptions): Promise<{ chunks: number
       seen.add(id)
       return true
     })
-  const parallel = Math.max(1, Math.floor(opts.readAhead ?? DEFAULT_READ_AHEAD))
-  let next = 0
-  let failure: { err: unknown } | undefined
-  const work = async () => {
-    while (!failure && next < todo.length) {
-      const [, i] = todo[next++]!
-      await load(i).catch((err: unknown) => {
-        failure ??= { err }
-      })
-    }
+  const parallel = opts.readAhead ?? DEFAULT_READ_AHEAD
+  try {
+    await mapLimit(todo, parallel, ([, i]) => load(i), opts.ctx.signal)
+  } catch (err) {
+    if (opts.ctx.signal.aborted) throw new PluginAbortedError()
+    throw err
+  } finally {
+    await chunks.close()
   }
-  await Promise.all(Array.from({ length: parallel }, work)).finally(() => chunks.close())
-  if (opts.ctx.signal.aborted) throw new PluginAbortedError()
-  if (failure) throw failure.err
   return { chunks: manifest.chunks.length, bytes: manifest.size }
 }

@@ -11,14 +11,25 @@
 // On failure or abort reading stops, in-flight uploads settle, and no
 // manifest is written.
 import { setMaxListeners } from 'node:events'
-import { Readable } from 'node:stream'
-import { PluginAbortedError } from '../../plugins/sdk/errors'
+import type { Readable } from 'node:stream'
+import { PluginAbortedError, isNotFound } from '../../plugins/sdk/errors'
+import { retryableBody } from '../../plugins/sdk/retryable-body'
 import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
 import { Chunker, gearTable } from './chunker'
 import type { VaultConfig } from './config'
 import type { MasterKey } from './keys'
-import { chunkKey, manifestKey, sealManifest, type Manifest } from './objects'
+import {
+  VaultError,
+  chunkKey,
+  manifestKey,
+  openChunk,
+  sealManifest,
+  type Manifest,
+} from './objects'
+import { fetchObject } from './fetch'
+import { CHUNK_OVERHEAD } from './reader'
 import { ChunkPool, defaultWorkers, inlineProcessor, type ChunkProcessor } from './chunk-pool'
+import { mapLimit } from '../platform/concurrency'
 
 /** Which chunks the vault already holds (a cache of the store: a miss is checked with head). */
 export interface ChunkIndex {
@@ -81,6 +92,31 @@ export interface WriteOptions {
 }
 
 export const DEFAULT_CONCURRENCY = 8
+
+/** Whether the chunk object in the store authenticates and holds `size` plaintext bytes. */
+async function storedChunkOpens(
+  opts: WriteOptions,
+  id: string,
+  size: number,
+  ctx: PluginContext,
+): Promise<boolean> {
+  try {
+    const object = await fetchObject(
+      opts.store,
+      opts.endpoint,
+      chunkKey(id),
+      ctx,
+      size + CHUNK_OVERHEAD,
+      id,
+    )
+    openChunk(opts.master, id, object, size)
+    return true
+  } catch (err) {
+    if (ctx.signal.aborted) throw err
+    if (err instanceof VaultError || isNotFound(err)) return false
+    throw err
+  }
+}
 export const defaultSealWorkers = defaultWorkers
 
 const toBuffer = (data: unknown): Buffer =>
@@ -91,23 +127,23 @@ export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
   const signal = opts.ctx.signal
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY))
   const workers = Math.max(0, Math.floor(opts.sealWorkers ?? defaultSealWorkers()))
-  // Store calls get a signal of their own: aborted with the caller's, and on the
-  // first failure, so the other uploads stop early instead of running to the end.
+  // Store calls get a signal of their own: aborted with the caller's, and (by
+  // mapLimit) on the first failure, so the other uploads stop early instead of
+  // running to the end.
   const stop = new AbortController()
   setMaxListeners(concurrency + 10, stop.signal)
-  const ctx: PluginContext = { ...opts.ctx, signal: stop.signal }
   const mkey = manifestKey(opts.manifest.archive) // a bad uuid fails now, not after the upload
   const chunker = new Chunker(gearTable(master.idKey), config.chunking)
   const list: [string, number][] = []
   const seen = new Set<string>()
-  const inflight = new Set<Promise<void>>()
   const stats = { newChunks: 0, newBytes: 0, storedBytes: 0 }
-  let failure: { err: unknown } | undefined
   const chunks: ChunkProcessor =
     workers > 0 ? new ChunkPool(master, workers, opts.level) : inlineProcessor(master, opts.level)
 
   /** Names chunk #seq in the list, then stores it unless the vault (or this archive) has it. */
-  const putChunk = async (seq: number, plaintext: Buffer): Promise<void> => {
+  const putChunk = async (plaintext: Buffer, seq: number, stopped: AbortSignal): Promise<void> => {
+    const ctx: PluginContext = { ...opts.ctx, signal: stopped }
+    list[seq] = ['', plaintext.length] // the id comes once hashed
     const ref = await chunks.hash(plaintext)
     const id = ref.id
     list[seq]![0] = id
@@ -119,46 +155,21 @@ export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
     }
     const key = chunkKey(id)
     const head = await store.head(endpoint, key, ctx)
-    if (head) {
+    // An object the index does not know is trusted only once it opens: a
+    // partial upload or a damaged chunk is written again, over it.
+    if (head && (await storedChunkOpens(opts, id, ref.size, ctx))) {
       index.add(id, head.size)
       stats.storedBytes += head.size
       return chunks.drop(ref)
     }
-    if (stop.signal.aborted) throw new PluginAbortedError()
+    if (stopped.aborted) throw new PluginAbortedError()
     const parts = await chunks.seal(ref)
     const stored = parts.reduce((n, p) => n + p.length, 0)
-    await store.put(endpoint, key, Readable.from(parts), ctx)
+    await store.put(endpoint, key, retryableBody(parts), ctx)
     index.add(id, stored)
     stats.newChunks++
     stats.newBytes += stored
     stats.storedBytes += stored
-  }
-
-  const check = () => {
-    if (failure) throw failure.err
-    if (signal.aborted) throw new PluginAbortedError()
-  }
-
-  /** Starts work on each chunk in order, waiting whenever the window is full. */
-  const admit = async (ready: Buffer[]): Promise<void> => {
-    for (let i = 0; i < ready.length; i++) {
-      const plaintext = ready[i]!
-      ready[i] = Buffer.alloc(0) // drop the reference as soon as the chunk is handed on
-      while (inflight.size >= concurrency) {
-        await Promise.race(inflight)
-        check()
-      }
-      check()
-      list.push(['', plaintext.length]) // the id comes once hashed
-      const task: Promise<void> = putChunk(list.length - 1, plaintext)
-        .catch((err: unknown) => {
-          failure ??= { err }
-          stop.abort()
-        })
-        .finally(() => inflight.delete(task))
-      inflight.add(task)
-    }
-    ready.length = 0
   }
 
   const onAbort = () => {
@@ -166,23 +177,29 @@ export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
     source.destroy(new PluginAbortedError())
   }
   signal.addEventListener('abort', onAbort, { once: true })
-  const ready: Buffer[] = []
-  const emit = (c: Buffer) => ready.push(c)
   let size = 0
-  try {
-    if (signal.aborted) onAbort()
-    check()
+  /** The source's chunks in order, read only as the window has room for them. */
+  async function* cut(): AsyncGenerator<Buffer> {
+    const ready: Buffer[] = []
+    const emit = (c: Buffer) => ready.push(c)
     for await (const part of source) {
       const data = toBuffer(part)
       chunker.push(data, emit)
-      await admit(ready)
+      // Each chunk is dropped from `ready` as it is handed on.
+      while (ready.length > 0) yield ready.shift()!
       size += data.length
       opts.onProgress?.(size)
     }
     chunker.finish(emit)
-    await admit(ready)
-    while (inflight.size > 0) await Promise.race(inflight)
-    check()
+    while (ready.length > 0) yield ready.shift()!
+  }
+  try {
+    if (signal.aborted) {
+      onAbort()
+      throw new PluginAbortedError()
+    }
+    await mapLimit(cut(), concurrency, putChunk, stop.signal)
+    if (signal.aborted) throw new PluginAbortedError()
 
     const manifest: Manifest = {
       ...opts.manifest,
@@ -192,8 +209,8 @@ export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
       chunks: list,
     }
     const sealed = sealManifest(master, manifest)
-    check()
-    await store.put(endpoint, mkey, Readable.from([sealed]), ctx)
+    if (signal.aborted) throw new PluginAbortedError()
+    await store.put(endpoint, mkey, retryableBody([sealed]), { ...opts.ctx, signal: stop.signal })
     return {
       size,
       chunks: list.length,
@@ -206,9 +223,8 @@ export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
   } catch (err) {
     source.destroy()
     stop.abort()
-    await Promise.allSettled([...inflight])
     if (signal.aborted) throw new PluginAbortedError()
-    throw failure ? failure.err : err
+    throw err
   } finally {
     signal.removeEventListener('abort', onAbort)
     await chunks.close()

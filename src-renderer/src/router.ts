@@ -42,6 +42,12 @@ export const PAGES = [
     component: () => import('./pages/SchedulesPage.vue'),
   },
   {
+    path: '/channels',
+    name: 'channels',
+    title: 'Notifications',
+    component: () => import('./pages/ChannelsPage.vue'),
+  },
+  {
     path: '/retention',
     name: 'retention',
     title: 'Retention',
@@ -53,6 +59,13 @@ export const PAGES = [
     title: 'Plugins',
     component: () => import('./pages/PluginsPage.vue'),
   },
+  // Last and quiet: versions, the data directory and the docs.
+  {
+    path: '/about',
+    name: 'about',
+    title: 'About',
+    component: () => import('./pages/AboutPage.vue'),
+  },
 ] as const
 
 export function createAppRouter() {
@@ -63,6 +76,12 @@ export function createAppRouter() {
       component: p.component,
       meta: { title: p.title },
     })),
+    {
+      path: '/archives/:uuid',
+      name: 'archive',
+      component: () => import('./pages/ArchivePage.vue'),
+      meta: { title: 'Archive' },
+    },
     {
       path: '/tasks/:uuid',
       name: 'task',

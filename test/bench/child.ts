@@ -2,8 +2,8 @@
 // (bundled to JavaScript first): as restic runs in a process of its own, and
 // so that neither vitest's overhead nor its memory is counted. Prints one
 // JSON line.
-//   child.mjs run <file> <sealWorkers>  first backup, second backup, restore to a file
-//   child.mjs rss <bytes>               backs up a generated stream; peak RSS (VmHWM)
+//   child.js run <file> <sealWorkers>   first backup, second backup, restore to a file
+//   child.js rss <bytes>                backs up a generated stream; peak RSS (VmHWM)
 import { randomUUID } from 'node:crypto'
 import {
   createReadStream,

@@ -16,6 +16,7 @@ import {
   readdirSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -64,7 +65,7 @@ interface Result {
   restore: number
 }
 
-/** Bundles child.ts to one .mjs, once. */
+/** Bundles child.ts, once, with the vault's chunk worker beside it as the daemon's build has it. */
 let bundled: Promise<string> | undefined
 function childScript(): Promise<string> {
   const outDir = BUNDLE
@@ -73,13 +74,22 @@ function childScript(): Promise<string> {
     root: ROOT,
     logLevel: 'warn',
     build: {
-      ssr: join(ROOT, 'test/bench/child.ts'),
+      ssr: true,
       outDir,
       emptyOutDir: true,
       minify: false,
-      rollupOptions: { output: { entryFileNames: 'child.mjs' } },
+      rollupOptions: {
+        input: {
+          child: join(ROOT, 'test/bench/child.ts'),
+          'chunk-worker': join(ROOT, 'src-daemon/vault/chunk-worker.ts'),
+        },
+        output: { entryFileNames: '[name].js' },
+      },
     },
-  }).then(() => join(outDir, 'child.mjs'))
+  }).then(() => {
+    writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n')
+    return join(outDir, 'child.js')
+  })
   return bundled
 }
 

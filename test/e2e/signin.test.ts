@@ -38,6 +38,27 @@ describe.skipIf(skip !== null)('sign-in in Chromium', () => {
     expect(other.url()).not.toContain('code=')
   })
 
+  it('opens the app, not an error, when a signed-in browser reopens a used link', async () => {
+    const page = await b.newPage()
+    const link = d.signInUrl.replace(/code=[^&]*/, 'code=used-or-expired-code')
+    // Signed in by its token, the browser opens a spent link, in the open app
+    // and in a fresh load alike: the dashboard, no error.
+    await page.goto(d.url)
+    await page.getByTestId('signin-page').waitFor()
+    await page.getByLabel('API token').fill(d.token)
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    await page.goto(link)
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    expect(await page.getByTestId('signin-error').count()).toBe(0)
+    expect(page.url()).not.toContain('code=')
+    await page.goto('about:blank')
+    await page.goto(link)
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    expect(await page.getByTestId('signin-error').count()).toBe(0)
+    expect(page.url()).not.toContain('code=')
+  })
+
   it('signs out, then in again with the pasted token; a wrong token is refused in words', async () => {
     const page = await b.newPage()
     await page.goto(d.url)

@@ -101,10 +101,12 @@ describe.skipIf(skip !== null)('tasks in Chromium', () => {
     expect(await status.textContent()).toContain('canceled')
     await page.getByText('This backup was canceled').waitFor()
     await expect(page.getByTestId('task-cancel').count()).resolves.toBe(0)
-    await page.getByTestId('task-log').getByText('cancel requested by').waitFor()
+    await page.getByTestId('task-log').getByText('cancel requested by ui').waitFor()
 
     const task = (await d.api('GET', `/v1/task/${uuid}`)).body
     expect(task.status, task.log).toBe('canceled')
+    // The UI says who asks: the run and the cancel are the UI's.
+    expect(task.owner).toBe('ui')
     expect(task.job_uuid).toBe(job)
     const valid = (await d.api('GET', `/v1/archives?job=${job}&status=valid`)).body
     expect(valid).toEqual([])

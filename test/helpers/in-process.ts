@@ -1,5 +1,6 @@
 // The daemon's services wired in-process over a real SQLite catalog in a temp
 // directory, with a clock the test moves by hand.
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Catalog } from '../../src-daemon/catalog/catalog'
 import { openCatalog } from '../../src-daemon/catalog/db'
@@ -64,7 +65,12 @@ export function inProcess(startIso: string) {
   /** A job on `when` (verifying on `verify`, if given), with a target, store and a one-day retention policy. */
   function job(when: string, opts: { timezone?: string; paused?: boolean; verify?: string } = {}) {
     const target = services.targets.create({ name: 't', plugin: 'faketarget', endpoint: {} })
-    const store = services.stores.create({ name: 's', plugin: 'fakestore', endpoint: {} })
+    // Each job its own store, each store its own place (two on one are refused).
+    const store = services.stores.create({
+      name: 's',
+      plugin: 'fakestore',
+      endpoint: { path: `/fake/${randomUUID()}` },
+    })
     const schedule = services.schedules.create({
       name: 'sch',
       when,

@@ -111,7 +111,7 @@ export function redis(db: number, ...args: string[]): string {
 
 /**
  * True when a throwaway Secret Service can be run (dbus-run-session,
- * gnome-keyring-daemon, secret-tool) and keytar loads; under CI a missing one
+ * gnome-keyring-daemon, secret-tool) and @napi-rs/keyring loads; under CI a missing one
  * is an error, not a skip.
  */
 export async function keychainAvailable(): Promise<boolean> {
@@ -119,15 +119,15 @@ export async function keychainAvailable(): Promise<boolean> {
     (tool) => !probe('sh', ['-c', `command -v ${tool}`]),
   )
   try {
-    await import('keytar' as string)
+    await import('@napi-rs/keyring' as string)
   } catch (err) {
-    missing.push(`the keytar module (${(err as Error).message.split('\n')[0]})`)
+    missing.push(`the @napi-rs/keyring module (${(err as Error).message.split('\n')[0]})`)
   }
   if (missing.length === 0) return true
   const what = missing.join(', ')
   if (process.env.CI)
     throw new Error(
-      `CI=true but ${what} is missing (apt-get install libsecret-1-dev gnome-keyring dbus-x11 libsecret-tools, then npm ci)`,
+      `CI=true but ${what} is missing (apt-get install gnome-keyring dbus-x11 libsecret-tools, then npm ci)`,
     )
   console.warn(`skipping keychain tests: ${what} is missing`)
   return false

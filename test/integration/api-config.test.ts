@@ -144,6 +144,7 @@ describe('retention policies', () => {
       name: '30 days',
       summary: '',
       expires: 2592000,
+      keep_min: 1,
     })
     expect(
       (
@@ -159,6 +160,7 @@ describe('retention policies', () => {
       name: '7d',
       summary: 'a week',
       expires: 604800,
+      keep_min: 1,
     })
     expect((await d.api('DELETE', `/v1/retention/${uuid}`)).status).toBe(200)
   })
@@ -212,6 +214,7 @@ describe('targets and stores', () => {
       database: 'orders',
       all_databases: false,
       exclude_databases: [],
+      connect_timeout: 15,
     })
     const everything = JSON.stringify([
       (await d.api('GET', '/v1/targets')).body,
@@ -259,6 +262,7 @@ describe('targets and stores', () => {
       database: 'x',
       all_databases: false,
       exclude_databases: [],
+      connect_timeout: 15,
     })
   })
 

@@ -370,10 +370,11 @@ describe('event stream', () => {
       text += new TextDecoder().decode(value)
     }
     ac.abort()
+    // Each block: its `id:` (bus events) and its `data:` line.
     const events = text
       .split('\n\n')
-      .filter((c) => c.startsWith('data: '))
-      .map((c) => JSON.parse(c.slice(6)))
+      .flatMap((c) => c.split('\n').filter((l) => l.startsWith('data: ')))
+      .map((l) => JSON.parse(l.slice(6)))
     expect(events[0].type).toBe('heartbeat')
     expect(events).toContainEqual({
       type: 'resource',

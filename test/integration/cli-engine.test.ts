@@ -344,6 +344,7 @@ describe('bulwark against a scripted daemon (in process)', () => {
     progress: null,
     error: null,
     log: '',
+    log_lines: 0,
     ...over,
   })
   const json = (status: number, body: unknown) =>
@@ -400,10 +401,10 @@ describe('bulwark against a scripted daemon (in process)', () => {
     const events: DaemonEvent[] = [
       { type: 'heartbeat', at: first },
       { type: 'task', uuid: TASK, status: 'pending', progress: null, bytes: 0 },
-      { type: 'task-log', uuid: TASK, line: 'started', at: first },
-      { type: 'task-log', uuid: 'someone-else', line: 'not ours', at: first },
-      { type: 'task-log', uuid: TASK, line: 'started', at: '2030-01-01T00:00:02.000Z' },
-      { type: 'task-log', uuid: TASK, line: 'out of disk', at: '2030-01-01T00:00:03.000Z' },
+      { type: 'task-log', uuid: TASK, seq: 1, line: 'started', at: first },
+      { type: 'task-log', uuid: 'someone-else', seq: 1, line: 'not ours', at: first },
+      { type: 'task-log', uuid: TASK, seq: 2, line: 'started', at: '2030-01-01T00:00:02.000Z' },
+      { type: 'task-log', uuid: TASK, seq: 3, line: 'out of disk', at: '2030-01-01T00:00:03.000Z' },
     ]
     const sse = events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('')
     return (_method: string, path: string) => {
@@ -414,12 +415,13 @@ describe('bulwark against a scripted daemon (in process)', () => {
       return json(404, { error: { code: 'not_found', message: `nothing at ${path}` } })
     }
   }
-  const before = task({ log: '2030-01-01T00:00:01.000Z started\n' })
+  const before = task({ log: '2030-01-01T00:00:01.000Z started\n', log_lines: 1 })
   const after = task({
     status: 'failed',
     stopped_at: '2030-01-01T00:00:04.000Z',
     error: 'out of disk',
     log: '',
+    log_lines: 3,
   })
 
   it('--follow skips what it already printed and stale events, and ends even if the stream does', async () => {

@@ -4,10 +4,14 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Job, Schedule, SchedulePreviewResult, Target, Task } from '../../src-daemon/contract'
 import { ROOT, runCli, startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { waitForTask } from '../helpers/tasks'
+
+// Each test runs tens of CLI processes (about half a second each); on two
+// busy cores that can pass 30 s.
+vi.setConfig({ testTimeout: 120_000 })
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/
 const MISSING_UUID = '00000000-0000-4000-8000-000000000000'
@@ -141,100 +145,115 @@ describe('bulwark against a daemon', () => {
     await d?.stop()
   })
 
-  it('walks through the README: store, target, schedule, retention, job, run', async () => {
-    expect(await ok('ping')).toMatch(/^pong: bulwark daemon \S+ at http:\/\/127\.0\.0\.1:\d+\n$/)
-    const plugins = await ok('list', 'plugins')
-    for (const name of ['fs', 'postgres', 'files']) expect(rowOf(plugins, name)).not.toBe('')
+  it(
+    'walks through the README: store, target, schedule, retention, job, run',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      expect(await ok('ping')).toMatch(/^pong: bulwark daemon \S+ at http:\/\/127\.0\.0\.1:\d+\n$/)
+      const plugins = await ok('list', 'plugins')
+      for (const name of ['fs', 'postgres', 'files']) expect(rowOf(plugins, name)).not.toBe('')
 
-    ids.store = await created(
-      'store',
-      'local',
-      '--plugin',
-      'fs',
-      '--set',
-      `path=${storeDir}`,
-      '--summary',
-      'local disk',
-    )
-    ids.target = await created(
-      'target',
-      'pg',
-      '--plugin',
-      'postgres',
-      '--set',
-      'host=db.internal',
-      '--set',
-      'port=5432',
-      '--set',
-      'password=s3cret-pw',
-      '--set',
-      'database=app',
-    )
-    ids.schedule = await created('schedule', 'nightly', '--when', 'daily 4am', '--timezone', 'UTC')
-    ids.retention = await created('retention', 'week', '--expires', '7d')
-    ids.job = await created(
-      'job',
-      'pg-nightly',
-      '--target',
-      'pg',
-      '--store',
-      'local',
-      '--schedule',
-      'nightly',
-      '--retention',
-      'week',
-    )
+      ids.store = await created(
+        'store',
+        'local',
+        '--plugin',
+        'fs',
+        '--set',
+        `path=${storeDir}`,
+        '--summary',
+        'local disk',
+      )
+      ids.target = await created(
+        'target',
+        'pg',
+        '--plugin',
+        'postgres',
+        '--set',
+        'host=db.internal',
+        '--set',
+        'port=5432',
+        '--set',
+        'password=s3cret-pw',
+        '--set',
+        'database=app',
+      )
+      ids.schedule = await created(
+        'schedule',
+        'nightly',
+        '--when',
+        'daily 4am',
+        '--timezone',
+        'UTC',
+      )
+      ids.retention = await created('retention', 'week', '--expires', '7d')
+      ids.job = await created(
+        'job',
+        'pg-nightly',
+        '--target',
+        'pg',
+        '--store',
+        'local',
+        '--schedule',
+        'nightly',
+        '--retention',
+        'week',
+      )
 
-    const jobs = await ok('list', 'jobs')
-    expect(jobs.split('\n')[0]).toMatch(
-      /^UUID\s+NAME\s+PAUSED\s+TARGET\s+STORE\s+SCHEDULE\s+RETENTION\s+NEXT RUN\s+LAST$/,
-    )
-    expect(
-      rowOf(jobs, 'pg-nightly')
-        .split(/\s{2,}/)
-        .slice(0, 7),
-    ).toEqual([ids.job.slice(0, 8), 'pg-nightly', 'no', 'pg', 'local', 'nightly', 'week'])
-    const [job] = await json<Job[]>('list', 'jobs')
-    expect(job).toMatchObject({
-      uuid: ids.job,
-      target_uuid: ids.target,
-      store_uuid: ids.store,
-      schedule_uuid: ids.schedule,
-      retention_uuid: ids.retention,
-      paused: false,
-      expiry: 604800,
-    })
-    expect(rowOf(await ok('list', 'stores'), 'local')).toContain(`path=${storeDir}`)
-    const targets = await ok('list', 'targets')
-    expect(rowOf(targets, 'pg')).toMatch(/host=db\.internal port=5432 .*password=<redacted>/)
-    expect(targets).not.toContain('s3cret-pw')
-    expect(rowOf(await ok('list', 'schedules'), 'nightly')).toContain('daily 4am')
-    expect(rowOf(await ok('list', 'retention', 'policies'), 'week')).toMatch(/week\s+1w/)
+      const jobs = await ok('list', 'jobs')
+      expect(jobs.split('\n')[0]).toMatch(
+        /^UUID\s+NAME\s+PAUSED\s+TARGET\s+STORE\s+SCHEDULE\s+RETENTION\s+NEXT RUN\s+LAST$/,
+      )
+      expect(
+        rowOf(jobs, 'pg-nightly')
+          .split(/\s{2,}/)
+          .slice(0, 7),
+      ).toEqual([ids.job.slice(0, 8), 'pg-nightly', 'no', 'pg', 'local', 'nightly', 'week'])
+      const [job] = await json<Job[]>('list', 'jobs')
+      expect(job).toMatchObject({
+        uuid: ids.job,
+        target_uuid: ids.target,
+        store_uuid: ids.store,
+        schedule_uuid: ids.schedule,
+        retention_uuid: ids.retention,
+        paused: false,
+        expiry: 604800,
+      })
+      expect(rowOf(await ok('list', 'stores'), 'local')).toContain(`path=${storeDir}`)
+      const targets = await ok('list', 'targets')
+      expect(rowOf(targets, 'pg')).toMatch(/host=db\.internal port=5432 .*password=<redacted>/)
+      expect(targets).not.toContain('s3cret-pw')
+      expect(rowOf(await ok('list', 'schedules'), 'nightly')).toContain('daily 4am')
+      expect(rowOf(await ok('list', 'retention', 'policies'), 'week')).toMatch(/week\s+1w/)
 
-    const taskUuid = (await ok('run', 'job', 'pg-nightly', '--owner', 'alice')).trim()
-    expect(taskUuid).toMatch(new RegExp(`^${UUID.source}$`))
-    const task = await json<Task>('show', 'task', taskUuid)
-    expect(task).toMatchObject({
-      uuid: taskUuid,
-      job_uuid: ids.job,
-      owner: 'alice',
-      type: 'backup',
-    })
-    // The task really runs (and fails: db.internal does not resolve); once it has
-    // ended it leaves the default list of active tasks. cli-engine.test.ts lists a running one.
-    await waitForTask(d, taskUuid)
-    const active = await json<Task[]>('list', 'tasks')
-    for (const t of active) expect(['pending', 'running']).toContain(t.status)
-    expect(active.map((t) => t.uuid)).not.toContain(taskUuid)
-    expect(rowOf(await ok('list', 'tasks', '--all'), taskUuid.slice(0, 8))).toContain('pg-nightly')
-    expect((await json<Task[]>('list', 'tasks', '--all')).map((t) => t.uuid)).toContain(taskUuid)
-    expect((await json<Task[]>('list', 'tasks', '--job', 'pg-nightly', '--all'))[0]?.uuid).toBe(
-      taskUuid,
-    )
-    expect(await ok('show', 'task', taskUuid.slice(0, 8))).toMatch(
-      /^UUID: +[\s\S]*Owner: +alice\n/m,
-    )
-  })
+      const taskUuid = (await ok('run', 'job', 'pg-nightly', '--owner', 'alice')).trim()
+      expect(taskUuid).toMatch(new RegExp(`^${UUID.source}$`))
+      const task = await json<Task>('show', 'task', taskUuid)
+      expect(task).toMatchObject({
+        uuid: taskUuid,
+        job_uuid: ids.job,
+        owner: 'alice',
+        type: 'backup',
+      })
+      // The task really runs (and fails: db.internal does not resolve); once it has
+      // ended it leaves the default list of active tasks. cli-engine.test.ts lists a running one.
+      await waitForTask(d, taskUuid)
+      const active = await json<Task[]>('list', 'tasks')
+      for (const t of active) expect(['pending', 'running']).toContain(t.status)
+      expect(active.map((t) => t.uuid)).not.toContain(taskUuid)
+      expect(rowOf(await ok('list', 'tasks', '--all'), taskUuid.slice(0, 8))).toContain(
+        'pg-nightly',
+      )
+      expect((await json<Task[]>('list', 'tasks', '--all')).map((t) => t.uuid)).toContain(taskUuid)
+      expect((await json<Task[]>('list', 'tasks', '--job', 'pg-nightly', '--all'))[0]?.uuid).toBe(
+        taskUuid,
+      )
+      expect(await ok('show', 'task', taskUuid.slice(0, 8))).toMatch(
+        /^UUID: +[\s\S]*Owner: +alice\n/m,
+      )
+    },
+  )
 
   it('resolves refs by uuid, unique prefix and exact name', async () => {
     for (const ref of [
@@ -285,6 +304,7 @@ describe('bulwark against a daemon', () => {
       database: 'app',
       all_databases: false,
       exclude_databases: [],
+      connect_timeout: 15,
     })
     expect(t.summary).toBe('prod db')
 
@@ -307,7 +327,7 @@ describe('bulwark against a daemon', () => {
       '--plugin',
       'fs',
       '--endpoint',
-      JSON.stringify({ path: storeDir }),
+      JSON.stringify({ path: tempDir('bulwark-cli-spare-') }),
     )
     expect(await ok('edit', 'store', 'spare', '--name', 'spare2', '--summary', 'second')).toContain(
       'updated store "spare2"',
@@ -335,9 +355,23 @@ describe('bulwark against a daemon', () => {
       'path=/srv/docs',
       '--set',
       'exclude=*.tmp,cache',
-      '--agent',
-      '10.0.0.5:5444',
     )
+    // Remote agents do not exist yet: a target naming one is refused, with the field.
+    expect(
+      await fails(
+        1,
+        'create',
+        'target',
+        '--name',
+        'remote',
+        '--plugin',
+        'files',
+        '--set',
+        'path=/srv/x',
+        '--agent',
+        '10.0.0.5:5444',
+      ),
+    ).toMatch(/remote agents are not available yet.*\(field: agent\)/)
     expect(JSON.parse((await json<Target>('show', 'target', 'docs')).endpoint)).toMatchObject({
       path: '/srv/docs',
       exclude: ['*.tmp', 'cache'],
@@ -345,14 +379,11 @@ describe('bulwark against a daemon', () => {
     expect(
       (await json<Target[]>('list', 'targets', '--plugin', 'files')).map((t) => t.uuid),
     ).toEqual([files])
-    expect(rowOf(await ok('list', 'targets', '--plugin', 'files'), 'docs')).toContain(
-      '10.0.0.5:5444',
-    )
     await ok('edit', 'target', 'docs', '--unset', 'exclude', '--name', 'docs2')
     expect(
       JSON.parse((await json<Target>('show', 'target', 'docs2')).endpoint).exclude ?? [],
     ).toEqual([])
-    expect((await json<Target>('show', 'target', 'docs2')).agent).toBe('10.0.0.5:5444')
+    expect((await json<Target>('show', 'target', 'docs2')).agent).toBe('')
     expect(await json('delete', 'target', 'docs2')).toEqual({ ok: 'deleted' })
     expect(await ok('list', 'targets', '--plugin', 'files')).toBe('no targets\n')
   })

@@ -92,26 +92,31 @@ async function refusal(
 
 const secretsLine = (d: RunningDaemon) => d.stderr.find((l) => l.includes(' secrets: '))
 
-/** What the keychain holds for an account, read by secret-tool in a session of its own. */
-function lookup(account: string): string | null {
+/** secret-tool run in a D-Bus session of its own on the test's keyring. */
+function secretTool(args: string[], input?: string): string {
+  return execFileSync(
+    'dbus-run-session',
+    ['--', 'sh', '-c', UNLOCK, 'sh', 'secret-tool', ...args],
+    {
+      env: { ...process.env, ...env() },
+      encoding: 'utf8',
+      input,
+      stdio: ['pipe', 'pipe', 'ignore'],
+    },
+  ).trim()
+}
+
+/**
+ * What the keychain holds for a data directory, read by secret-tool: the entry
+ * @napi-rs/keyring writes (attributes service and username), or with
+ * `keytar: true` the one earlier versions wrote through keytar (service and account).
+ */
+function lookup(account: string, opts: { keytar?: boolean } = {}): string | null {
   try {
-    return execFileSync(
-      'dbus-run-session',
-      [
-        '--',
-        'sh',
-        '-c',
-        UNLOCK,
-        'sh',
-        'secret-tool',
-        'lookup',
-        'service',
-        'bulwark',
-        'account',
-        account,
-      ],
-      { env: { ...process.env, ...env() }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-    ).trim()
+    return (
+      secretTool(['lookup', 'service', 'bulwark', opts.keytar ? 'account' : 'username', account]) ||
+      null
+    )
   } catch {
     return null
   }
@@ -190,7 +195,11 @@ describe.skipIf(!available)('the key that seals secrets.enc, in the OS keychain'
     expect(existsSync(join(dir, 'secrets.key'))).toBe(false)
     expect(existsSync(join(dir, 'secrets.enc'))).toBe(true)
     const marker = join(dir, 'secrets.keychain')
-    expect(JSON.parse(readFileSync(marker, 'utf8'))).toEqual({ service: 'bulwark', account: dir })
+    expect(JSON.parse(readFileSync(marker, 'utf8'))).toEqual({
+      service: 'bulwark',
+      account: dir,
+      binding: 'keyring',
+    })
     expect(statSync(marker).mode & 0o777).toBe(0o600)
   })
 
@@ -216,7 +225,7 @@ describe.skipIf(!available)('the key that seals secrets.enc, in the OS keychain'
   it('without the keychain, the daemon refuses to start, says where the key is, and writes no key file', async () => {
     const message = await refusal(dir, { session: false })
     expect(message).toContain(
-      `the key that seals ${join(dir, 'secrets.enc')} (the stored endpoint and vault passwords) is in the OS keychain (service "bulwark", account "${dir}"), as ${join(dir, 'secrets.keychain')} says, but the keychain cannot be reached: `,
+      `the key that seals ${join(dir, 'secrets.enc')} (the stored endpoint and vault passwords) is in the OS keychain (service "bulwark", account "${dir}"), as ${join(dir, 'secrets.keychain')} says, but the keychain returned no key (it is locked or cannot be reached, or the entry was deleted). `,
     )
     expect(message).toContain('Unlock the keychain and start again')
     expect(message).toContain('the stored passwords cannot be read without it')
@@ -226,11 +235,91 @@ describe.skipIf(!available)('the key that seals secrets.enc, in the OS keychain'
     // A session whose keyring stays locked (nobody unlocks it; its prompt has no display).
     const locked = await refusal(dir, { session: true, locked: true })
     expect(locked).toContain(
-      `says, but the keychain returned no key (is it locked, or was the entry deleted?). Unlock the keychain`,
+      `says, but the keychain returned no key (it is locked or cannot be reached, or the entry was deleted). Unlock the keychain`,
     )
 
     const off = await refusal(dir, { session: true, keychain: 'off' })
     expect(off).toContain('BULWARK_KEYCHAIN=off, but the key that seals')
+    expect(existsSync(join(dir, 'secrets.key'))).toBe(false)
+  })
+})
+
+describe.skipIf(!available)('a key an earlier version put in the keychain through keytar', () => {
+  it('is copied once to the entry this version reads; the stored passwords still open the vault', async () => {
+    const dir = dataDir()
+    const first = await start(dir, { session: true })
+    const { store, job } = await storeWithJob(first)
+    await backup(first, job)
+    await first.stop()
+    const key = lookup(dir)
+    expect(key).toMatch(/^[A-Za-z0-9+/]{43}=$/)
+
+    // The layout keytar left: its item (libsecret's generic schema, attributes
+    // service and account), no entry of the new binding, a marker without "binding".
+    secretTool(['clear', 'service', 'bulwark', 'username', dir])
+    expect(lookup(dir)).toBeNull()
+    secretTool(
+      [
+        'store',
+        '--label',
+        `bulwark ${dir}`,
+        'xdg:schema',
+        'org.freedesktop.Secret.Generic',
+        'service',
+        'bulwark',
+        'account',
+        dir,
+      ],
+      key!,
+    )
+    const marker = join(dir, 'secrets.keychain')
+    writeFileSync(marker, JSON.stringify({ service: 'bulwark', account: dir }) + '\n', {
+      mode: 0o600,
+    })
+
+    const moved = await start(dir, { session: true })
+    expect(secretsLine(moved)).toContain(
+      `is in the OS keychain (service "bulwark", account "${dir}") (copied now from the entry an earlier version wrote through keytar, which is left in place)`,
+    )
+    const vault = await moved.api('GET', `/v1/store/${store}/vault`)
+    expect(vault.status, JSON.stringify(vault.body)).toBe(200)
+    expect(vault.body.archives).toBe(1)
+    await backup(moved, job)
+    await moved.stop()
+    expect(lookup(dir)).toBe(key)
+    expect(lookup(dir, { keytar: true })).toBe(key)
+    expect(JSON.parse(readFileSync(marker, 'utf8'))).toEqual({
+      service: 'bulwark',
+      account: dir,
+      binding: 'keyring',
+    })
+
+    // Once moved, the old item is not needed: the next start reads the new entry.
+    secretTool(['clear', 'service', 'bulwark', 'account', dir])
+    const again = await start(dir, { session: true })
+    expect(secretsLine(again)).toMatch(/is in the OS keychain \(service "bulwark", account ".*"\)$/)
+    expect((await again.api('GET', `/v1/store/${store}/vault`)).body.archives).toBe(2)
+    await again.stop()
+    expect(existsSync(join(dir, 'secrets.key'))).toBe(false)
+  })
+
+  it('missing from both places stops the daemon, saying where it looked', async () => {
+    const dir = dataDir()
+    const d = await start(dir, { session: true })
+    await storeWithJob(d)
+    await d.stop()
+    secretTool(['clear', 'service', 'bulwark', 'username', dir])
+    writeFileSync(
+      join(dir, 'secrets.keychain'),
+      JSON.stringify({ service: 'bulwark', account: dir }) + '\n',
+      {
+        mode: 0o600,
+      },
+    )
+    const message = await refusal(dir, { session: true })
+    expect(message).toContain(
+      'the keychain returned no key (it is locked or cannot be reached, or the entry was deleted)',
+    )
     expect(existsSync(join(dir, 'secrets.key'))).toBe(false)
   })
 })

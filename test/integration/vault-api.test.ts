@@ -321,10 +321,10 @@ describe('a store directory with its vault', () => {
 
     // A rescan finds nothing new, then the archive the first daemon wrote since.
     const again = await other.api('POST', `/v1/store/${imported}/import`)
-    expect(again.body).toEqual({ ok: 'updated', archives: 0, skipped: 0 })
+    expect(again.body).toEqual({ ok: 'updated', archives: 0, skipped: 0, gone: 0 })
     archives.push(await backup(job))
     const rescan = await other.api('POST', `/v1/store/${imported}/import`, {})
-    expect(rescan.body).toEqual({ ok: 'updated', archives: 1, skipped: 0 })
+    expect(rescan.body).toEqual({ ok: 'updated', archives: 1, skipped: 0, gone: 0 })
   })
 
   it('adds a key slot for another password, and removes it but never the last one', async () => {

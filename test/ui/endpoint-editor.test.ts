@@ -1,11 +1,22 @@
 // @vitest-environment happy-dom
 // The target/store form against a real daemon: fields built from the plugin's
 // schema, secrets never shown back, the daemon's errors on the field they name.
+// A store's vault password is typed only when the store is created; editing
+// one leads to its Vault view instead.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { PluginInfo as Plugin, Store } from '../../src-daemon/contract'
 import EndpointEditor from '../../src-renderer/src/components/EndpointEditor.vue'
 import { tempDir, type RunningDaemon } from '../helpers/daemon'
-import { input, mountEditor, save, startUiDaemon, type, unmountAll } from '../helpers/ui'
+import {
+  byTestId,
+  input,
+  mountEditor,
+  save,
+  startUiDaemon,
+  type,
+  unmountAll,
+  until,
+} from '../helpers/ui'
 
 let d: RunningDaemon
 let plugins: Plugin[]
@@ -18,13 +29,23 @@ afterAll(async () => {
 })
 afterEach(unmountAll)
 
-const mountStoreEditor = (props: { mode: 'create' | 'edit'; existing?: Store }) =>
+const mountStoreEditor = (props: {
+  mode: 'create' | 'edit'
+  existing?: Store
+  onVault?: (s: Store) => void
+}) =>
   mountEditor(d, EndpointEditor, {
     kind: 'store',
     plugins: plugins.filter((p) => p.name === 'fs'),
-    mode: props.mode,
+    ...props,
     existing: props.existing ?? null,
   })
+
+/** Saves, then waits (the daemon's time, not a fixed one) for its answer to show. */
+async function saveUntil(check: () => unknown, what: string) {
+  await save()
+  await until(check, what, 30_000)
+}
 
 const fieldError = (name: string) =>
   document.querySelector(`[data-field="${name}"] .n-form-item-feedback`)?.textContent ?? ''
@@ -39,7 +60,7 @@ describe('EndpointEditor', () => {
     const dir = tempDir()
     await type('path', dir)
     await type('vault_password', 'correct horse battery')
-    await save()
+    await saveUntil(() => saved.length, 'the store to be created')
     expect(saved).toHaveLength(1)
     const stored = (await d.api<Store>('GET', `/v1/store/${saved[0]}`)).body
     expect(stored.name).toBe('ui-store')
@@ -53,12 +74,65 @@ describe('EndpointEditor', () => {
     expect(fieldError('path')).toContain('is required')
     await type('path', 'relative/dir')
     await type('vault_password', 'correct horse battery')
-    await save()
+    await saveUntil(() => fieldError('path').includes('absolute'), 'the daemon’s error')
     expect(saved).toHaveLength(0)
     expect(fieldError('path')).toContain('must be an absolute path')
   })
 
-  it('edits a store without ever putting its stored password in the form', async () => {
+  it('tests the endpoint before Create: the answer shown, nothing saved', async () => {
+    const { saved } = await mountStoreEditor({ mode: 'create' })
+    const result = () => byTestId('editor-test-result')
+    await type('path', 'relative/dir')
+    byTestId('editor-test')!.click()
+    await until(() => fieldError('path').includes('absolute'), 'the daemon’s error on the field')
+    expect(result()).toBeNull()
+    await type('path', tempDir())
+    byTestId('editor-test')!.click()
+    await until(() => result(), 'the test’s answer', 30_000)
+    expect(result()!.dataset.ok).toBe('true')
+    expect(result()!.textContent).toContain('Connection works')
+    expect(fieldError('path')).not.toContain('absolute')
+    // Changing the form clears an answer that no longer applies.
+    await type('path', tempDir())
+    expect(result()).toBeNull()
+    expect(saved).toHaveLength(0)
+  })
+
+  it('offers no Test when editing', async () => {
+    const created = await d.api('POST', '/v1/stores', {
+      name: 'no-test-on-edit',
+      plugin: 'fs',
+      endpoint: { path: tempDir() },
+    })
+    const existing = (await d.api<Store>('GET', `/v1/store/${created.body.uuid}`)).body
+    await mountStoreEditor({ mode: 'edit', existing })
+    expect(byTestId('editor-save')).toBeTruthy()
+    expect(byTestId('editor-test')).toBeNull()
+  })
+
+  it('offers the vault password on create: optional, at least 8 characters', async () => {
+    const { saved } = await mountStoreEditor({ mode: 'create' })
+    expect(input('vault_password')).toBeTruthy()
+    expect(fieldError('vault_password')).toContain('Leave empty and Bulwark generates one')
+    expect(fieldError('vault_password')).toContain('export the recovery kit')
+    expect(
+      document.querySelector('[data-field="vault_password"] .n-form-item-label')?.textContent,
+    ).not.toContain('*')
+    await type('name', 'short-password')
+    await type('path', tempDir())
+    await type('vault_password', 'seven77')
+    await save()
+    expect(saved).toHaveLength(0)
+    expect(fieldError('vault_password')).toContain('At least 8 characters')
+    // Left empty, the store is created, and Bulwark makes the password at its first backup.
+    await type('vault_password', '')
+    await saveUntil(() => saved.length, 'the store to be created')
+    expect(saved).toHaveLength(1)
+    const stored = (await d.api<Store>('GET', `/v1/store/${saved[0]}`)).body
+    expect(JSON.parse(stored.endpoint).vault_password).toBeUndefined()
+  })
+
+  it('edits a store without a vault password field, and links to its vault instead', async () => {
     const dir = tempDir()
     const created = await d.api('POST', '/v1/stores', {
       name: 'edit-me',
@@ -66,12 +140,20 @@ describe('EndpointEditor', () => {
       endpoint: { path: dir, vault_password: 'a secret password' },
     })
     const existing = (await d.api<Store>('GET', `/v1/store/${created.body.uuid}`)).body
-    const { saved } = await mountStoreEditor({ mode: 'edit', existing })
+    const vaults: Store[] = []
+    const { saved } = await mountStoreEditor({
+      mode: 'edit',
+      existing,
+      onVault: (s) => vaults.push(s),
+    })
     expect(input('path').value).toBe(dir)
-    expect(input('vault_password').value).toBe('')
+    expect(input('vault_password')).toBeNull()
+    expect(document.querySelector('[data-field="vault_password"]')).toBeNull()
     expect(document.body.innerHTML).not.toContain('a secret password')
+    byTestId('editor-vault')!.click()
+    expect(vaults.map((s) => s.uuid)).toEqual([existing.uuid])
     await type('summary', 'renamed by the UI')
-    await save()
+    await saveUntil(() => saved.length, 'the store to be saved')
     expect(saved).toEqual([existing.uuid])
     const after = (await d.api<Store>('GET', `/v1/store/${existing.uuid}`)).body
     expect(after.summary).toBe('renamed by the UI')

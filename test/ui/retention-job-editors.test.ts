@@ -68,6 +68,8 @@ describe('RetentionEditor', () => {
     await until(() => chosen('retention-unit') === 'weeks', 'weeks chosen')
     expect(text('retention-hint')).toContain('kept 2 weeks after it is taken')
     await save()
+    // The first save after the daemon started can take longer than save() waits.
+    await until(() => saved.length > 0, 'the policy saved')
     expect(saved).toHaveLength(1)
     expect(show.value).toBe(false)
     const stored = (await d.api<Retention>('GET', `/v1/retention/${saved[0]}`)).body
@@ -108,6 +110,53 @@ describe('RetentionEditor', () => {
     expect(saved).toEqual([existing.uuid])
     const after = (await d.api<Retention>('GET', `/v1/retention/${existing.uuid}`)).body
     expect(after).toMatchObject({ name: 'thirty-six-hours', expires: 129600 })
+  })
+
+  it('keeps the newest archive of each job by default, and sends what is typed', async () => {
+    const { saved } = await mountEditor(d, RetentionEditor, { existing: null })
+    expect(feedback('Always keep the newest N archives of each job')).toContain(
+      'The newest archive of each job is kept even after it expires',
+    )
+    expect(input('keep_min').value).toBe('1')
+    await type('name', 'keep-three')
+    await type('keep_min', '3')
+    expect(text('retention-keep-min-hint')).toContain('The newest 3 archives of each job are kept')
+    await save()
+    await until(() => saved.length > 0, 'the policy saved')
+    expect(saved).toHaveLength(1)
+    const stored = (await d.api<Retention>('GET', `/v1/retention/${saved[0]}`)).body
+    expect(stored).toMatchObject({ name: 'keep-three', expires: 30 * 86400, keep_min: 3 })
+  })
+
+  it('edits keep_min, 0 meaning every archive goes at its expiry', async () => {
+    const created = await d.api('POST', '/v1/retention', {
+      name: 'keeps-two',
+      expires: 86400,
+      keep_min: 2,
+    })
+    expect(created.status).toBe(200)
+    const existing = (await d.api<Retention>('GET', `/v1/retention/${created.body.uuid}`)).body
+    const { saved } = await mountEditor(d, RetentionEditor, { existing })
+    expect(input('keep_min').value).toBe('2')
+    await type('keep_min', '0')
+    expect(text('retention-keep-min-hint')).toContain('even a job’s last one')
+    await save()
+    await until(() => saved.length > 0, 'the policy saved')
+    expect(saved).toEqual([existing.uuid])
+    const after = (await d.api<Retention>('GET', `/v1/retention/${existing.uuid}`)).body
+    expect(after).toMatchObject({ name: 'keeps-two', expires: 86400, keep_min: 0 })
+  })
+
+  it('refuses an empty keep_min before sending anything', async () => {
+    const { saved, show } = await mountEditor(d, RetentionEditor, { existing: null })
+    const before = await list<Retention>('/v1/retention')
+    await type('name', 'no-keep')
+    await type('keep_min', '')
+    await save()
+    expect(saved).toHaveLength(0)
+    expect(show.value).toBe(true)
+    expect(text('retention-keep-min-hint')).toContain('a whole number, 0 or more')
+    expect(await list<Retention>('/v1/retention')).toEqual(before)
   })
 
   it('shows the daemon’s refusal on the name field', async () => {

@@ -130,7 +130,7 @@ describe('scheduler', () => {
     const { w, scheduler } = setup('2026-01-01T00:00:00Z')
     const job = w.job('daily at 4am')
     const row = w.catalog.jobs.get(job)!
-    const insert = (expires: string) => {
+    const insert = (expires: string, taken = '2025-12-01T00:00:00Z') => {
       const uuid = randomUUID()
       w.catalog.archives.insert({
         uuid,
@@ -138,7 +138,7 @@ describe('scheduler', () => {
         target_uuid: row.target_uuid,
         store_uuid: row.store_uuid,
         store_key: `k/${uuid}`,
-        taken_at: Date.parse('2025-12-01T00:00:00Z'),
+        taken_at: Date.parse(taken),
         expires_at: Date.parse(expires),
         notes: '',
         status: 'valid',
@@ -149,7 +149,8 @@ describe('scheduler', () => {
       return uuid
     }
     const old = insert('2026-01-01T00:30:00Z')
-    const fresh = insert('2026-02-01T00:00:00Z')
+    // The newest: retention's keep_min (1) would keep it anyway.
+    const fresh = insert('2026-02-01T00:00:00Z', '2025-12-02T00:00:00Z')
     w.clock.set('2026-01-01T01:00:00Z')
     scheduler.tick()
     expect(w.catalog.archives.get(old)?.status).toBe('expired')

@@ -28,6 +28,8 @@ import {
   manifestKey,
   openChunk,
   openManifest,
+  parseChunkKey,
+  parseManifestKey,
   sealChunk,
   sealManifest,
   VaultError,
@@ -134,6 +136,33 @@ describe('chunk objects', () => {
     expect(manifestKey(ARCHIVE)).toBe(`manifests/${ARCHIVE}`)
     expect(() => chunkKey('../x')).toThrow()
     expect(() => manifestKey('a/b')).toThrow()
+  })
+
+  it('parses exactly the keys it formats', () => {
+    const id = chunkId(FIXED, text(10))
+    expect(parseChunkKey(chunkKey(id))).toBe(id)
+    expect(parseManifestKey(manifestKey(ARCHIVE))).toBe(ARCHIVE)
+    const other = id.startsWith('00') ? 'ff' : '00'
+    for (const key of [
+      `chunks/${other}/${id}`, // the wrong shard: not where a reader looks
+      `chunks/${id.slice(0, 2)}/${id.toUpperCase()}`,
+      `chunks/${id.slice(0, 2)}/${id}.tmp`,
+      `chunks/${id}`,
+      `x/chunks/${id.slice(0, 2)}/${id}`,
+      manifestKey(ARCHIVE),
+    ]) {
+      expect(parseChunkKey(key), key).toBeUndefined()
+    }
+    for (const key of [
+      `manifests/${'-'.repeat(36)}`,
+      `manifests/${ARCHIVE.toUpperCase()}`,
+      `manifests/${ARCHIVE}/x`,
+      `manifests/${ARCHIVE}.tmp`,
+      `x/manifests/${ARCHIVE}`,
+      chunkKey(id),
+    ]) {
+      expect(parseManifestKey(key), key).toBeUndefined()
+    }
   })
 
   it('detects every single-byte change, for both body encodings', () => {

@@ -2,16 +2,35 @@
 //   storeConformance('fs', () => ({ path: tmpDir }))
 // makeEndpoint is called before each test; every test keeps its keys under a
 // fresh random prefix, so a shared bucket works as well as a fresh directory.
+// A store that cannot do something through this interface (an external-protocol
+// store has no stat or listing) says so in `cannot`: the checks that need it
+// are skipped for that store alone, and its capabilities must not claim it.
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { PluginAbortedError, PluginError } from '../errors'
-import type { Endpoint, StoredObject, StorePlugin } from '../types'
+import { PluginAbortedError, PluginError, PluginNotFoundError, isNotFound } from '../errors'
+import { retryableBody, rewind } from '../retryable-body'
+import { storeCapabilities, type Endpoint, type StoredObject, type StorePlugin } from '../types'
 import { loadPlugin, readAll, rejection, testContext } from './services'
+
+/** What a store may be unable to do: stat (head), list, or tell a missing key from other failures. */
+export type StoreInability = 'head' | 'list' | 'typedNotFound'
 
 export interface StoreConformanceOptions {
   /** The plugin under test; by default plugins/stores/<name>/index.ts. */
   plugin?: StorePlugin
+  /** What this store cannot do; the checks that need it are skipped. */
+  cannot?: StoreInability[]
+  /**
+   * Needed when the plugin has cleanup(): `leave` makes what a put of key
+   * interrupted by a crash leaves behind (a temporary file, an incomplete
+   * multipart upload), the way the plugin's put makes it; `count` counts such
+   * leftovers under the endpoint.
+   */
+  interruptedPut?: {
+    leave(endpoint: Endpoint, key: string): Promise<void>
+    count(endpoint: Endpoint): Promise<number>
+  }
 }
 
 const MiB = 1024 * 1024
@@ -53,6 +72,7 @@ export function storeConformance(
     let store: StorePlugin
     let ep: Endpoint
     let ns: string
+    const can = (what: StoreInability) => !opts.cannot?.includes(what)
     const k = (key: string) => `${ns}${key}`
     const ctx = () => testContext()
     const put = (key: string, data: Buffer | Readable) =>
@@ -62,6 +82,17 @@ export function storeConformance(
       const found: StoredObject[] = []
       for await (const o of store.list(ep, prefix, ctx())) found.push(o)
       return found.map((o) => o.key).sort()
+    }
+    /** Nothing under key: head says so, or (without head) get rejects. */
+    const expectAbsent = async (key: string) => {
+      if (can('head')) return expect(await store.head(ep, key, ctx())).toBeNull()
+      const err = await rejection(store.get(ep, key, ctx()))
+      expect(err).toBeInstanceOf(PluginError)
+      if (can('typedNotFound')) expect(err).toBeInstanceOf(PluginNotFoundError)
+    }
+    /** The keys under this test's prefix are exactly these (when the store can list). */
+    const expectOnly = async (expected: string[]) => {
+      if (can('list')) expect(await keys(ns)).toEqual(expected.sort())
     }
 
     beforeAll(async () => {
@@ -78,7 +109,9 @@ export function storeConformance(
         size: 0,
       })
       expect((await fetch(k('empty'))).length).toBe(0)
-      expect(await store.head(ep, k('empty'), ctx())).toEqual({ key: k('empty'), size: 0 })
+      if (can('head')) {
+        expect(await store.head(ep, k('empty'), ctx())).toEqual({ key: k('empty'), size: 0 })
+      }
     })
 
     it('round-trips a small object', async () => {
@@ -100,17 +133,20 @@ export function storeConformance(
       await put(k('o'), Buffer.alloc(1000, 1))
       await put(k('o'), Buffer.from('second'))
       expect((await fetch(k('o'))).toString()).toBe('second')
-      expect(await store.head(ep, k('o'), ctx())).toEqual({ key: k('o'), size: 6 })
+      if (can('head')) expect(await store.head(ep, k('o'), ctx())).toEqual({ key: k('o'), size: 6 })
     })
 
-    it('head reports the size, or null for a missing key or a mere prefix', async () => {
-      await put(k('dir/obj'), Buffer.alloc(1234))
-      expect(await store.head(ep, k('dir/obj'), ctx())).toEqual({ key: k('dir/obj'), size: 1234 })
-      expect(await store.head(ep, k('missing'), ctx())).toBeNull()
-      expect(await store.head(ep, k('dir'), ctx())).toBeNull()
-    })
+    it.skipIf(!can('head'))(
+      'head reports the size, or null for a missing key or a mere prefix',
+      async () => {
+        await put(k('dir/obj'), Buffer.alloc(1234))
+        expect(await store.head(ep, k('dir/obj'), ctx())).toEqual({ key: k('dir/obj'), size: 1234 })
+        expect(await store.head(ep, k('missing'), ctx())).toBeNull()
+        expect(await store.head(ep, k('dir'), ctx())).toBeNull()
+      },
+    )
 
-    it('lists by prefix, recursively, with sizes', async () => {
+    it.skipIf(!can('list'))('lists by prefix, recursively, with sizes', async () => {
       for (const key of ['a/1', 'a/2', 'a/b/3', 'ab', 'b/1']) await put(k(key), Buffer.from(key))
       expect(await keys(k('a/'))).toEqual([k('a/1'), k('a/2'), k('a/b/3')])
       expect(await keys(k('a'))).toEqual([k('a/1'), k('a/2'), k('a/b/3'), k('ab')])
@@ -126,32 +162,111 @@ export function storeConformance(
     it('deletes, and deleting a missing key is fine', async () => {
       await put(k('gone'), Buffer.from('x'))
       await store.delete(ep, k('gone'), ctx())
-      expect(await store.head(ep, k('gone'), ctx())).toBeNull()
-      expect(await keys(ns)).toEqual([])
+      await expectAbsent(k('gone'))
+      await expectOnly([])
       await expect(store.delete(ep, k('gone'), ctx())).resolves.toBeUndefined()
       await expect(store.delete(ep, k('never/was'), ctx())).resolves.toBeUndefined()
     })
 
-    it('get of a missing key rejects with a permanent PluginError naming it', async () => {
+    it('get of a missing key rejects with a permanent PluginNotFoundError naming it', async () => {
       const err = await rejection(store.get(ep, k('nothing'), ctx()))
       expect(err).toBeInstanceOf(PluginError)
       expect((err as PluginError).kind).toBe('permanent')
       expect(err.message).toContain(k('nothing'))
+      if (can('typedNotFound')) {
+        expect(err).toBeInstanceOf(PluginNotFoundError)
+        expect(err.name).toBe('PluginNotFoundError')
+        expect(isNotFound(err)).toBe(true)
+      }
+      // Other failures are not "not found": an invalid key is refused otherwise.
+      expect(isNotFound(await rejection(store.get(ep, '../escape', ctx())))).toBe(false)
+    })
+
+    it('declares well-formed capabilities, claiming only what it can do', () => {
+      const declared = store.capabilities
+      if (declared !== undefined) {
+        for (const flag of ['vault', 'atomicPut', 'rangedGet'] as const) {
+          expect(typeof declared[flag], flag).toBe('boolean')
+        }
+        expect(Number.isInteger(declared.connections)).toBe(true)
+        expect(declared.connections).toBeGreaterThanOrEqual(1)
+        expect(declared.connections).toBeLessThanOrEqual(1024)
+      }
+      const caps = storeCapabilities(store)
+      // A vault needs head and list.
+      if (!can('head') || !can('list')) expect(caps.vault).toBe(false)
+    })
+
+    it('stores a retryableBody, and its rewound copy gives the same object', async () => {
+      const parts = [randomBytes(70_000), Buffer.alloc(0), randomBytes(3), randomBytes(200_000)]
+      const whole = Buffer.concat(parts)
+      const body = retryableBody(parts)
+      const again = rewind(body)
+      expect(again).toBeTypeOf('function')
+      expect(await put(k('retry/a'), body)).toEqual({ key: k('retry/a'), size: whole.length })
+      expect((await fetch(k('retry/a'))).equals(whole)).toBe(true)
+      // The first stream is spent; the rewound one is whole again.
+      expect(await put(k('retry/b'), again!())).toEqual({ key: k('retry/b'), size: whole.length })
+      expect((await fetch(k('retry/b'))).equals(whole)).toBe(true)
+    })
+
+    it('serves byte ranges when it declares rangedGet', async () => {
+      if (!storeCapabilities(store).rangedGet) return
+      const data = randomBytes(300_000)
+      await put(k('ranged'), data)
+      const range = async (offset: number, length: number) =>
+        readAll(await store.get(ep, k('ranged'), ctx(), { range: { offset, length } }))
+      expect((await range(1000, 5000)).equals(data.subarray(1000, 6000))).toBe(true)
+      expect((await range(0, 1)).equals(data.subarray(0, 1))).toBe(true)
+      expect((await range(299_990, 100)).equals(data.subarray(299_990))).toBe(true)
+      expect((await range(5, 0)).length).toBe(0)
+      expect(
+        isNotFound(
+          await rejection(store.get(ep, k('nope'), ctx(), { range: { offset: 0, length: 1 } })),
+        ),
+      ).toBe(can('typedNotFound'))
+    })
+
+    it('cleanup (if it has one) removes what interrupted puts left, and nothing else', async () => {
+      if (!store.cleanup) return
+      const leftovers = opts.interruptedPut
+      if (!leftovers) {
+        throw new Error('this store has cleanup(): give storeConformance an interruptedPut option')
+      }
+      await put(k('whole/a'), Buffer.from('complete a'))
+      await put(k('b'), Buffer.from('complete b'))
+      const before = await leftovers.count(ep)
+      await leftovers.leave(ep, k('whole/partial'))
+      await leftovers.leave(ep, k('partial'))
+      expect(await leftovers.count(ep)).toBe(before + 2)
+      // Young leftovers stay (a put may still be running); old ones go.
+      const young = await store.cleanup(ep, 3_600_000, ctx())
+      expect(young).toEqual({ removed: 0, bytes: 0 })
+      expect(await leftovers.count(ep)).toBe(before + 2)
+      const old = await store.cleanup(ep, 0, ctx())
+      expect(old.removed).toBeGreaterThanOrEqual(2)
+      expect(old.bytes).toBeGreaterThanOrEqual(0)
+      expect(await leftovers.count(ep)).toBe(0)
+      expect((await fetch(k('whole/a'))).toString()).toBe('complete a')
+      expect((await fetch(k('b'))).toString()).toBe('complete b')
+      await expectOnly([k('b'), k('whole/a')])
+      await expectAbsent(k('whole/partial'))
+      await expectAbsent(k('partial'))
     })
 
     it('a put whose source fails midway leaves nothing under the key', async () => {
       const src = source(4 * MiB, { failAt: MiB })
       const err = await rejection(put(k('broken'), src.stream))
       expect(err.message).toContain('source failed on purpose')
-      expect(await store.head(ep, k('broken'), ctx())).toBeNull()
-      expect(await keys(ns)).toEqual([])
+      await expectAbsent(k('broken'))
+      await expectOnly([])
     })
 
     it('a failed overwrite keeps the previous object whole', async () => {
       await put(k('keep'), Buffer.from('original'))
       await rejection(put(k('keep'), source(2 * MiB, { failAt: MiB }).stream))
       expect((await fetch(k('keep'))).toString()).toBe('original')
-      expect(await keys(ns)).toEqual([k('keep')])
+      await expectOnly([k('keep')])
     })
 
     it('an aborted put rejects with PluginAbortedError and leaves nothing', async () => {
@@ -164,8 +279,8 @@ export function storeConformance(
       const made = src.made()
       await new Promise((r) => setTimeout(r, 200))
       expect(src.made()).toBe(made) // it stopped reading the source, rather than running on
-      expect(await store.head(ep, k('aborted'), ctx())).toBeNull()
-      expect(await keys(ns)).toEqual([])
+      await expectAbsent(k('aborted'))
+      await expectOnly([])
     })
 
     it('a put with an already aborted signal stores nothing', async () => {
@@ -173,7 +288,7 @@ export function storeConformance(
       c.controller.abort()
       const err = await rejection(store.put(ep, k('pre'), Readable.from([Buffer.from('x')]), c))
       expect(err).toBeInstanceOf(PluginAbortedError)
-      expect(await store.head(ep, k('pre'), ctx())).toBeNull()
+      await expectAbsent(k('pre'))
     })
 
     it('aborting a get errors its stream with PluginAbortedError', async () => {
@@ -195,10 +310,10 @@ export function storeConformance(
         for (const key of [bad, `${ns}${bad}`]) {
           await rejection(put(key, Buffer.from('x')))
           await rejection(store.get(ep, key, ctx()))
-          await rejection(store.head(ep, key, ctx()))
+          if (can('head')) await rejection(store.head(ep, key, ctx()))
           await rejection(store.delete(ep, key, ctx()))
         }
-        expect(await keys(ns)).toEqual([])
+        await expectOnly([])
       },
     )
 

@@ -3,8 +3,23 @@
 // temporary file: that is what the user configured and can fix.
 import { PluginAbortedError, PluginError } from '../../sdk/errors'
 
-/** Codes that may clear up on their own (a flaky network share, a busy device). */
-const TRANSIENT = new Set(['EIO', 'EAGAIN', 'EBUSY', 'ETIMEDOUT', 'ESTALE', 'EINTR', 'ENOLCK'])
+/**
+ * Codes that may clear up on their own (a flaky network share, a busy
+ * device). A full disk or a permission problem stays until someone acts.
+ */
+const TRANSIENT = new Set([
+  'EIO',
+  'EAGAIN',
+  'EBUSY',
+  'ETIMEDOUT',
+  'ESTALE',
+  'EINTR',
+  'ENOLCK',
+  'ECONNRESET',
+  'ENOTCONN',
+  'EHOSTDOWN',
+  'EHOSTUNREACH',
+])
 
 export function describeFsError(
   err: NodeJS.ErrnoException,

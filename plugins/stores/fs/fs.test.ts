@@ -1,14 +1,16 @@
-import { mkdtemp, mkdir, readdir, rm, stat, writeFile, chmod } from 'node:fs/promises'
+import { mkdtemp, mkdir, readdir, rm, stat, utimes, writeFile, chmod } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
-import { PluginError } from '../../sdk/errors'
+import { PluginError, PluginNotFoundError } from '../../sdk/errors'
 import { testContext } from '../../sdk/conformance/services'
 import { storeConformance } from '../../sdk/conformance/store-suite'
 import fsStore from './index'
 import { describeFsError } from './errors'
+import { TEMP_FILE } from './temp-files'
 import type { StorePlugin } from '../../sdk/types'
+import { fsInterruptedPut } from '../../../test/helpers/interrupted-puts'
 
 const dirs: string[] = []
 async function freshDir(): Promise<string> {
@@ -20,18 +22,20 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true })
 })
 
-storeConformance('fs', async () => ({ path: await freshDir() }))
-
-const store = fsStore.plugin as StorePlugin
-const ctx = () => testContext()
-const putText = (root: string, key: string, text: string) =>
-  store.put({ path: root }, key, Readable.from([Buffer.from(text)]), ctx())
-
 /** Every path under dir, relative, including dot-files. */
 async function tree(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true })
   return entries.map(String).sort()
 }
+
+storeConformance('fs', async () => ({ path: await freshDir() }), {
+  interruptedPut: fsInterruptedPut,
+})
+
+const store = fsStore.plugin as StorePlugin
+const ctx = () => testContext()
+const putText = (root: string, key: string, text: string) =>
+  store.put({ path: root }, key, Readable.from([Buffer.from(text)]), ctx())
 
 describe('store fs', () => {
   it('creates the root and nested directories 0700 and objects 0600', async () => {
@@ -104,9 +108,54 @@ describe('store fs', () => {
 
   it('get names the key and the store when the object is missing', async () => {
     const root = await freshDir()
-    await expect(store.get({ path: root }, 'no/such', ctx())).rejects.toThrow(
-      `no object no/such in store ${root}`,
-    )
+    await putText(root, 'no/other', 'x')
+    for (const key of ['no/such', 'no']) {
+      const err = await store.get({ path: root }, key, ctx()).catch((e: Error) => e)
+      expect(err).toBeInstanceOf(PluginNotFoundError)
+      expect((err as Error).message).toBe(`no object ${key} in store ${root}`)
+    }
+  })
+
+  it('cleanup removes the temporary file of a put that never finished, by age', async () => {
+    const root = await freshDir()
+    await putText(root, 'keep/me', 'whole')
+    // A put whose source stalls after 1 MiB: its temporary file is the real one.
+    const c = ctx()
+    let fed = 0
+    const stalled = new Readable({
+      read() {
+        if (fed < 4) this.push(Buffer.alloc(256 * 1024, ++fed))
+      },
+    })
+    const pending = store.put({ path: root }, 'keep/partial', stalled, c)
+    const temp = async () => (await readdir(join(root, 'keep'))).filter((n) => TEMP_FILE.test(n))
+    while ((await temp()).length === 0) await new Promise((r) => setTimeout(r, 5))
+    const [name] = await temp()
+    c.controller.abort()
+    await expect(pending).rejects.toMatchObject({ name: 'PluginAbortedError' })
+    expect(await temp()).toEqual([]) // an abort removes its own file...
+    // ...a crash cannot: what a SIGKILL mid-put leaves is that very file, part-written.
+    const leftover = join(root, 'keep', name!)
+    await writeFile(leftover, Buffer.alloc(1024 * 1024, 1))
+    const hourAgo = new Date(Date.now() - 3_600_000)
+    await utimes(leftover, hourAgo, hourAgo)
+    await fsInterruptedPut.leave({ path: root }, 'keep/recent') // written just now
+    await writeFile(join(root, '.probe~0123456789ab'), 'probe of a test() that died')
+    await utimes(join(root, '.probe~0123456789ab'), hourAgo, hourAgo)
+
+    const tenMinutes = await store.cleanup!({ path: root }, 600_000, ctx())
+    expect(tenMinutes).toEqual({ removed: 2, bytes: 1024 * 1024 + 27 })
+    expect((await temp()).length).toBe(1) // the recent one: a put may still be writing it
+    expect(await store.cleanup!({ path: root }, 0, ctx())).toEqual({ removed: 1, bytes: 1000 })
+    expect(await tree(root)).toEqual(['keep', 'keep/me'])
+    expect(await store.cleanup!({ path: root }, 0, ctx())).toEqual({ removed: 0, bytes: 0 })
+  })
+
+  it('cleanup of a store directory that does not exist yet removes nothing', async () => {
+    expect(await store.cleanup!({ path: await freshDir() }, 0, ctx())).toEqual({
+      removed: 0,
+      bytes: 0,
+    })
   })
 
   it('refuses a relative store path', async () => {
@@ -162,7 +211,12 @@ describe('store fs', () => {
     )
     expect(describeFsError(e('EROFS'), root).message).toContain('read-only')
     expect(describeFsError(e('ENOTDIR'), root).message).toContain('a file is in the way')
-    expect(describeFsError(e('EIO'), root).kind).toBe('transient')
+    for (const code of ['EIO', 'EAGAIN', 'EBUSY', 'ECONNRESET', 'ETIMEDOUT', 'ESTALE']) {
+      expect(describeFsError(e(code), root).kind, code).toBe('transient')
+    }
+    for (const code of ['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR']) {
+      expect(describeFsError(e(code), root).kind, code).toBe('permanent')
+    }
     expect(describeFsError(e('ENOSPC'), root)).toBeInstanceOf(PluginError)
   })
 })

@@ -1,6 +1,7 @@
 // Store `fs`: archives as files under a directory. A put writes a temporary
 // file next to its final name, fsyncs it, renames it into place and fsyncs the
-// directory, so a crash or failure never leaves a partial object under a key.
+// directory, so a crash or failure never leaves a partial object under a key;
+// cleanup removes the temporary files a crash leaves (temp-files.ts).
 import { randomBytes } from 'node:crypto'
 import {
   mkdir,
@@ -14,17 +15,21 @@ import {
   type FileHandle,
 } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, normalize, relative, sep } from 'node:path'
-import type { Readable } from 'node:stream'
-import { PluginAbortedError, PluginError } from '../../sdk/errors'
+import { Readable } from 'node:stream'
+import { PluginAbortedError, PluginError, PluginNotFoundError } from '../../sdk/errors'
 import {
   KEY_PATTERN,
   checkKey,
   defineStore,
+  type CleanupResult,
   type Endpoint,
+  type GetOptions,
   type PluginContext,
+  type StoreCapabilities,
   type StoredObject,
 } from '../../sdk/types'
 import { describeFsError, storeError } from './errors'
+import { probeName, removeTempFiles, tempName } from './temp-files'
 
 const DIR_MODE = 0o700
 const FILE_MODE = 0o600
@@ -45,12 +50,6 @@ function fileOf(root: string, key: string): string {
   }
   return join(root, ...key.split('/'))
 }
-
-/**
- * '~' cannot occur in a key, so a temporary name can never collide with an
- * object or be listed as one (list skips names KEY_PATTERN rejects).
- */
-const tempName = (name: string) => `.tmp~${randomBytes(6).toString('hex')}~${name.slice(0, 100)}`
 
 async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r')
@@ -158,9 +157,26 @@ async function put(
   }
 }
 
-async function get(endpoint: Endpoint, key: string, ctx: PluginContext): Promise<Readable> {
+/** The byte range of a ranged get, as createReadStream's inclusive start and end. */
+function rangeOf(opts: GetOptions | undefined): { start: number; end?: number } {
+  const range = opts?.range
+  if (!range) return { start: 0 }
+  const { offset, length } = range
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+    throw new PluginError(`invalid range: offset ${offset}, length ${length}`)
+  }
+  return { start: offset, end: offset + length - 1 }
+}
+
+async function get(
+  endpoint: Endpoint,
+  key: string,
+  ctx: PluginContext,
+  opts?: GetOptions,
+): Promise<Readable> {
   const root = rootOf(endpoint)
   const file = fileOf(root, key)
+  const range = rangeOf(opts)
   if (ctx.signal.aborted) throw new PluginAbortedError()
   let fh
   try {
@@ -170,11 +186,15 @@ async function get(endpoint: Endpoint, key: string, ctx: PluginContext): Promise
   } catch (err) {
     await fh?.close()
     if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') {
-      throw new PluginError(`no object ${key} in store ${root}`)
+      throw new PluginNotFoundError(`no object ${key} in store ${root}`, { cause: err })
     }
     throw storeError(err, root, ctx.signal, true)
   }
-  const stream = fh.createReadStream()
+  if (range.end !== undefined && range.end < range.start) {
+    await fh.close()
+    return Readable.from([])
+  }
+  const stream = fh.createReadStream(range)
   const onAbort = () => stream.destroy(new PluginAbortedError())
   ctx.signal.addEventListener('abort', onAbort, { once: true })
   stream.once('close', () => ctx.signal.removeEventListener('abort', onAbort))
@@ -260,7 +280,7 @@ function formatBytes(n: number): string {
 
 async function test(endpoint: Endpoint, ctx: PluginContext): Promise<string> {
   const root = rootOf(endpoint)
-  const probe = join(root, `.probe~${randomBytes(6).toString('hex')}`)
+  const probe = join(root, probeName())
   const content = randomBytes(32)
   try {
     await mkdir(root, { recursive: true, mode: DIR_MODE })
@@ -288,4 +308,32 @@ async function test(endpoint: Endpoint, ctx: PluginContext): Promise<string> {
   }
 }
 
-export default defineStore({ put, get, head, delete: remove, list, test })
+async function cleanup(
+  endpoint: Endpoint,
+  olderThanMs: number,
+  ctx: PluginContext,
+): Promise<CleanupResult> {
+  return removeTempFiles(rootOf(endpoint), olderThanMs, ctx)
+}
+
+/**
+ * Eight calls at once: enough to keep a local disk or a share busy while the
+ * fs thread pool (four threads by default) still serves other work.
+ */
+const capabilities: StoreCapabilities = {
+  vault: true,
+  atomicPut: true,
+  rangedGet: true,
+  connections: 8,
+}
+
+export default defineStore({
+  capabilities,
+  put,
+  get,
+  head,
+  delete: remove,
+  list,
+  test,
+  cleanup,
+})

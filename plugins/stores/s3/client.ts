@@ -17,8 +17,12 @@ import type { S3Config } from './config'
 export const CONNECT_TIMEOUT_MS = 5_000
 /** A connection that moves no bytes for this long is dropped (and retried). */
 export const IDLE_TIMEOUT_MS = 120_000
-/** Attempts per request, with the SDK's jittered exponential backoff between them. */
-export const MAX_ATTEMPTS = 4
+/**
+ * Attempts per request inside the SDK (one quick retry, for a dropped
+ * connection). The daemon wraps every store in its own retry with backoff
+ * (src-daemon/plugin-host/store-wrappers.ts), so more here would multiply.
+ */
+export const MAX_ATTEMPTS = 2
 const MAX_CLIENTS = 8
 
 export interface PutScope {

@@ -89,6 +89,9 @@ describe('store s3: error words', () => {
       expect(map(s3err(code, status)).kind, code).toBe('transient')
     }
     expect(map(s3err('InvalidArgument', 400)).kind).toBe('permanent')
+    // 501: the service lacks the call; asking again will not help.
+    expect(map(s3err('NotImplemented', 501)).kind).toBe('permanent')
+    expect(map(s3err('NotImplemented', 501)).message).toContain('does not implement')
     expect(map(s3err('InvalidArgument', 400, `bad ${SECRET}`)).message).not.toContain(SECRET)
   })
 

@@ -132,6 +132,11 @@ export function describeS3Error(err: unknown, cfg: S3Config): Error {
       'transient',
     )
   }
+  if (code === 'NotImplemented' || status === 501) {
+    return fail(
+      `S3 endpoint ${urlOf(cfg)} does not implement a request Bulwark made for bucket ${bucket} (${code || 'HTTP 501'})`,
+    )
+  }
   if (
     (status !== undefined && status >= 500) ||
     e.$fault === 'server' ||
@@ -152,3 +157,10 @@ export function describeS3Error(err: unknown, cfg: S3Config): Error {
   }
   return fail(`S3 request for bucket ${bucket} failed: ${detail || code || 'unknown error'}`)
 }
+
+export const statusOf = (err: unknown) =>
+  (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode
+
+/** The error a call rejects with: abort wins, everything else is described. */
+export const failure = (err: unknown, cfg: S3Config, signal: AbortSignal) =>
+  signal.aborted ? new PluginAbortedError() : describeS3Error(err, cfg)

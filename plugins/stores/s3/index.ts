@@ -3,43 +3,39 @@
 // lib-storage's Upload: a small body is one PutObject, a large one a multipart
 // upload of part_size_mb parts, two in flight, so memory stays near 3 parts
 // whatever the size. The object appears only when the upload completes; on
-// failure or abort the multipart upload is aborted, so nothing is left.
-import { randomBytes } from 'node:crypto'
+// failure or abort the multipart upload is aborted, so nothing is left; what a
+// crash leaves, cleanup removes (cleanup.ts).
 import { Readable, Transform, pipeline } from 'node:stream'
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { PluginAbortedError, PluginError } from '../../sdk/errors'
+import { PluginAbortedError, PluginError, PluginNotFoundError } from '../../sdk/errors'
 import {
   KEY_PATTERN,
   defineStore,
+  type CleanupResult,
   type Endpoint,
+  type GetOptions,
   type PluginContext,
+  type StoreCapabilities,
   type StoredObject,
 } from '../../sdk/types'
+import { abortStaleUploads } from './cleanup'
 import { clientFor, inPutScope } from './client'
-import { MAX_PARTS, MiB, configOf, listBase, objectKeyOf, whereOf, type S3Config } from './config'
-import { describeS3Error } from './errors'
+import { MAX_PARTS, MiB, configOf, listBase, objectKeyOf, type S3Config } from './config'
+import { describeS3Error, failure, statusOf } from './errors'
+import { test } from './probe'
 
 /** Parts uploaded at once; memory ≈ (QUEUE_SIZE + 1) × part size. */
 const QUEUE_SIZE = 2
 /** How long cleanup after a failed put may take before it gives up. */
 const CLEANUP_TIMEOUT_MS = 15_000
-
-const statusOf = (err: unknown) =>
-  (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode
-
-/** The error a call rejects with: abort wins, everything else is described. */
-const failure = (err: unknown, cfg: S3Config, signal: AbortSignal) =>
-  signal.aborted ? new PluginAbortedError() : describeS3Error(err, cfg)
 
 async function abortUpload(
   client: S3Client,
@@ -136,35 +132,77 @@ async function put(
   }
 }
 
-async function get(endpoint: Endpoint, key: string, ctx: PluginContext): Promise<Readable> {
+/** The range a get asks for, checked; undefined for the whole object. */
+function rangeOf(opts: GetOptions | undefined): { offset: number; length: number } | undefined {
+  const range = opts?.range
+  if (!range) return undefined
+  const { offset, length } = range
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+    throw new PluginError(`invalid range: offset ${offset}, length ${length}`)
+  }
+  return { offset, length }
+}
+
+async function get(
+  endpoint: Endpoint,
+  key: string,
+  ctx: PluginContext,
+  opts?: GetOptions,
+): Promise<Readable> {
   const cfg = configOf(endpoint)
   const objectKey = objectKeyOf(cfg, key)
+  const wanted = rangeOf(opts)
   if (ctx.signal.aborted) throw new PluginAbortedError()
+  // S3 cannot be asked for zero bytes: an empty range asks for one (which
+  // still tells a missing key) and sends none of it.
+  const range = wanted && `bytes=${wanted.offset}-${wanted.offset + Math.max(wanted.length, 1) - 1}`
   // The request gets its own signal: once the body flows, an abort must end
   // the stream with PluginAbortedError, not with the socket's error.
   const request = new AbortController()
   const relay = () => request.abort()
   ctx.signal.addEventListener('abort', relay, { once: true })
   let body: Readable
+  let served: number // where the bytes the server sends start
   try {
     const res = await clientFor(cfg).send(
-      new GetObjectCommand({ Bucket: cfg.bucket, Key: objectKey }),
+      new GetObjectCommand({ Bucket: cfg.bucket, Key: objectKey, Range: range }),
       { abortSignal: request.signal },
     )
     body = (res.Body as Readable | undefined) ?? Readable.from([])
+    served = Number(/^bytes (\d+)-/.exec(res.ContentRange ?? '')?.[1] ?? 0)
   } catch (err) {
     if (!ctx.signal.aborted && (err as Error).name === 'NoSuchKey') {
-      throw new PluginError(`no object ${objectKey} in bucket ${cfg.bucket}`, 'permanent', {
+      throw new PluginNotFoundError(`no object ${objectKey} in bucket ${cfg.bucket}`, {
         cause: err,
       })
+    }
+    // A range starting at or past the end (or any range of an empty object).
+    if (!ctx.signal.aborted && wanted && (err as Error).name === 'InvalidRange') {
+      return Readable.from([])
     }
     throw failure(err, cfg, ctx.signal)
   } finally {
     ctx.signal.removeEventListener('abort', relay)
   }
-  // A PassThrough in front, so that a connection lost mid-body surfaces as a
-  // (transient) PluginError too.
-  const out = new Transform({ transform: (chunk, _encoding, done) => done(null, chunk) })
+  // A Transform in front, so that a connection lost mid-body surfaces as a
+  // (transient) PluginError too. A server may ignore or widen a Range (HTTP
+  // allows it; s3rver takes bytes=0-0 for everything), so bytes outside the
+  // range asked for are dropped here.
+  let skip = wanted ? Math.max(0, wanted.offset - served) : 0
+  let left = wanted ? wanted.length : Infinity
+  const out = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      let part = chunk.subarray(Math.min(skip, chunk.length))
+      skip -= chunk.length - part.length
+      if (part.length > left) part = part.subarray(0, left)
+      left -= part.length
+      done(null, part.length > 0 ? part : undefined)
+      if (left === 0 && wanted) {
+        body.unpipe(out)
+        out.end()
+      }
+    },
+  })
   const onAbort = () => out.destroy(new PluginAbortedError())
   ctx.signal.addEventListener('abort', onAbort, { once: true })
   body.once('error', (err) => out.destroy(failure(err, cfg, ctx.signal)))
@@ -172,7 +210,8 @@ async function get(endpoint: Endpoint, key: string, ctx: PluginContext): Promise
     ctx.signal.removeEventListener('abort', onAbort)
     body.destroy()
   })
-  body.pipe(out)
+  if (wanted?.length === 0) out.end()
+  else body.pipe(out)
   if (ctx.signal.aborted) onAbort()
   return out
 }
@@ -244,45 +283,33 @@ async function* list(
   } while (token)
 }
 
-async function test(endpoint: Endpoint, ctx: PluginContext): Promise<string> {
-  const cfg = configOf(endpoint)
-  const client = clientFor(cfg)
-  const Bucket = cfg.bucket
-  // '~' is never in a store key, so the probe can collide with nothing and is never listed.
-  const Key = `${listBase(cfg)}.bulwark-probe~${randomBytes(6).toString('hex')}`
-  const content = randomBytes(32)
-  const opts = { abortSignal: ctx.signal }
-  let written = false
-  try {
-    await client.send(new HeadBucketCommand({ Bucket }), opts)
-    await client.send(new PutObjectCommand({ Bucket, Key, Body: content }), opts)
-    written = true
-    const res = await client.send(new GetObjectCommand({ Bucket, Key }), opts)
-    const back = Buffer.from((await res.Body?.transformToByteArray()) ?? [])
-    if (!back.equals(content)) {
-      throw new PluginError(
-        `bucket ${Bucket} at ${whereOf(cfg)} does not return what was written to it; if the service is older MinIO, Ceph or similar, set checksum_mode to when_required`,
-      )
-    }
-    await client.send(new DeleteObjectCommand({ Bucket, Key }), opts)
-    written = false
-  } catch (err) {
-    if (written) {
-      await client
-        .send(new DeleteObjectCommand({ Bucket, Key }), {
-          abortSignal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS),
-        })
-        .catch(() => undefined)
-    }
-    // HeadBucket's 404 has no body, hence no NoSuchBucket code.
-    if (!ctx.signal.aborted && (err as Error).name === 'NotFound') {
-      throw new PluginError(`bucket ${Bucket} does not exist at ${whereOf(cfg)}`, 'permanent', {
-        cause: err,
-      })
-    }
-    throw failure(err, cfg, ctx.signal)
-  }
-  return `bucket ${Bucket} at ${whereOf(cfg)}: read and write OK`
+async function cleanup(
+  endpoint: Endpoint,
+  olderThanMs: number,
+  ctx: PluginContext,
+): Promise<CleanupResult> {
+  return abortStaleUploads(configOf(endpoint), olderThanMs, ctx)
 }
 
-export default defineStore({ put, get, head, delete: remove, list, test })
+/**
+ * S3 answers each request in tens of milliseconds whatever else runs, so
+ * parallel requests are what make many small objects fast; 16 stays well
+ * within the client's sockets (a large put uses QUEUE_SIZE of them).
+ */
+const capabilities: StoreCapabilities = {
+  vault: true,
+  atomicPut: true,
+  rangedGet: true,
+  connections: 16,
+}
+
+export default defineStore({
+  capabilities,
+  put,
+  get,
+  head,
+  delete: remove,
+  list,
+  test,
+  cleanup,
+})

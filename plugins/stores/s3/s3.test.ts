@@ -9,18 +9,22 @@ import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PluginAbortedError, PluginError } from '../../sdk/errors'
+import { PluginAbortedError, PluginError, PluginNotFoundError } from '../../sdk/errors'
 import { readAll, rejection, testContext } from '../../sdk/conformance/services'
 import { storeConformance } from '../../sdk/conformance/store-suite'
 import type { Endpoint, StorePlugin } from '../../sdk/types'
 import { startS3Server, type S3TestServer } from '../../../test/helpers/s3-server'
+import { startMultipartProxy, type MultipartProxy } from '../../../test/helpers/s3-multipart-proxy'
+import { s3InterruptedPut } from '../../../test/helpers/interrupted-puts'
 import s3Store from './index'
 
 const MiB = 1024 * 1024
 let s3: S3TestServer
+let proxy: MultipartProxy
 let raw: S3Client
 beforeAll(async () => {
   s3 = await startS3Server()
+  proxy = await startMultipartProxy(s3)
   raw = new S3Client({
     region: s3.region,
     endpoint: s3.endpoint,
@@ -30,10 +34,15 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   raw?.destroy()
+  await proxy?.stop()
   await s3?.stop()
 })
 
-storeConformance('s3', () => s3.storeEndpoint({ prefix: 'conformance/run' }))
+// Through the proxy, which adds the multipart-upload listing s3rver lacks, so
+// cleanup is checked too.
+storeConformance('s3', () => proxy.storeEndpoint({ prefix: 'conformance/run' }), {
+  interruptedPut: s3InterruptedPut,
+})
 
 const store = s3Store.plugin as StorePlugin
 const ctx = () => testContext()
@@ -225,6 +234,42 @@ describe('store s3', () => {
     expect(await store.head(a, 'only-ab', ctx())).toBeNull()
     await store.delete(a, 'shared/key', ctx())
     expect(await getText(ab, 'shared/key')).toBe('from ab')
+  })
+
+  it('cleanup aborts incomplete uploads under its prefix initiated before the cutoff', async () => {
+    const id = unique()
+    const ep = proxy.storeEndpoint({ prefix: `${id}/mine` })
+    const other = proxy.storeEndpoint({ prefix: `${id}/mine-too` }) // shares the string prefix
+    await putText(ep, 'done', 'complete')
+    await s3InterruptedPut.leave(ep, 'a/partial')
+    await s3InterruptedPut.leave(ep, 'b')
+    await s3InterruptedPut.leave(other, 'b')
+    expect(await store.cleanup!(ep, 3_600_000, ctx())).toEqual({ removed: 0, bytes: 0 })
+    expect(await s3InterruptedPut.count(ep)).toBe(2)
+    const c = ctx()
+    expect(await store.cleanup!(ep, 0, c)).toEqual({ removed: 2, bytes: 2 * 64 * 1024 })
+    expect(await s3InterruptedPut.count(ep)).toBe(0)
+    expect(await s3InterruptedPut.count(other)).toBe(1)
+    expect(await getText(ep, 'done')).toBe('complete')
+    expect(c.lines).toEqual([])
+  })
+
+  it('cleanup on a service without ListMultipartUploads says so and removes nothing', async () => {
+    const c = ctx()
+    expect(await store.cleanup!(s3.storeEndpoint({ prefix: unique() }), 0, c)).toEqual({
+      removed: 0,
+      bytes: 0,
+    })
+    expect(c.lines.join('\n')).toContain('cannot list incomplete multipart uploads')
+  })
+
+  it('get of a missing key rejects with PluginNotFoundError, a missing bucket does not', async () => {
+    const err = await rejection(store.get(s3.storeEndpoint({ prefix: unique() }), 'k', ctx()))
+    expect(err).toBeInstanceOf(PluginNotFoundError)
+    const noBucket = s3.storeEndpoint({ bucket: 'no-such-bucket' })
+    const other = await rejection(store.get(noBucket, 'k', ctx()))
+    expect(other).toBeInstanceOf(PluginError)
+    expect(other).not.toBeInstanceOf(PluginNotFoundError)
   })
 
   it('test() probes read and write, and leaves nothing behind', async () => {

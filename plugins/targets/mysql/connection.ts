@@ -13,6 +13,21 @@ export interface Conn {
   user: string
   password: string
   database: string
+  /** Seconds to wait for the server to answer a new connection. */
+  connectTimeout: number
+}
+
+export const DEFAULT_CONNECT_TIMEOUT = 15
+
+/** A whole number of at least 1 (digits in text too), or the fallback when unset. */
+function seconds(ep: Endpoint, field: string, fallback: number): number {
+  const raw = ep[field]
+  if (raw === undefined || raw === null || raw === '') return fallback
+  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+    throw new PluginError(`the ${field} must be a whole number of seconds, at least 1`)
+  }
+  return n
 }
 
 function text(ep: Endpoint, field: string, fallback?: string): string {
@@ -34,6 +49,7 @@ export function parseEndpoint(ep: Endpoint): Conn {
     user: text(ep, 'user', 'root').trim() || 'root',
     password: ep.password === undefined || ep.password === null ? '' : text(ep, 'password'),
     database: ep.database === undefined || ep.database === null ? '' : text(ep, 'database'),
+    connectTimeout: seconds(ep, 'connect_timeout', DEFAULT_CONNECT_TIMEOUT),
   }
   if (!conn.database) throw new PluginError('the database field is required')
   if (conn.database.length > 64) {

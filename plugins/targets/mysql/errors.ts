@@ -28,7 +28,8 @@ export function parseFailure(stderr: string): Failure {
   const lines = stderr
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !/^-+$/.test(l) && !/^Warning\b/i.test(l))
+    // Not mysqldump's --verbose progress lines ("-- Connecting to ...").
+    .filter((l) => l && !/^-+$/.test(l) && !/^Warning\b/i.test(l) && !/^-- /.test(l))
   for (const line of lines.reverse()) {
     const m = CODE.exec(line)
     if (m) return { code: Number(m[1] ?? m[2]), message: messageOf(line) }
@@ -42,6 +43,16 @@ export function scrub(text: string, conn: Conn): string {
 }
 
 const CANNOT_REACH = new Set([2002, 2003, 2005, 2006])
+
+/** A server that accepts the connection but does not answer it within connect_timeout. */
+export const didNotAnswer = (conn: Conn): PluginError =>
+  new PluginError(
+    `MySQL at ${where(conn)} did not answer within ${conn.connectTimeout} s (connect_timeout): it accepts connections but sends nothing back; check that the server is running and not overloaded`,
+    'transient',
+  )
+
+/** The client's connect timeout ran out (errno 110 is ETIMEDOUT), during the TCP connect or the handshake. */
+const TIMED_OUT = /system error: 110\b|\(110\)|timed out|ETIMEDOUT/i
 
 /** mysqldump's complaint about a routine whose body it could not read (MySQL's still exits 0). */
 export const HIDDEN_ROUTINE = /has insuffici?ent privileges to SHOW CREATE/i
@@ -77,6 +88,10 @@ export function explainFailure(
   }
   if (code === 1130) {
     return new PluginError(text(`MySQL at ${at} does not accept this machine: ${message}`))
+  }
+  const connecting = code === 2013 && /handshake|initial communication packet/i.test(message)
+  if ((connecting || (code !== undefined && CANNOT_REACH.has(code))) && TIMED_OUT.test(message)) {
+    return didNotAnswer(conn)
   }
   if (
     (code !== undefined && CANNOT_REACH.has(code)) ||

@@ -3,13 +3,14 @@
 // error messages, and where the password goes (option file, never argv).
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readAll, testContext } from '../../sdk/conformance/services'
 import { PluginAbortedError, PluginError } from '../../sdk/errors'
-import type { Endpoint, TargetPlugin } from '../../sdk/types'
+import type { Endpoint, PluginContext, TargetPlugin } from '../../sdk/types'
 import { targetConformance } from '../../sdk/conformance/target-suite'
 import { SERVER, exec, fixture, mutate, mysqlAvailable, rows, seed, snapshot } from './fixture'
 import { parseFailure, scrub } from './errors'
@@ -38,6 +39,16 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 }
 
 const backupBytes = async (e: Endpoint) => readAll(await plugin.backup(e, testContext()))
+
+/** A test context that keeps the undo notes a restore records (and drops withdrawn ones). */
+function noting(): ReturnType<typeof testContext> & { notes: Record<string, unknown>[] } {
+  const notes: Record<string, unknown>[] = []
+  const created: PluginContext['created'] = (note) => {
+    notes.push(note)
+    return () => void notes.splice(notes.indexOf(note), 1)
+  }
+  return Object.assign(testContext(), { notes, created })
+}
 const optionDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('bulwark-mysql-'))
 
 describe('target mysql: helpers', () => {
@@ -127,6 +138,25 @@ describe.skipIf(!available)('target mysql: against a real server', () => {
     expect(rows('SELECT msg FROM audit WHERE item_id = 10', copy)).toEqual([['added new']])
     expect(rows('SELECT price_with_tax(10)', copy)).toEqual([['12.000000']])
     expect(rows('SELECT COUNT(*) FROM items', src)).toEqual([['3']])
+  })
+
+  it('notes a database before creating it, and undoRestore drops it (again: a no-op)', async () => {
+    const fresh = fx.db('undo')
+    const first = noting()
+    await plugin.restore(ep(fresh), Readable.from([dump]), first)
+    expect(first.notes).toEqual([{ database: fresh }])
+    expect(first.lines.join('\n')).toContain(`created database ${fresh} on 127.0.0.1:3306`)
+    // Into a database that exists, the restore creates nothing and notes nothing.
+    const second = noting()
+    await plugin.restore(ep(fresh), Readable.from([dump]), second)
+    expect(second.notes).toEqual([])
+    const undo = testContext()
+    await plugin.undoRestore!(ep(src), { database: fresh }, undo)
+    expect(rows(`SHOW DATABASES LIKE '${fresh}'`)).toEqual([])
+    expect(undo.lines.join('\n')).toContain(`dropped database ${fresh} on 127.0.0.1:3306`)
+    await plugin.undoRestore!(ep(src), { database: fresh }, undo)
+    expect(undo.lines.at(-1)).toMatch(/already gone$/)
+    expect(rows(`SHOW DATABASES LIKE '${src}'`)).toEqual([[src]])
   })
 
   it('describes the server and the database', async () => {
@@ -250,3 +280,54 @@ describe.skipIf(!available)('target mysql: against a real server', () => {
     }
   })
 })
+
+describe.skipIf(!available)(
+  'target mysql: a server that accepts connections and never answers',
+  () => {
+    let silent: Server
+    let port: number
+    const sockets = new Set<Socket>()
+    beforeAll(async () => {
+      silent = createServer((socket) => void sockets.add(socket))
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+      port = (silent.address() as { port: number }).port
+    })
+    afterAll(async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => silent.close(resolve))
+    })
+
+    const quiet = () => ep(fx.db('silent'), { port, connect_timeout: 2 })
+    /** Client tools still running against the silent server. */
+    const clients = () =>
+      execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.includes(`--port=${port}`))
+
+    const runs: [string, () => Promise<unknown>][] = [
+      ['test()', () => plugin.test(quiet(), testContext())],
+      ['backup()', () => backupBytes(quiet())],
+      [
+        'restore()',
+        () =>
+          plugin.restore(quiet(), Readable.from([Buffer.from('-- Dump completed\n')]), noting()),
+      ],
+    ]
+    it.each(runs)(
+      '%s fails after connect_timeout, naming the server, its tool gone',
+      async (_, run) => {
+        const started = Date.now()
+        const err = await rejection(run())
+        const elapsed = Date.now() - started
+        expect(err).toBeInstanceOf(PluginError)
+        expect(err.message).toMatch(
+          new RegExp(`^MySQL at 127\\.0\\.0\\.1:${port} did not answer within 2 s`),
+        )
+        expect((err as PluginError).kind).toBe('transient')
+        expect(elapsed).toBeGreaterThanOrEqual(1900)
+        expect(elapsed).toBeLessThan(10_000)
+        expect(clients()).toEqual([])
+      },
+    )
+  },
+)

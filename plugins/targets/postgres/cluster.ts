@@ -21,6 +21,8 @@ export interface ClusterTools {
   databases(ctx: PluginContext): Promise<string[]>
   globalsArgs: () => string[]
   dumpArgs: (database: string) => string[]
+  /** pg_dump of one database (custom format); without it, pg_dump with dumpArgs. */
+  dump?: (database: string, ctx: PluginContext) => Readable
   toolOptions: (tool: string, database?: string) => Parameters<typeof spawnOutput>[3]
   /** Restores one database from a pg_dump custom-format stream. */
   restoreDatabase(database: string, data: Readable, ctx: PluginContext): Promise<void>
@@ -63,7 +65,8 @@ export function backupCluster(t: PgTarget, tools: ClusterTools, ctx: PluginConte
     for (const db of databases) {
       yield header(DATABASE, db)
       yield* framed(
-        spawnOutput('pg_dump', tools.dumpArgs(db), ctx, tools.toolOptions('pg_dump', db)),
+        tools.dump?.(db, ctx) ??
+          spawnOutput('pg_dump', tools.dumpArgs(db), ctx, tools.toolOptions('pg_dump', db)),
       )
     }
     yield Buffer.concat([Buffer.from([END]), u32(databases.length)])

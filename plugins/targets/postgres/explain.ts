@@ -9,7 +9,11 @@ export interface PgTarget {
   user: string
   database: string
   password: string
+  /** Seconds libpq waits for the server to answer (PGCONNECT_TIMEOUT); 15 when unset. */
+  connectTimeout?: number
 }
+
+export const DEFAULT_CONNECT_TIMEOUT = 15
 
 /** Replaces the password wherever it might appear; messages must never carry it. */
 export function scrub(text: string, password: string): string {
@@ -48,7 +52,10 @@ export function explainPg(
     )
   }
   if (has(/timeout expired|timed out/i)) {
-    return transient(`cannot reach PostgreSQL at ${where(t)}: no answer within 10 seconds`)
+    const seconds = t.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT
+    return transient(
+      `PostgreSQL at ${where(t)} did not answer within ${seconds} s (connect_timeout); check that the server is running and reachable, and not overloaded`,
+    )
   }
   if (has(/could not translate host name/)) {
     return permanent(`cannot reach PostgreSQL at ${where(t)}: unknown host name ${t.host}`)

@@ -1,6 +1,8 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { createServer, type Server, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PluginError } from '../../sdk/errors'
@@ -12,7 +14,7 @@ import {
   toolAvailable,
 } from '../../sdk/conformance/services'
 import { targetConformance } from '../../sdk/conformance/target-suite'
-import type { Endpoint, TargetPlugin } from '../../sdk/types'
+import type { Endpoint, PluginContext, TargetPlugin } from '../../sdk/types'
 import { explainPg } from './explain'
 import { startFakeServer } from './fake-server'
 import postgresTarget from './index'
@@ -21,6 +23,16 @@ const up = postgresAvailable()
 const tools = toolAvailable('pg_dump') && toolAvailable('psql')
 const target = postgresTarget.plugin as TargetPlugin
 const ctx = () => testContext()
+
+/** A test context that keeps the undo notes a restore records (and drops withdrawn ones). */
+function noting(): ReturnType<typeof testContext> & { notes: Record<string, unknown>[] } {
+  const notes: Record<string, unknown>[] = []
+  const created: PluginContext['created'] = (note) => {
+    notes.push(note)
+    return () => void notes.splice(notes.indexOf(note), 1)
+  }
+  return Object.assign(testContext(), { notes, created })
+}
 const SECRET = `Telltale-${randomBytes(6).toString('hex')}`
 
 function psql(db: string, sql: string): string {
@@ -140,13 +152,47 @@ describe.skipIf(!up)('target postgres', () => {
     expect(await snapshot(endpointFor(db))).toEqual(mutated)
   })
 
-  it('a failed restore drops the database it created', async () => {
+  it('a failed restore drops the database it created (and withdraws its undo note)', async () => {
     const db = dbName()
     const garbage = Readable.from([Buffer.from('not a dump at all '.repeat(100))])
-    await expect(target.restore(endpointFor(db), garbage, ctx())).rejects.toThrow(
+    const c = noting()
+    await expect(target.restore(endpointFor(db), garbage, c)).rejects.toThrow(
       'the data is not a pg_dump archive in custom format; nothing was restored',
     )
     expect(psql('postgres', `select count(*) from pg_database where datname = '${db}'`)).toBe('0')
+    expect(c.notes).toEqual([])
+  })
+
+  it('notes a database before creating it, and undoRestore drops it (again: a no-op)', async () => {
+    const dump = await readAll(await target.backup(endpointFor(source), ctx()))
+    const db = dbName()
+    const first = noting()
+    await target.restore(endpointFor(db), Readable.from([dump]), first)
+    expect(first.notes).toEqual([{ database: db }])
+    // Into a database that exists, the restore creates nothing and notes nothing.
+    const second = noting()
+    await target.restore(endpointFor(db), Readable.from([dump]), second)
+    expect(second.notes).toEqual([])
+    // A session still connected to it does not keep it alive.
+    const session = spawn(
+      'psql',
+      ['-h', PG.host, '-U', PG.user, '-d', db, '-XAtqc', 'select pg_sleep(600)'],
+      { stdio: 'ignore' },
+    )
+    const ended = once(session, 'close')
+    const sessions = () =>
+      psql('postgres', `select count(*) from pg_stat_activity where datname = '${db}'`)
+    while (sessions() === '0') await new Promise((r) => setTimeout(r, 50))
+    const undo = ctx()
+    await target.undoRestore!(endpointFor(source), { database: db }, undo)
+    expect(psql('postgres', `select count(*) from pg_database where datname = '${db}'`)).toBe('0')
+    expect(undo.lines.join('\n')).toContain(`dropped database ${db} on 127.0.0.1:5432`)
+    await ended
+    await target.undoRestore!(endpointFor(source), { database: db }, undo)
+    expect(undo.lines.at(-1)).toMatch(/already gone$/)
+    expect(psql('postgres', `select count(*) from pg_database where datname = '${source}'`)).toBe(
+      '1',
+    )
   })
 
   it('an aborted restore rejects with PluginAbortedError and drops the database it created', async () => {
@@ -284,7 +330,7 @@ describe('target postgres: reading tool errors', () => {
       explain(
         'pg_dump: error: connection to server at "db.example" (10.0.0.5), port 5433 failed: timeout expired',
       ).message,
-    ).toBe('cannot reach PostgreSQL at db.example:5433: no answer within 10 seconds')
+    ).toMatch(/^PostgreSQL at db\.example:5433 did not answer within 15 s \(connect_timeout\)/)
     expect(
       explain(
         'pg_dump: error: could not translate host name "db.example" to address: Name or service not known',
@@ -317,3 +363,59 @@ describe('target postgres: reading tool errors', () => {
     expect(err.message).toContain('***')
   })
 })
+
+describe.skipIf(!tools)(
+  'target postgres: a server that accepts connections and never answers',
+  () => {
+    let silent: Server
+    let port: number
+    const sockets = new Set<Socket>()
+    beforeAll(async () => {
+      silent = createServer((socket) => void sockets.add(socket))
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+      port = (silent.address() as { port: number }).port
+    })
+    afterAll(async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => silent.close(resolve))
+    })
+
+    const quiet = (): Endpoint => ({ ...PG, port, database: 'orders', connect_timeout: 2 })
+    /** Tools still running against the silent server. */
+    const tools = () =>
+      execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.includes(`--port=${port}`))
+
+    const runs: [string, () => Promise<unknown>][] = [
+      ['test()', () => target.test(quiet(), ctx())],
+      ['backup()', async () => readAll(await target.backup(quiet(), ctx()))],
+      ['restore()', () => target.restore(quiet(), Readable.from([Buffer.from('PGDMP')]), noting())],
+    ]
+    it.each(runs)(
+      '%s fails after connect_timeout, naming the server, its tool gone',
+      async (_, run) => {
+        const started = Date.now()
+        const err = await rejection(run())
+        const elapsed = Date.now() - started
+        expect(err).toBeInstanceOf(PluginError)
+        expect(err.message).toMatch(
+          new RegExp(`^PostgreSQL at 127\\.0\\.0\\.1:${port} did not answer within 2 s`),
+        )
+        expect((err as PluginError).kind).toBe('transient')
+        expect(elapsed).toBeGreaterThanOrEqual(1900)
+        expect(elapsed).toBeLessThan(10_000)
+        expect(tools()).toEqual([])
+      },
+    )
+  },
+)
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p
+  } catch (err) {
+    return err as Error
+  }
+  throw new Error('expected a rejection')
+}

@@ -1,7 +1,8 @@
-// The redis target's backup: SCAN the db, DUMP + PTTL each key in pipelined
-// batches, and hand the framed records (format.ts) out one batch at a time as
-// the consumer asks for them. Batches are sized by MEMORY USAGE so a few huge
-// values are never fetched together; keys that vanish mid-backup are skipped.
+// The redis target's backup: SCAN the db, DUMP + PTTL + PEXPIRETIME each key in
+// pipelined batches, and hand the framed records (format.ts) out one batch at a
+// time as the consumer asks for them. Batches are sized by MEMORY USAGE so a
+// few huge values are never fetched together; keys that vanish mid-backup are
+// skipped.
 import { Readable } from 'node:stream'
 import type { Redis } from 'ioredis'
 import { PluginAbortedError } from '../../sdk/errors'
@@ -50,26 +51,91 @@ async function batches(client: Redis, keys: Buffer[]): Promise<Buffer[][]> {
   return groups
 }
 
-/** PTTL then DUMP for each key, in one round trip; vanished keys are left out. */
-export async function dumpBatch(client: Redis, keys: Buffer[]): Promise<DumpRecord[]> {
+/**
+ * Where a key's absolute expiry time comes from: PEXPIRETIME (Redis 7.0 and
+ * later, exact), else the server's clock (TIME) plus PTTL, else (TIME not
+ * allowed either) the daemon's clock plus PTTL.
+ */
+export type ExpirySource = 'pexpiretime' | 'time' | 'local'
+
+/** The best source this server and user allow, tried on a key that does not exist. */
+export async function expirySource(client: Redis): Promise<ExpirySource> {
+  const probe = Buffer.from('bulwark:expiry-probe:\0')
+  if (
+    await client.pexpiretime(probe).then(
+      () => true,
+      () => false,
+    )
+  )
+    return 'pexpiretime'
+  return client.time().then(
+    () => 'time' as const,
+    () => 'local' as const,
+  )
+}
+
+/** TIME's reply in ms. */
+const ms = (time: unknown): number => {
+  const [s, us] = time as [string, string]
+  return Number(s) * 1000 + Math.floor(Number(us) / 1000)
+}
+
+/**
+ * PTTL, the absolute expiry and DUMP for each key, in one round trip; vanished
+ * keys are left out.
+ */
+export async function dumpBatch(
+  client: Redis,
+  keys: Buffer[],
+  source: ExpirySource = 'local',
+): Promise<DumpRecord[]> {
   const pipe = client.pipeline()
-  for (const key of keys) pipe.pttl(key).dumpBuffer(key)
+  if (source === 'time') pipe.time()
+  for (const key of keys) {
+    pipe.pttl(key)
+    if (source === 'pexpiretime') pipe.pexpiretime(key)
+    pipe.dumpBuffer(key)
+  }
+  const sent = Date.now()
   const replies = (await pipe.exec()) ?? []
+  let now = sent
+  if (source === 'time') {
+    const [timeErr, time] = replies.shift() ?? [new Error('no reply to TIME'), null]
+    if (timeErr) throw timeErr
+    now = ms(time)
+  }
+  const per = source === 'pexpiretime' ? 3 : 2
   const records: DumpRecord[] = []
   keys.forEach((key, i) => {
-    const [ttlErr, pttl] = replies[2 * i] ?? [new Error('no reply to PTTL'), null]
-    const [dumpErr, payload] = replies[2 * i + 1] ?? [new Error('no reply to DUMP'), null]
-    if (ttlErr) throw ttlErr
-    if (dumpErr) throw dumpErr
+    const reply = (n: number, what: string) => {
+      const [err, value] = replies[per * i + n] ?? [new Error(`no reply to ${what}`), null]
+      if (err) throw err
+      return value
+    }
+    const pttl = reply(0, 'PTTL')
+    const at = source === 'pexpiretime' ? Number(reply(1, 'PEXPIRETIME')) : undefined
+    const payload = reply(per - 1, 'DUMP')
     if (!Buffer.isBuffer(payload) || pttl === -2) return // deleted or expired since SCAN
-    // -1: no expiry. 0 would read as "no expiry" on restore, so it becomes 1 ms.
-    records.push({ key, pttl: pttl === -1 ? -1 : Math.max(1, Number(pttl)), payload })
+    if (pttl === -1) return void records.push({ key, pttl: -1, expireAt: -1, payload })
+    // 0 would read as "no expiry" on restore, so it becomes 1 ms.
+    const left = Math.max(1, Number(pttl))
+    // PEXPIRETIME -1 or -2: the expiry changed between the two commands.
+    const expireAt = at !== undefined && at > 0 ? at : now + left
+    records.push({ key, pttl: left, expireAt, payload })
   })
   return records
 }
 
+const SOURCES: Record<ExpirySource, string> = {
+  pexpiretime: 'PEXPIRETIME',
+  time: "the server's clock (TIME) + PTTL: PEXPIRETIME (Redis 7.0) is missing or not allowed",
+  local: "the daemon's clock + PTTL: neither PEXPIRETIME (Redis 7.0) nor TIME is allowed",
+}
+
 async function* frames(conn: Connection, ctx: PluginContext, done: (n: number) => void) {
   const { client } = conn
+  const source = await expirySource(client)
+  if (source !== 'pexpiretime') ctx.log(`absolute expiry times are taken from ${SOURCES[source]}`)
   yield encodeHeader(conn.version)
   let cursor = '0'
   let count = 0
@@ -80,9 +146,9 @@ async function* frames(conn: Connection, ctx: PluginContext, done: (n: number) =
     const keys = unique(page)
     if (keys.length === 0) continue
     for (const group of await batches(client, keys)) {
-      for (const r of await dumpBatch(client, group)) {
+      for (const r of await dumpBatch(client, group, source)) {
         if (ctx.signal.aborted) throw new PluginAbortedError()
-        yield encodeRecordHead(r.key, r.pttl, r.payload.length)
+        yield encodeRecordHead(r.key, r.pttl, r.payload.length, r.expireAt)
         yield r.payload
         count++
       }

@@ -12,9 +12,13 @@ export interface RedisEndpoint {
   db: number
   username?: string
   password?: string
+  /** Seconds to wait for the server to answer a new connection (TCP connect, AUTH, SELECT, INFO). */
+  connectTimeout: number
+  /** Restores: keys expire at the absolute time recorded at backup, not their TTL counted from the restore. */
+  absoluteTtl: boolean
 }
 
-const CONNECT_TIMEOUT_MS = 5000
+export const DEFAULT_CONNECT_TIMEOUT = 15
 export const CONNECTION_NAME = 'bulwark-redis-target'
 
 function text(ep: Endpoint, name: string): string | undefined {
@@ -34,11 +38,21 @@ function integer(ep: Endpoint, name: string, fallback: number, lo: number, hi: n
   return n
 }
 
+function flag(ep: Endpoint, name: string): boolean {
+  const value = ep[name]
+  if (value === undefined || value === null || value === '') return false
+  if (value === true || value === 'true') return true
+  if (value === false || value === 'false') return false
+  throw new PluginError(`the Redis target's ${name} must be true or false`)
+}
+
 export function parseEndpoint(ep: Endpoint): RedisEndpoint {
   const e: RedisEndpoint = {
     host: text(ep, 'host') ?? '127.0.0.1',
     port: integer(ep, 'port', 6379, 1, 65535),
     db: integer(ep, 'db', 0, 0, 15),
+    connectTimeout: integer(ep, 'connect_timeout', DEFAULT_CONNECT_TIMEOUT, 1, 86_400),
+    absoluteTtl: flag(ep, 'absolute_ttl'),
   }
   const username = text(ep, 'username')
   const password = text(ep, 'password')
@@ -99,7 +113,7 @@ function translate(e: RedisEndpoint, err: Error): PluginError {
   }
   if (code === 'ETIMEDOUT' || /ETIMEDOUT/.test(msg)) {
     return new PluginError(
-      `cannot reach Redis at ${at}: no answer within ${CONNECT_TIMEOUT_MS / 1000} s`,
+      `Redis at ${at} did not answer within ${e.connectTimeout} s (connect_timeout); check that the server is running and reachable, and not overloaded`,
       'transient',
     )
   }
@@ -122,7 +136,7 @@ export async function connect(e: RedisEndpoint, ctx: PluginContext): Promise<Con
     password: e.password,
     connectionName: CONNECTION_NAME, // so CLIENT LIST shows who this is
     lazyConnect: true,
-    connectTimeout: CONNECT_TIMEOUT_MS,
+    connectTimeout: e.connectTimeout * 1000,
     disconnectTimeout: 500, // a peer that ignores our FIN is cut off after this (abort, timeout)
     maxRetriesPerRequest: 1,
     retryStrategy: () => null, // a dropped connection fails the task instead of resuming silently
@@ -160,7 +174,7 @@ export async function connect(e: RedisEndpoint, ctx: PluginContext): Promise<Con
   const timer = setTimeout(() => {
     silent = true
     client.disconnect()
-  }, CONNECT_TIMEOUT_MS)
+  }, e.connectTimeout * 1000)
   try {
     await client.connect()
     // Not ioredis's `db` option: when its SELECT fails it stays on db 0 and carries on.

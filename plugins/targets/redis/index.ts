@@ -1,7 +1,8 @@
 // The redis target: backs a Redis db up over the network with SCAN + DUMP +
-// PTTL into a framed stream (format.ts), and restores it with RESTORE ...
-// REPLACE into any db of any Redis at the same or a later version. No agent,
-// no access to the server's files; the connection closes on error and abort.
+// PTTL (+ PEXPIRETIME) into a framed stream (format.ts), and restores it with
+// RESTORE ... REPLACE (ABSTTL with absolute_ttl) into any db of any Redis at
+// the same or a later version. No agent, no access to the server's files; the
+// connection closes on error and abort.
 import type { Readable } from 'node:stream'
 import { PluginAbortedError, PluginError } from '../../sdk/errors'
 import { defineTarget, type Endpoint, type PluginContext } from '../../sdk/types'
@@ -45,8 +46,13 @@ export default defineTarget({
       const e = parseEndpoint(endpoint)
       const conn = await connect(e, ctx)
       try {
-        const { restored, replaced } = await restoreKeys(conn, e, data, ctx)
+        const { restored, replaced, expired } = await restoreKeys(conn, e, data, ctx)
         ctx.log(`restored ${keys(restored)}, ${replaced} of them over keys that already existed`)
+        if (expired > 0) {
+          ctx.log(
+            `${keys(expired)} of the archive not restored: ${expired === 1 ? 'its' : 'their'} expiry time had passed (absolute_ttl)`,
+          )
+        }
       } catch (err) {
         if (ctx.signal.aborted) throw new PluginAbortedError()
         const premature = (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE'

@@ -3,7 +3,8 @@
 // private password-protected redis-server these tests start and stop.
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:net'
+import { once } from 'node:events'
+import { createServer, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { PluginError } from '../../sdk/errors'
@@ -43,21 +44,36 @@ describe.skipIf(!available)('target redis: access', () => {
     expect((err as PluginError).kind).toBe('transient')
   })
 
-  it('a peer that accepts but never answers times out in 5 s; a non-Redis one is named', async () => {
-    const silent = createServer(() => undefined)
+  it('a peer that accepts but never answers fails test, backup and restore after connect_timeout, closing the connection; a non-Redis one is named', async () => {
+    const accepted: Socket[] = []
+    // It reads what it is sent (so it sees the client go), and never answers.
+    const silent = createServer((socket) => void accepted.push(socket.resume()))
     const http = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'))
     await Promise.all(
       [silent, http].map((s) => new Promise((r) => s.listen(0, fx.HOST, () => r(s)))),
     )
     const port = (s: typeof silent) => (s.address() as { port: number }).port
+    const quiet = ep(SRC, { port: port(silent), connect_timeout: 2 })
     try {
-      const started = Date.now()
-      const err = await fx.rejection(plugin.test(ep(SRC, { port: port(silent) }), testContext()))
-      expect(err.message).toBe(
-        `cannot reach Redis at 127.0.0.1:${port(silent)}: no answer within 5 s`,
-      )
-      expect((err as PluginError).kind).toBe('transient')
-      expect(Date.now() - started).toBeLessThan(6500)
+      const runs = [
+        () => plugin.test(quiet, testContext()),
+        async () => readAll(await plugin.backup(quiet, testContext())),
+        () => plugin.restore(quiet, Readable.from([Buffer.from('BULWARK-REDIS')]), testContext()),
+      ]
+      for (const run of runs) {
+        const started = Date.now()
+        const err = await fx.rejection(run())
+        expect(err.message).toBe(
+          `Redis at 127.0.0.1:${port(silent)} did not answer within 2 s (connect_timeout); check that the server is running and reachable, and not overloaded`,
+        )
+        expect((err as PluginError).kind).toBe('transient')
+        expect(Date.now() - started).toBeGreaterThanOrEqual(1900)
+        expect(Date.now() - started).toBeLessThan(4000)
+        // The connection is given up, not left open.
+        const socket = accepted.at(-1)!
+        if (!socket.closed) await once(socket, 'close')
+      }
+      expect(accepted.length).toBe(runs.length)
       const other = await fx.rejection(plugin.test(ep(SRC, { port: port(http) }), testContext()))
       expect(other.message).toMatch(/does not speak the Redis protocol/)
     } finally {

@@ -145,7 +145,7 @@ describe.skipIf(!available)('target redis', () => {
     payload.writeUInt16LE(0xfff0, payload.length - 10) // an RDB version from the future
     const archive = Buffer.concat([
       encodeHeader('99.1.0'),
-      encodeRecordHead(Buffer.from('k'), -1, payload.length),
+      encodeRecordHead(Buffer.from('k'), -1, payload.length, -1),
       payload,
       encodeEnd(1),
     ])

@@ -1,7 +1,10 @@
 // The redis target's restore: read the framed archive (format.ts) as it
 // streams in and RESTORE ... REPLACE each key in pipelined batches, one batch
 // in flight while the next is read. Nothing is flushed: keys in the archive
-// replace keys of the same name, every other key is left as it is.
+// replace keys of the same name, every other key is left as it is. A key's
+// TTL counts again from the restore, or, with absolute_ttl, the key expires
+// at the time it would have expired in the backed-up db (RESTORE ... ABSTTL);
+// one whose time has passed is not restored.
 import type { Readable } from 'node:stream'
 import { PluginError } from '../../sdk/errors'
 import type { PluginContext } from '../../sdk/types'
@@ -65,7 +68,12 @@ function refused(e: RedisEndpoint, v: Versions, key: Buffer, err: Error): Error 
 export interface RestoreResult {
   restored: number
   replaced: number
+  /** With absolute_ttl: keys whose original expiry time had passed, so not restored. */
+  expired: number
 }
+
+/** RESTORE ... ABSTTL came with Redis 5.0. */
+const ABSTTL_SINCE = '5.0.0'
 
 /** Restores every record of the archive; rejects on truncation, corruption or a refused key. */
 export async function restoreKeys(
@@ -82,20 +90,56 @@ export async function restoreKeys(
       'keys in the archive replace keys of the same name, all other keys are left as they are',
   )
   ctx.log(`the archive was made from ${redisName(archive.redisVersion)}`)
+  const absolute = e.absoluteTtl && archive.format >= 2
+  if (e.absoluteTtl && !absolute) {
+    ctx.log(
+      'absolute_ttl is on, but the archive was made by an older Bulwark and records only the TTL ' +
+        'each key had left at the backup: those TTLs count from the restore',
+    )
+  } else if (absolute) {
+    if (conn.version !== UNKNOWN && compareVersions(conn.version, ABSTTL_SINCE) < 0) {
+      throw new PluginError(
+        `${redisName(conn.version)} at ${where(e)} cannot set absolute expiry times ` +
+          '(RESTORE ... ABSTTL needs Redis 5.0); turn absolute_ttl off to restore with the TTLs counting from now',
+      )
+    }
+    ctx.log(
+      'absolute_ttl: keys expire when they would have in the backed-up db; ' +
+        'keys whose expiry time has passed are not restored',
+    )
+  }
 
-  const result: RestoreResult = { restored: 0, replaced: 0 }
+  const result: RestoreResult = { restored: 0, replaced: 0, expired: 0 }
   const send = async (batch: DumpRecord[]) => {
     const pipe = conn.client.pipeline()
-    for (const r of batch) {
-      // The TTL left at backup time counts again from now; 0 means none.
-      pipe.exists(r.key).restore(r.key, r.pttl < 0 ? 0 : r.pttl, r.payload, 'REPLACE')
-    }
-    const replies = (await pipe.exec()) ?? []
+    // Per record: EXISTS, RESTORE and, for an absolute expiry, EXISTS again
+    // (RESTORE ... ABSTTL of a key whose time has passed answers OK and
+    // creates nothing).
+    const checked = batch.map((r) => absolute && r.expireAt !== undefined && r.expireAt > 0)
     batch.forEach((r, i) => {
-      const [existsErr, existed] = replies[2 * i] ?? [new Error('no reply to EXISTS'), 0]
-      const [restoreErr] = replies[2 * i + 1] ?? [new Error('no reply to RESTORE')]
+      pipe.exists(r.key)
+      if (checked[i]) {
+        pipe.restore(r.key, r.expireAt!, r.payload, 'REPLACE', 'ABSTTL').exists(r.key)
+      } else {
+        // The TTL left at backup time counts again from now; 0 means none.
+        pipe.restore(r.key, r.pttl < 0 ? 0 : r.pttl, r.payload, 'REPLACE')
+      }
+    })
+    const replies = (await pipe.exec()) ?? []
+    let at = 0
+    batch.forEach((r, i) => {
+      const [existsErr, existed] = replies[at++] ?? [new Error('no reply to EXISTS'), 0]
+      const [restoreErr] = replies[at++] ?? [new Error('no reply to RESTORE')]
+      const [afterErr, there] = checked[i]
+        ? (replies[at++] ?? [new Error('no reply to EXISTS'), 0])
+        : [null, 1]
       if (restoreErr) throw refused(e, versions, r.key, restoreErr)
       if (existsErr) throw existsErr
+      if (afterErr) throw afterErr
+      if (there !== 1) {
+        result.expired++
+        return
+      }
       result.restored++
       if (existed === 1) result.replaced++
     })

@@ -11,10 +11,12 @@ import {
   chmod,
   chown,
   constants,
+  mkdir,
   mkdtemp,
   open,
   realpath,
   rm,
+  rmdir,
   stat,
   type FileHandle,
 } from 'node:fs/promises'
@@ -171,17 +173,66 @@ async function ensureUnused(file: string, path: string, ctx: PluginContext): Pro
   if (holder) throw inUse(path, `open in process ${holder.pid}, ${holder.command}`)
 }
 
+/**
+ * The database's directory, created (0700, like the files target's) with
+ * whatever parents are missing; resolves to the topmost directory it
+ * created, if any.
+ */
+async function ensureDir(dir: string, ctx: PluginContext): Promise<string | undefined> {
+  const found = await stat(dir).catch((err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    if (code === 'ENOTDIR')
+      throw new PluginError(`${dir} cannot be a directory: part of it is a file`)
+    throw fsError(err, `restore into ${dir}`)
+  })
+  if (found) {
+    if (!found.isDirectory()) throw new PluginError(`${dir} is not a directory`)
+    return undefined
+  }
+  if (ctx.signal.aborted) throw new PluginAbortedError()
+  const top = await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOTDIR')
+      throw new PluginError(`${dir} cannot be a directory: part of it is a file`)
+    throw fsError(err, `create the directory ${dir}`)
+  })
+  ctx.log(`created the directory ${dir} (mode 0700) for the database`)
+  return top
+}
+
+/** Removes the directories ensureDir created, deepest first, as long as they are empty. */
+async function removeCreated(dir: string, top: string, ctx: PluginContext): Promise<void> {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      await rmdir(d)
+    } catch {
+      return // not empty (someone else's files): keep it, and so its parents
+    }
+    if (d === top || dirname(d) === d) break
+  }
+  ctx.log(`removed the directory ${top} again, which the failed restore had created`)
+}
+
 async function restore(endpoint: Endpoint, data: Readable, ctx: PluginContext): Promise<void> {
   const path = pathOf(endpoint)
   const dir = dirname(path)
-  const dirStat = await stat(dir).catch((err: unknown) => {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new PluginError(`the directory ${dir} does not exist; create it first`)
-    }
-    throw fsError(err, `restore into ${dir}`)
-  })
-  if (!dirStat.isDirectory()) throw new PluginError(`${dir} is not a directory`)
+  let created: string | undefined
+  try {
+    created = await ensureDir(dir, ctx)
+  } catch (err) {
+    data.destroy()
+    throw err
+  }
+  try {
+    await restoreInto(path, data, ctx)
+  } catch (err) {
+    if (created) await removeCreated(dir, created, ctx)
+    throw err
+  }
+}
+
+async function restoreInto(path: string, data: Readable, ctx: PluginContext): Promise<void> {
   // A symbolic link is followed: the file it points to is the one replaced.
   const file = await realpath(path).catch(() => path)
   const old = await stat(file).catch(() => undefined)

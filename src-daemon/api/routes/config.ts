@@ -2,6 +2,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import {
+  EndpointTest,
   RetentionCreate,
   RetentionUpdate,
   ScheduleCreate,
@@ -13,6 +14,7 @@ import {
   TargetUpdate,
   UsageQuery,
   UuidParams,
+  type EndpointTestInput,
   type SchedulePreviewInput,
 } from '../../contract'
 import type { Services } from '../../services'
@@ -40,6 +42,12 @@ export function configRoutes(app: FastifyInstance, s: Services): void {
       `/v1/${singular}/:uuid/test`,
       { schema: { params: UuidParams } },
       (req) => service.test(req.params.uuid),
+    )
+    // An endpoint not saved yet (the form's Test before Create); answers as the route above.
+    app.post<{ Body: EndpointTestInput }>(
+      `/v1/${plural}/test`,
+      { schema: { body: EndpointTest } },
+      (req) => service.testUnsaved(req.body),
     )
   }
   // A store's vault (registered here, with the stores, so server.ts needs no change).

@@ -1,7 +1,7 @@
 // Tasks: list, show with log, cancel.
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { TasksQuery, UuidParams } from '../../contract'
+import { TaskCancelQuery, TaskQuery, TasksQuery, UuidParams } from '../../contract'
 import type { Services } from '../../services'
 
 type Uuid = { Params: Static<typeof UuidParams> }
@@ -12,11 +12,17 @@ export function taskRoutes(app: FastifyInstance, s: Services): void {
     { schema: { querystring: TasksQuery } },
     (req) => s.tasks.list(req.query),
   )
-  app.get<Uuid>('/v1/task/:uuid', { schema: { params: UuidParams } }, (req) =>
-    s.tasks.get(req.params.uuid),
+  app.get<Uuid & { Querystring: Static<typeof TaskQuery> }>(
+    '/v1/task/:uuid',
+    { schema: { params: UuidParams, querystring: TaskQuery } },
+    (req) => s.tasks.get(req.params.uuid, Number(req.query.since ?? 0)),
   )
-  app.delete<Uuid>('/v1/task/:uuid', { schema: { params: UuidParams } }, (req) => {
-    const outcome = s.tasks.cancel(req.params.uuid, 'anon')
-    return { ok: outcome }
-  })
+  app.delete<Uuid & { Querystring: Static<typeof TaskCancelQuery> }>(
+    '/v1/task/:uuid',
+    { schema: { params: UuidParams, querystring: TaskCancelQuery } },
+    (req) => {
+      const outcome = s.tasks.cancel(req.params.uuid, req.query.owner ?? 'anon')
+      return { ok: outcome }
+    },
+  )
 }

@@ -4,14 +4,18 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import {
   ArchiveVerify,
+  LockBreakQuery,
+  LockParams,
   SlotParams,
   StoreImport,
   UuidParams,
   VaultPasswordChange,
+  VaultRecover,
   VaultSlotCreate,
   type Created,
   type Deleted,
   type ImportResult,
+  type StoreLocks,
   type RescanResult,
   type Scheduled,
   type Updated,
@@ -68,6 +72,28 @@ export function vaultRoutes(app: FastifyInstance, s: Services): void {
     async (req, reply) => {
       const kit = await s.vault.recoveryKit(req.params.uuid)
       return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(kit)
+    },
+  )
+  app.get<Uuid>(
+    '/v1/store/:uuid/locks',
+    { schema: { params: UuidParams } },
+    (req): Promise<StoreLocks> => s.vault.locks(req.params.uuid),
+  )
+  app.delete<{ Params: Static<typeof LockParams>; Querystring: Static<typeof LockBreakQuery> }>(
+    '/v1/store/:uuid/lock/:id',
+    { schema: { params: LockParams, querystring: LockBreakQuery } },
+    async (req): Promise<Deleted> => {
+      const force = req.query.force === 't' || req.query.force === 'true'
+      await s.vault.breakLock(req.params.uuid, req.params.id, force, 'a user of the API')
+      return { ok: 'deleted' }
+    },
+  )
+  app.post<Uuid & { Body: Static<typeof VaultRecover> }>(
+    '/v1/store/:uuid/vault/recover',
+    { schema: { params: UuidParams, body: VaultRecover } },
+    async (req): Promise<Updated> => {
+      await s.vault.recoverConfig(req.params.uuid, req.body)
+      return { ok: 'updated' }
     },
   )
   app.post<{ Body: Static<typeof StoreImport> }>(

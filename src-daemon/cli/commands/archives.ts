@@ -100,7 +100,7 @@ export const archiveCommands: Command[] = [
         archives.map((a) => [
           shortUuid(a.uuid),
           fmtDate(a.taken_at),
-          truncate(a.target_name ?? shortUuid(a.target_uuid), 16),
+          truncate(a.target_name ?? a.origin_target_name ?? shortUuid(a.target_uuid), 16),
           truncate(a.store_name ?? shortUuid(a.store_uuid), 16),
           a.status,
           fmtSize(a.size),
@@ -130,7 +130,8 @@ export const archiveCommands: Command[] = [
         ['Format', formatLine(a)],
         ['Stored', storedLine(a)],
         ['Job', a.job_uuid],
-        ['Target', `${a.target_name ?? '(deleted)'} (${a.target_plugin ?? '?'}, ${a.target_uuid})`],
+        ['Target', targetLine(a)],
+        ['Taken of', a.origin_target_location ?? '(not recorded)'],
         ['Store', `${a.store_name ?? '(deleted)'} (${a.store_plugin ?? '?'}, ${a.store_uuid})`],
         ['Store key', a.store_key],
         ['Notes', a.notes],
@@ -222,3 +223,17 @@ export const archiveCommands: Command[] = [
   },
   downloadCommand,
 ]
+
+/** The target as it is now, or as the archive remembers it once the target is gone. */
+function targetLine(a: Archive): string {
+  const what = `(${a.target_plugin ?? '?'}, ${a.target_uuid})`
+  if (a.target_name !== null) {
+    const renamed =
+      a.origin_target_name && a.origin_target_name !== a.target_name
+        ? `, named ${a.origin_target_name} then`
+        : ''
+    return `${a.target_name} ${what.slice(0, -1)}${renamed})`
+  }
+  if (a.origin_target_name) return `${a.origin_target_name} ${what} — that target is deleted`
+  return `(deleted) ${what}`
+}

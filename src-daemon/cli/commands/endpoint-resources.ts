@@ -1,10 +1,19 @@
 // Targets and stores are the same shape (name, summary, plugin, endpoint; a
 // target also has an agent), so one set of commands serves both.
-import type { BulwarkClient } from '../../client'
-import type { ConnectionTest, Created, Deleted, Store, Target, Updated } from '../../contract'
+import { ApiError, type BulwarkClient } from '../../client'
+import {
+  REDACTED,
+  VAULT_PASSWORD,
+  type ConnectionTest,
+  type Created,
+  type Deleted,
+  type Store,
+  type Target,
+  type Updated,
+} from '../../contract'
 import type { FlagSpec } from '../args'
 import type { Command, Context, Noun } from '../command'
-import { EXIT_FAILED, EXIT_OK, UsageError } from '../errors'
+import { CliError, EXIT_FAILED, EXIT_OK, UsageError } from '../errors'
 import {
   applySets,
   fetchPlugin,
@@ -15,8 +24,14 @@ import {
 } from '../endpoint'
 import { fmtEndpoint, shortUuid, truncate } from '../format'
 import { formatPairs } from '../output'
-import { resolveRef } from '../refs'
-import { passwordStdinFlag, readPassword } from '../secrets'
+import { label, resolveRef, type Resolved } from '../refs'
+import {
+  checkSetSecretFlags,
+  passwordStdinFlag,
+  readPassword,
+  readSetSecrets,
+  setSecretFlag,
+} from '../secrets'
 import {
   REF_ARG,
   nameFlag,
@@ -72,8 +87,22 @@ export async function endpointFor(ctx: Context, plugin: string, stored: string |
   return applySets(base, sets, unsets, await fetchPlugin(ctx.client, plugin), ctx.command)
 }
 
-/** The store secret that protects its vault's key (see: bulwark show plugin fs). */
-export const VAULT_PASSWORD = 'vault_password'
+/** Checks --set-secret against --set before anything is sent. */
+function checkSecretFlags(ctx: Context): void {
+  const setKeys = ctx.flags.all('set').map((item) => splitSet(item, ctx.command)[0])
+  checkSetSecretFlags(ctx, setKeys)
+}
+
+/** --set-secret NAME ...: the secrets into the endpoint, read from stdin or the terminal. */
+async function withSetSecrets(
+  ctx: Context,
+  plugin: string,
+  endpoint: EndpointObject,
+): Promise<EndpointObject> {
+  if (!ctx.flags.has(setSecretFlag.name)) return endpoint
+  const values = await readSetSecrets(ctx, await fetchPlugin(ctx.client, plugin), plugin)
+  return { ...endpoint, ...values }
+}
 
 export const vaultPasswordFlag: FlagSpec = passwordStdinFlag(
   "the password of the store's vault",
@@ -110,6 +139,24 @@ async function withVaultPassword(
   return { ...endpoint, [VAULT_PASSWORD]: password }
 }
 
+/** Editing a store never changes the password of its vault: that is vault change-password. */
+const vaultPasswordEditError = (store: Resolved) =>
+  new CliError(
+    `store ${label(store)} already has a vault password, and editing the store does not change ` +
+      'it (a password that does not open the vault would lock every backup out of it).\n' +
+      `To change the password of its vault:  bulwark vault change-password ${store.uuid}`,
+  )
+
+/**
+ * Refuses, before anything is sent, a vault password set with --set or
+ * --endpoint on a store whose password Bulwark already keeps (the daemon
+ * would answer 400 on endpoint.vault_password).
+ */
+function refuseVaultPasswordEdit(store: Resolved, endpoint: EndpointObject): void {
+  const value = endpoint[VAULT_PASSWORD]
+  if (value !== undefined && value !== REDACTED) throw vaultPasswordEditError(store)
+}
+
 const agentFlag: FlagSpec = {
   name: 'agent',
   value: 'HOST:PORT',
@@ -121,6 +168,13 @@ const VAULT_DETAILS =
   '--vault-password-stdin (the first line of stdin, or asked on the terminal), never on the\n' +
   'command line; without one, Bulwark generates one on the first backup. Either way, keep the\n' +
   'recovery kit:  bulwark vault export-key STORE --output FILE'
+
+const SET_SECRET_DETAILS =
+  'Secret fields (a password, a secret key) belong on stdin, not in --set, where other users\n' +
+  'can read them (ps, shell history): --set-secret NAME reads one line of stdin, or asks on the\n' +
+  'terminal without echo; several --set-secret read one line each, in order. For example:\n' +
+  `  printf '%s\\n' "$PGPASSWORD" | bulwark create target --name db --plugin postgres \\\n` +
+  '        --set database=app --set-secret password'
 
 const agentOf = (item: Item) => ('agent' in item ? item.agent : undefined)
 
@@ -199,7 +253,7 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
       noun,
       summary: `create a ${kind}`,
       synopsis:
-        `--name NAME --plugin PLUGIN (--endpoint JSON | --set KEY=VALUE ...) [--summary TEXT]` +
+        `--name NAME --plugin PLUGIN (--endpoint JSON | --set KEY=VALUE ...) [--set-secret NAME ...] [--summary TEXT]` +
         (hasAgent ? ' [--agent HOST:PORT]' : '') +
         (hasVault ? ' [--vault-password-stdin]' : ''),
       flags: [
@@ -211,20 +265,24 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
           help: `the ${kind} plugin (see: bulwark list plugins)`,
         },
         ...endpointFlags(kind),
+        setSecretFlag,
         summaryFlag(kind),
         ...(hasAgent ? [agentFlag] : []),
         ...(hasVault ? [vaultPasswordFlag] : []),
       ],
       details:
         `Endpoint fields and their types come from the plugin: bulwark show plugin PLUGIN.\n` +
-        `Example:  bulwark create ${kind} --name ${noun === 'store' ? 'local --plugin fs --set path=/srv/backups' : 'pg-main --plugin postgres --set host=db --set database=app'}` +
+        `Example:  bulwark create ${kind} --name ${noun === 'store' ? 'local --plugin fs --set path=/srv/backups' : 'pg-main --plugin postgres --set host=db --set database=app'}\n\n` +
+        SET_SECRET_DETAILS +
         (hasVault ? `\n\n${VAULT_DETAILS}` : ''),
       async run(ctx) {
         checkEndpointFlags(ctx)
+        checkSecretFlags(ctx)
         if (hasVault) checkVaultPasswordFlags(ctx)
         const name = ctx.flags.str('name') ?? ''
         const plugin = ctx.flags.str('plugin') ?? ''
         let endpoint = await endpointFor(ctx, plugin, undefined)
+        endpoint = await withSetSecrets(ctx, plugin, endpoint)
         if (hasVault) endpoint = await withVaultPassword(ctx, endpoint, true)
         const body: Body = { name, plugin, endpoint }
         const summary = ctx.flags.str('summary')
@@ -250,12 +308,14 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
           multi: true,
           help: 'remove one endpoint field',
         },
+        setSecretFlag,
         ...(hasAgent ? [agentFlag] : []),
         ...(hasVault ? [vaultPasswordFlag] : []),
       ],
       details:
         'Without --endpoint, --set and --unset change the stored endpoint. Secret fields read back as\n' +
-        '<redacted>, and sending <redacted> keeps the stored secret, so editing never loses one.' +
+        '<redacted>, and sending <redacted> keeps the stored secret, so editing never loses one.\n\n' +
+        SET_SECRET_DETAILS +
         (hasVault
           ? '\n\n--vault-password-stdin tells Bulwark the password of the vault already in the store\n' +
             '(read from stdin, or asked on the terminal). To change the password of the vault\n' +
@@ -263,6 +323,7 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
           : ''),
       async run(ctx) {
         checkEndpointFlags(ctx)
+        checkSecretFlags(ctx)
         if (hasVault) checkVaultPasswordFlags(ctx)
         requireSomeFlag(ctx, [
           'name',
@@ -271,6 +332,7 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
           'endpoint',
           'set',
           'unset',
+          setSecretFlag.name,
           ...(hasAgent ? ['agent'] : []),
           ...(hasVault ? [vaultPasswordFlag.name] : []),
         ])
@@ -281,11 +343,21 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
           name: ctx.flags.str('name') ?? cur.name,
           summary: ctx.flags.str('summary') ?? cur.summary,
           plugin,
-          endpoint: await endpointFor(ctx, plugin, cur.endpoint),
+          endpoint: await withSetSecrets(ctx, plugin, await endpointFor(ctx, plugin, cur.endpoint)),
         }
+        // Bulwark keeps a password for the vault: it reads back redacted.
+        const kept = hasVault && parseStoredEndpoint(cur.endpoint)[VAULT_PASSWORD] === REDACTED
+        if (kept) refuseVaultPasswordEdit(ref, body.endpoint)
         if (hasVault) body.endpoint = await withVaultPassword(ctx, body.endpoint, false)
         if (hasAgent) body.agent = ctx.flags.str('agent') ?? agentOf(cur) ?? ''
-        const res = await api.update(ctx.client, ref.uuid, body)
+        const res = await api.update(ctx.client, ref.uuid, body).catch((err: unknown) => {
+          // --vault-password-stdin with another password than the one kept.
+          const field = `endpoint.${VAULT_PASSWORD}`
+          if (kept && err instanceof ApiError && err.field === field) {
+            throw vaultPasswordEditError(ref)
+          }
+          throw err
+        })
         printDone(ctx, res, 'updated', kind, { uuid: ref.uuid, name: body.name })
       },
     },

@@ -1,7 +1,11 @@
 // --follow: a task's log, live, until it is done, failed or canceled. The
 // daemon's event stream (GET /v1/events) is opened before the task is read, so
-// no line can fall between the two; the lines the read already returned are
-// skipped when their events arrive. Ctrl-C stops following, never the task.
+// no line can fall between the two. Log lines are numbered (seq, from 1): the
+// read says the seq of its last line (log_lines), and only events after it are
+// printed. A dropped stream resumes where it was (the client sends
+// Last-Event-ID); if the daemon cannot replay what was missed (a `reset`), the
+// lines after the last one printed are read from the task's stored log.
+// Ctrl-C stops following, never the task.
 import type { DaemonEvent, Task, TaskStatus } from '../../contract'
 import type { FlagSpec } from '../args'
 import type { Context } from '../command'
@@ -22,8 +26,9 @@ export const FOLLOW_DETAILS =
   'With --follow, the task and its log so far are printed, then new log lines as they come,\n' +
   'then how it ended; the exit status is 0 if it is done, 1 if it failed or was canceled.\n' +
   'Ctrl-C only stops following: the task keeps running in the daemon. With --json, one JSON\n' +
-  'object per line: the task, then its events ({"type":"task-log",…}, {"type":"task",…});\n' +
-  'the last line is the task event with its final status.'
+  'object per line: the task, then its events ({"type":"task-log","seq":…}, {"type":"task",…});\n' +
+  'after a {"type":"reset"} event, the task again with the log lines that were missed.\n' +
+  'The last line is the task event with its final status.'
 
 type TaskEvent = Extract<DaemonEvent, { type: 'task' }>
 type LogEvent = Extract<DaemonEvent, { type: 'task-log' }>
@@ -35,25 +40,6 @@ const STAGE: Record<TaskStatus, number> = {
   done: 2,
   failed: 2,
   canceled: 2,
-}
-
-/**
- * Tells which log events the task read already returned. Its log is the
- * lines "<ISO time> <line>\n" in order, and events come in the same order, so
- * a cursor moving through the text finds each one once, repeats included.
- */
-export class SeenLog {
-  private cursor = 0
-
-  constructor(private readonly log: string) {}
-
-  has(e: Pick<LogEvent, 'at' | 'line'>): boolean {
-    const text = `${e.at} ${e.line}\n`
-    const at = this.log.indexOf(text, this.cursor)
-    if (at < 0) return false
-    this.cursor = at + text.length
-    return true
-  }
 }
 
 /** Text mode: log lines, and the status as one line redrawn in place on a terminal. */
@@ -71,8 +57,14 @@ class Display {
   }
 
   log(e: LogEvent): void {
+    this.text(`${e.at} ${e.line}`)
+  }
+
+  /** Log lines as the task's stored log has them. */
+  text(log: string): void {
+    if (!log) return
     this.clear()
-    this.out.line(indentLog(`${e.at} ${e.line}`))
+    this.out.line(indentLog(log))
     if (this.shown) this.draw(this.shown)
   }
 
@@ -134,20 +126,38 @@ export async function followTask(ctx: Context, start: () => Promise<string>): Pr
     else await printTask(ctx, task, true)
     if (isFinished(task.status)) return finish(ctx, task)
 
-    const seen = new SeenLog(task.log)
+    let last = task.log_lines
     const display = ctx.json ? undefined : new Display(ctx.out, task)
+    /** Reads and prints the stored lines after the last one printed; returns the task. */
+    const catchUp = async (): Promise<Task> => {
+      const t = await ctx.client.getTask(uuid, { since: last })
+      if (display) display.text(t.log)
+      else ctx.out.jsonLine(t)
+      last = Math.max(last, t.log_lines)
+      return t
+    }
+    /** A status no older than the last: shown; true once the task has ended. */
+    const onStatus = (e: TaskEvent): boolean => {
+      if (status !== undefined && STAGE[e.status] < STAGE[status]) return false
+      status = e.status
+      if (display) display.status(e)
+      else ctx.out.jsonLine(e)
+      return isFinished(status)
+    }
     try {
       for await (const e of events) {
         if (e.type === 'task-log' && e.uuid === uuid) {
-          if (seen.has(e)) continue
+          // A gap cannot happen on a resumed stream; were it to, the stored log fills it.
+          if (e.seq > last + 1) await catchUp()
+          if (e.seq <= last) continue
+          last = e.seq
           if (display) display.log(e)
           else ctx.out.jsonLine(e)
         } else if (e.type === 'task' && e.uuid === uuid) {
-          if (STAGE[e.status] < STAGE[status]) continue
-          status = e.status
-          if (display) display.status(e)
-          else ctx.out.jsonLine(e)
-          if (isFinished(status)) break
+          if (onStatus(e)) break
+        } else if (e.type === 'reset') {
+          if (!display) ctx.out.jsonLine(e)
+          if (onStatus(asEvent(await catchUp()))) break
         }
       }
     } finally {

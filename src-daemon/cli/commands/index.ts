@@ -1,7 +1,9 @@
 // Every command, in the order `bulwark help` lists them.
 import type { Command } from '../command'
 import { archiveCommands } from './archives'
+import { channelCommands } from './channels'
 import { jobCommands } from './jobs'
+import { lockCommands } from './locks'
 import { metaCommands } from './meta'
 import { pluginCommands } from './plugins'
 import { retentionCommands } from './retention'
@@ -15,11 +17,13 @@ export const COMMANDS: readonly Command[] = [
   ...targetCommands,
   ...storeCommands,
   ...vaultCommands,
+  ...lockCommands,
   ...scheduleCommands,
   ...retentionCommands,
   ...jobCommands,
   ...archiveCommands,
   ...taskCommands,
   ...pluginCommands,
+  ...channelCommands,
   ...metaCommands,
 ]

@@ -4,7 +4,7 @@ import type { FlagSpec } from '../args'
 import { oneOf } from '../args'
 import type { Command, Context } from '../command'
 import { EXIT_FAILED, EXIT_OK } from '../errors'
-import { fmtDate, fmtDuration, parseInteger, shortUuid } from '../format'
+import { fmtDate, fmtDuration, parseDuration, parseInteger, shortUuid } from '../format'
 import { resolveRef } from '../refs'
 import {
   REF_ARG,
@@ -17,6 +17,7 @@ import {
   summaryFlag,
 } from './common'
 import { FOLLOW_DETAILS, followFlag, followTask } from './follow'
+import { HOOK_FLAG_NAMES, describeHooks, hookFlags, hooksFromFlags } from './job-hooks'
 
 const PARTS = ['target', 'store', 'schedule', 'retention'] as const
 type Part = (typeof PARTS)[number]
@@ -60,6 +61,20 @@ const verifyScheduleFlag: FlagSpec = {
   name: 'verify-schedule',
   value: 'REF',
   help: "also verify the job's newest valid archive on this schedule (uuid, prefix or name)",
+}
+
+const rpoFlag: FlagSpec = {
+  name: 'rpo',
+  value: 'DURATION',
+  help: 'raise "stale" when the newest valid archive is older than this (like 26h, 2d); default: twice the schedule\'s period',
+}
+
+/** --rpo DURATION as seconds, --no-rpo as null, neither as undefined. */
+function rpo(ctx: Context): number | null | undefined {
+  const which = oneOf(ctx.flags, 'rpo', 'no-rpo', ctx.command)
+  if (which === 'no-rpo') return null
+  if (which !== 'rpo') return undefined
+  return parseDuration(ctx.flags.str('rpo') ?? '', '--rpo')
 }
 
 /** --verify-schedule REF as a uuid, --no-verify-schedule as null, neither as undefined. */
@@ -142,6 +157,13 @@ export const jobCommands: Command[] = [
           'Next verify',
           j.verify_schedule_uuid === null ? null : j.paused ? 'paused' : fmtDate(j.next_verify),
         ],
+        ['Hooks', describeHooks(j.hooks)],
+        [
+          'Stale after',
+          j.rpo_seconds === null
+            ? "twice the schedule's period"
+            : `${fmtDuration(j.rpo_seconds)} (its RPO)`,
+        ],
         ['Last run', fmtDate(j.last_run)],
         ['Last status', j.last_status],
       ])
@@ -152,17 +174,21 @@ export const jobCommands: Command[] = [
     noun: 'job',
     summary: 'create a backup job: a target, a store, a schedule and a retention policy',
     synopsis:
-      '--name NAME --target REF --store REF --schedule REF --retention REF [--verify-schedule REF] [--paused] [--priority N] [--summary TEXT]',
+      '--name NAME --target REF --store REF --schedule REF --retention REF [--verify-schedule REF] [--rpo DURATION] [--paused] [--priority N] [--summary TEXT] [--hook-before CMD]... [--hook-after CMD]... [--hook-on-failure CMD]... [--hook-timeout SECONDS] [--hooks-file FILE]',
     flags: [
       nameFlag('job', true),
       ...partFlags(true, 'the'),
       verifyScheduleFlag,
+      rpoFlag,
       { name: 'paused', help: 'create it paused (it will not run on schedule)' },
       priorityFlag,
       summaryFlag('job'),
+      ...hookFlags(false),
     ],
+    details: 'Hooks: see docs/hooks.md (what they get in their environment, what a failure does).',
     async run(ctx) {
       const prio = priority(ctx)
+      const hooks = hooksFromFlags(ctx)
       const [parts, verify] = await Promise.all([resolveParts(ctx), verifySchedule(ctx)])
       const body: JobInput = {
         name: ctx.flags.str('name') ?? '',
@@ -174,6 +200,9 @@ export const jobCommands: Command[] = [
       }
       if (prio !== undefined) body.priority = prio
       if (verify) body.verify_schedule = verify
+      const objective = rpo(ctx)
+      if (objective != null) body.rpo_seconds = objective
+      if (hooks) body.hooks = hooks
       const summary = ctx.flags.str('summary')
       if (summary !== undefined) body.summary = summary
       printCreated(ctx, 'job', body.name, await ctx.client.createJob(body))
@@ -190,10 +219,14 @@ export const jobCommands: Command[] = [
       ...partFlags(false, 'use this'),
       verifyScheduleFlag,
       { name: 'no-verify-schedule', help: 'stop verifying it on a schedule' },
+      rpoFlag,
+      { name: 'no-rpo', help: 'go back to "stale" after twice the schedule\'s period' },
       priorityFlag,
       { name: 'paused', help: 'also pause it' },
       { name: 'unpaused', help: 'also unpause it' },
+      ...hookFlags(true),
     ],
+    details: 'Hooks: see docs/hooks.md (what they get in their environment, what a failure does).',
     async run(ctx) {
       requireSomeFlag(ctx, [
         'name',
@@ -201,9 +234,12 @@ export const jobCommands: Command[] = [
         ...PARTS,
         'verify-schedule',
         'no-verify-schedule',
+        'rpo',
+        'no-rpo',
         'priority',
         'paused',
         'unpaused',
+        ...HOOK_FLAG_NAMES,
       ])
       const pause = oneOf(ctx.flags, 'paused', 'unpaused', ctx.command)
       const prio = priority(ctx)
@@ -223,6 +259,10 @@ export const jobCommands: Command[] = [
         priority: prio ?? cur.priority,
       }
       if (verify !== undefined) body.verify_schedule = verify
+      const objective = rpo(ctx)
+      if (objective !== undefined) body.rpo_seconds = objective
+      const hooks = hooksFromFlags(ctx, cur.hooks)
+      if (hooks !== undefined) body.hooks = hooks
       const res = await ctx.client.updateJob(ref.uuid, body)
       if (pause === 'paused') await ctx.client.pauseJob(ref.uuid)
       if (pause === 'unpaused') await ctx.client.unpauseJob(ref.uuid)

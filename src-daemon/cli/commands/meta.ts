@@ -9,6 +9,8 @@ export const metaCommands: Command[] = [
     async run(ctx) {
       const s = await ctx.client.status()
       if (ctx.json) return ctx.out.json(s)
+      // Status shows the rest even when the health signals cannot be had (an older daemon).
+      const health = await ctx.client.getHealth().catch((err: Error) => err)
       const c = s.counts
       const tasks = Object.entries(s.tasks)
         .map(([k, v]) => `${v} ${k}`)
@@ -25,7 +27,18 @@ export const metaCommands: Command[] = [
         ['Jobs', c.jobs],
         ['Archives', c.archives],
         ['Tasks', tasks],
+        [
+          'Health',
+          health instanceof Error
+            ? `unknown (${health.message})`
+            : health.signals.length === 0
+              ? 'all healthy'
+              : `${health.signals.length} signal(s) raised (docs/health.md)`,
+        ],
       ])
+      for (const signal of health instanceof Error ? [] : health.signals) {
+        ctx.out.line(`  ${signal.severity}: ${signal.signal}: ${signal.message}`)
+      }
     },
   },
   {

@@ -3,7 +3,7 @@
 // with its password or the recovery kit, and catalogs the archives it holds;
 // given a REF it reads the vault of a known store again.
 import { readFileSync } from 'node:fs'
-import type { StoreImportInput } from '../../contract'
+import { VAULT_PASSWORD, type StoreImportInput } from '../../contract'
 import { oneOf, type FlagSpec } from '../args'
 import type { Command, Context } from '../command'
 import { CliError, UsageError } from '../errors'
@@ -17,12 +17,7 @@ import {
   withSecretFields,
 } from '../secrets'
 import { REF_ARG, nameFlag, owner, ownerFlag, summaryFlag } from './common'
-import {
-  VAULT_PASSWORD,
-  checkEndpointFlags,
-  endpointFlags,
-  endpointFor,
-} from './endpoint-resources'
+import { checkEndpointFlags, endpointFlags, endpointFor } from './endpoint-resources'
 import { FOLLOW_DETAILS, followFlag, followTask } from './follow'
 
 const RECOVERY_KEY = 'recovery_key'
@@ -52,7 +47,8 @@ const NEW_STORE_FLAGS = IMPORT_FLAGS.map((f) => f.name)
 
 const PASSWORD = { flag: 'password-stdin', prompt: 'Vault password' }
 
-function readKeyFile(file: string): string {
+/** The recovery kit in FILE (import store, recover vault), read before the daemon is asked. */
+export function readKeyFile(file: string): string {
   try {
     const text = readFileSync(file, 'utf8').trim()
     if (text) return text
@@ -156,6 +152,11 @@ export const storeVaultCommands: Command[] = [
       if (ctx.json) return ctx.out.json(res)
       const added = res.archives === 0 ? 'no archive' : plural(res.archives, 'archive')
       ctx.out.line(`read the vault of store ${label(store)} again: ${added} added to the catalog`)
+      if (res.gone) {
+        ctx.out.line(
+          `${plural(res.gone, 'archive')} the catalog listed ${res.gone === 1 ? 'is' : 'are'} no longer in the store (deleted elsewhere): marked purged`,
+        )
+      }
       noteSkipped(ctx, res.skipped)
     },
   },

@@ -11,7 +11,7 @@ import type { Command, Context } from '../command'
 import { UsageError } from '../errors'
 import { fmtDate, parseInteger, shortUuid } from '../format'
 import { label, resolveRef } from '../refs'
-import { UUID_ARG } from './common'
+import { UUID_ARG, owner, ownerFlag } from './common'
 import { FOLLOW_DETAILS, followFlag, followTask } from './follow'
 import { printTask, progress } from './task-view'
 
@@ -130,12 +130,15 @@ export const taskCommands: Command[] = [
     noun: 'task',
     args: [UUID_ARG('task')],
     summary: 'cancel a pending or running task',
+    flags: [ownerFlag],
     details:
       'A pending task is canceled at once. A running one is asked to stop: it ends canceled\n' +
-      'a moment later, and nothing it made is kept. Watch it with:  bulwark show task UUID --follow',
+      'a moment later, and nothing it made is kept. Watch it with:  bulwark show task UUID --follow\n' +
+      "The task's log says who canceled it (--owner, else your user name).",
     async run(ctx) {
       const ref = await resolve(ctx)
-      const res = await ctx.client.cancelTask(ref.uuid)
+      const who = owner(ctx)
+      const res = await ctx.client.cancelTask(ref.uuid, who ? { owner: who } : {})
       if (ctx.json) return ctx.out.json(res)
       if (res.ok === 'stopping') {
         ctx.out.line(`canceling task ${label(ref)}: it was running and ends canceled in a moment`)

@@ -180,3 +180,50 @@ export function nextDay(ms: number): number {
   const d = new Date(ms)
   return new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime()
 }
+
+/** "20261207-1304": a local minute, for names of restore copies. */
+export function stamp(d = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${apiDay(d.getTime())}-${pad(d.getHours())}${pad(d.getMinutes())}`
+}
+
+/**
+ * A target's endpoint changed to point somewhere new, for a restore copy: a
+ * directory or file next to the original named `<original>-restored-<stamp>`
+ * (the extension kept), a database `<original>_restored_<stamp>`. Null when
+ * the plugin has no such field to change (the copy then starts as the
+ * original's, and the person edits it).
+ */
+export function freshEndpoint(plugin: string, endpoint: string, when = new Date()): string | null {
+  const e = parseEndpoint(endpoint)
+  const s = stamp(when)
+  const str = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null)
+  if (plugin === 'files') {
+    const path = str(e.path)
+    if (!path) return null
+    return JSON.stringify({ ...e, path: `${path.replace(/[\\/]+$/, '')}-restored-${s}` })
+  }
+  if (plugin === 'sqlite') {
+    const path = str(e.path)
+    if (!path) return null
+    const m = /^(.*?)(\.[^./\\]+)?$/.exec(path)!
+    return JSON.stringify({ ...e, path: `${m[1]}-restored-${s}${m[2] ?? ''}` })
+  }
+  if ((plugin === 'postgres' || plugin === 'mysql') && !e.all_databases) {
+    const db = str(e.database)
+    if (!db) return null
+    return JSON.stringify({ ...e, database: `${db}_restored_${s.replace('-', '_')}` })
+  }
+  return null
+}
+
+/** Each job's newest archive that is not purged, by job uuid. */
+export function newestArchiveByJob(archives: readonly Archive[]): Map<string, Archive> {
+  const m = new Map<string, Archive>()
+  for (const a of archives) {
+    if (!a.job_uuid || a.status === 'purged') continue
+    const seen = m.get(a.job_uuid)
+    if (!seen || a.taken_at > seen.taken_at) m.set(a.job_uuid, a)
+  }
+  return m
+}

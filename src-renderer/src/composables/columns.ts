@@ -24,16 +24,21 @@ export function usedByColumn<T>(users: (row: T) => Job[], width: number): DataTa
   }
 }
 
-/** "Actions", pinned to the right: the row's buttons side by side. */
+/**
+ * "Actions", pinned to the right (unless `pinned` is false: in a window too
+ * narrow for the table, a pinned column would cover the columns before it):
+ * the row's buttons side by side.
+ */
 export function actionsColumn<T>(
   width: number,
   buttons: (row: T) => VNodeChild[],
+  pinned = true,
 ): DataTableBaseColumn<T> {
   return {
     title: 'Actions',
     key: 'actions',
     width,
-    fixed: 'right',
+    ...(pinned ? { fixed: 'right' as const } : {}),
     render: (row) => h(NSpace, { size: 'small', wrap: false }, () => buttons(row)),
   }
 }

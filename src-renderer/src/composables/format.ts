@@ -1,16 +1,10 @@
 // How numbers, sizes and times read on screen.
+import { formatBytes } from '../../../src-daemon/contract/format-bytes'
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
-
+/** "512 B", "9.5 KiB", "12 MiB": two significant digits at most ("—" for none). */
 export function fmtBytes(n: number | null | undefined): string {
   if (n === null || n === undefined) return '—'
-  let v = n
-  let u = 0
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024
-    u++
-  }
-  return `${u === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${UNITS[u]}`
+  return formatBytes(n, { wholeFrom: 10 })
 }
 
 export function fmtDate(iso: string | null | undefined): string {
@@ -76,3 +70,6 @@ export function taskDuration(t: {
   const end = t.stopped_at ? new Date(t.stopped_at).getTime() : Date.now()
   return end - new Date(t.started_at).getTime()
 }
+
+/** "1 archive", "2 archives", "0 archives". */
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`

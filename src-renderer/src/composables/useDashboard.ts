@@ -3,8 +3,10 @@
 // the history of finished backups for the chart. Pages compose it; each part
 // carries its own error so a card can say what went wrong where it happened.
 import { computed, shallowRef, watch } from 'vue'
+import { newestArchiveByJob } from './archives'
 import { ApiError } from '../../../src-daemon/client'
 import type {
+  Archive,
   DaemonStatus,
   Job,
   Store,
@@ -29,7 +31,8 @@ export function useDaemonStatus() {
   return { status, loading: list.loading, error: list.error }
 }
 
-export type JobState = TaskStatus | 'never'
+/** 'invalid': the last backup went well, but the job's newest archive was found damaged since. */
+export type JobState = TaskStatus | 'never' | 'invalid'
 
 export interface JobHealth {
   job: Job
@@ -41,16 +44,19 @@ export interface JobHealth {
   lastTask: Task | null
   /** Why lastTask could not be looked up. */
   lastTaskError: string | null
+  /** The job's newest archive not purged (null: none). */
+  newest: Archive | null
 }
 
 /** Failures first, then what is running, then jobs that never ran, then the healthy ones. */
 const RANK: Record<JobState, number> = {
   failed: 0,
-  canceled: 1,
-  running: 2,
-  pending: 3,
-  never: 4,
-  done: 5,
+  invalid: 1,
+  canceled: 2,
+  running: 3,
+  pending: 4,
+  never: 5,
+  done: 6,
 }
 
 const needsLog = (s: TaskStatus | null) => s === 'failed' || s === 'canceled'
@@ -62,6 +68,16 @@ export function useJobHealth() {
     kinds: ['job', 'target', 'store', 'schedule', 'retention'],
     onTaskFinished: true,
   })
+  // Archives, for each job's newest one and the invalid ones.
+  const archives = useList<Archive>(() => conn.client.listArchives(), {
+    kinds: ['archive'],
+    onTaskFinished: true,
+  })
+  const newestByJob = computed(() => newestArchiveByJob(archives.items.value))
+  /** Archives a verify found damaged. */
+  const invalidArchives = computed(
+    () => archives.items.value.filter((a) => a.status === 'invalid').length,
+  )
   const lastTasks = shallowRef(new Map<string, { task: Task | null; error: string | null }>())
   let seq = 0
 
@@ -101,9 +117,14 @@ export function useJobHealth() {
       .map((job): JobHealth => {
         const active = activeByJob.get(job.uuid) ?? null
         const last = lastTasks.value.get(job.uuid)
+        const newest = newestByJob.value.get(job.uuid) ?? null
+        const lastState = job.last_status ?? 'never'
         return {
           job,
-          state: active?.status ?? job.last_status ?? 'never',
+          newest,
+          state:
+            active?.status ??
+            (newest?.status === 'invalid' && lastState === 'done' ? 'invalid' : lastState),
           active,
           lastTask: needsLog(job.last_status) ? (last?.task ?? null) : null,
           lastTaskError: needsLog(job.last_status) ? (last?.error ?? null) : null,
@@ -118,7 +139,9 @@ export function useJobHealth() {
   })
   /** Jobs whose last backup failed (a canceled one was someone's choice). */
   const failing = computed(() => health.value.filter((h) => h.state === 'failed').length)
-  return { jobs, health, failing }
+  /** Jobs whose newest archive is invalid (their last backup succeeded, its result did not last). */
+  const invalidJobs = computed(() => health.value.filter((h) => h.state === 'invalid').length)
+  return { jobs, health, failing, invalidJobs, invalidArchives }
 }
 
 export type StoreUsageState = 'loading' | 'vault' | 'empty' | 'blobs' | 'error'
@@ -278,6 +301,7 @@ export function stateTag(state: JobState): { type: TagType; label: string } {
       pending: { type: 'default', label: 'pending' },
       never: { type: 'default', label: 'never run' },
       done: { type: 'success', label: 'ok' },
+      invalid: { type: 'error', label: 'archive invalid' },
     } as const
   )[state]
 }

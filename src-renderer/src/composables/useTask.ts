@@ -1,8 +1,9 @@
 // One task, live: read once, then kept current from the event stream (status,
 // progress, bytes, and each log line as it is written). Events that arrive
-// while a read is in flight are held and matched against the log it returns,
-// so no line is lost or shown twice. When the task ends it is read once more
-// for its final log and error.
+// while a read is in flight are held; a log line is shown only if its seq is
+// after the read's last line (log_lines) and the lines already shown, so no
+// line is lost or shown twice. When the task ends it is read once more for its
+// final log and error.
 import { computed, onScopeDispose, ref, watch, type Ref } from 'vue'
 import { ApiError } from '../../../src-daemon/client'
 import type { DaemonEvent, Task } from '../../../src-daemon/contract'
@@ -14,15 +15,12 @@ type LogEvent = Extract<DaemonEvent, { type: 'task-log' }>
 
 const logLine = (e: Pick<LogEvent, 'at' | 'line'>) => `${e.at} ${e.line}\n`
 
-/** Drops the events whose lines a log already holds (same order, repeats included). */
-function unseen(log: string, events: LogEvent[]): LogEvent[] {
-  let cursor = 0
+/** The events after seq `last`, each seq once (events come in order). */
+function after(last: number, events: LogEvent[]): LogEvent[] {
   return events.filter((e) => {
-    const text = logLine(e)
-    const at = log.indexOf(text, cursor)
-    if (at < 0) return true
-    cursor = at + text.length
-    return false
+    if (e.seq <= last) return false
+    last = e.seq
+    return true
   })
 }
 
@@ -40,6 +38,9 @@ export function useTask(uuid: Ref<string>) {
   let heldStatus: Pick<Task, 'uuid' | 'status' | 'progress' | 'bytes'> | null = null
   let seq = 0
 
+  /** The seq of the last line shown. */
+  const lastSeq = () => live.value.at(-1)?.seq ?? task.value?.log_lines ?? 0
+
   async function load() {
     const mine = ++seq
     reading = true
@@ -52,7 +53,7 @@ export function useTask(uuid: Ref<string>) {
       )
       heldStatus = null
       task.value = t
-      live.value = unseen(t.log, [...live.value, ...held])
+      live.value = after(t.log_lines, [...live.value, ...held])
       held = []
       error.value = null
       notFound.value = false
@@ -69,7 +70,7 @@ export function useTask(uuid: Ref<string>) {
         reading = false
         loading.value = false
         // After a failed read, the held lines wait in `live` to be matched by the next one.
-        if (held.length) live.value = [...live.value, ...held]
+        if (held.length) live.value = [...live.value, ...after(lastSeq(), held)]
         held = []
       }
     }
@@ -95,7 +96,7 @@ export function useTask(uuid: Ref<string>) {
   const off = conn.onEvent((e) => {
     if (e.type === 'task-log' && e.uuid === uuid.value) {
       if (reading) held.push(e)
-      else live.value = [...live.value, e]
+      else if (e.seq > lastSeq()) live.value = [...live.value, e]
     } else if (e.type === 'task' && e.uuid === uuid.value) {
       applyStatus(e)
     }

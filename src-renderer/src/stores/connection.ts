@@ -91,12 +91,19 @@ export const useConnection = defineStore('connection', () => {
       while (!controller.signal.aborted) {
         stream.value = stream.value === 'off' ? 'connecting' : 'retrying'
         try {
-          const events = await client.value.subscribe(controller.signal)
+          // A dropped connection resumes inside subscribe (Last-Event-ID); only a
+          // `reset` (the daemon could not replay what was missed) needs a reload.
+          const events = await client.value.subscribe(controller.signal, {
+            onConnection: (state) => (stream.value = state),
+          })
           stream.value = 'live'
           delay = 1000
           epoch.value++
           void refreshStatus().catch(() => undefined)
-          for await (const e of events) for (const fn of listeners) fn(e)
+          for await (const e of events) {
+            if (e.type === 'reset') epoch.value++
+            for (const fn of listeners) fn(e)
+          }
         } catch (err) {
           if (controller.signal.aborted) break
           if (err instanceof ApiError && err.status === 401) {
