@@ -3,7 +3,7 @@
 // spoken to over real HTTP. Its log lines are kept for the test to read.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startDaemon } from '../../src-daemon/main'
+import { startDaemon, type DaemonConfig } from '../../src-daemon/main'
 import { createLogger } from '../../src-daemon/platform/logger'
 
 /** Real time, moved by `offsetMs`. */
@@ -18,6 +18,8 @@ export interface InProcessDaemon {
   token: string
   log: string[]
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
+  /** Waits until `count` log lines contain `text` (woken by each new line) and returns them. */
+  logged(text: string, count?: number, timeoutMs?: number): Promise<string[]>
   /** Waits for a task to end (done, failed or canceled) and returns it. */
   settled(task: string, timeoutMs?: number): Promise<any>
   close(): Promise<void>
@@ -27,16 +29,22 @@ export async function startInProcess(opts: {
   dataDir: string
   clock: { now(): number }
   log?: string[]
+  plugins?: DaemonConfig['plugins']
 }): Promise<InProcessDaemon> {
   const log = opts.log ?? []
+  const waiters = new Set<() => void>()
   const daemon = await startDaemon({
     dataDir: opts.dataDir,
     listen: { host: '127.0.0.1', port: 0 },
-    log: createLogger('info', (line) => log.push(line)),
+    log: createLogger('info', (line) => {
+      log.push(line)
+      for (const wake of waiters) wake()
+    }),
     clock: opts.clock,
     timezone: 'UTC',
     pluginDirs: [],
     keychain: 'off',
+    ...(opts.plugins ? { plugins: opts.plugins } : {}),
   })
   const token = readFileSync(join(opts.dataDir, 'token'), 'utf8').trim()
   const api: InProcessDaemon['api'] = async (method, path, body) => {
@@ -63,6 +71,27 @@ export async function startInProcess(opts: {
     token,
     log,
     api,
+    logged(text, count = 1, timeoutMs = 30_000) {
+      const matching = () => log.filter((l) => l.includes(text))
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const lines = matching()
+          if (lines.length < count) return
+          finish()
+          resolve(lines)
+        }
+        const timer = setTimeout(() => {
+          finish()
+          reject(new Error(`${matching().length} of ${count} log lines with "${text}":\n${log.join('\n')}`))
+        }, timeoutMs)
+        const finish = () => {
+          clearTimeout(timer)
+          waiters.delete(check)
+        }
+        waiters.add(check)
+        check()
+      })
+    },
     async settled(task, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs
       for (;;) {
