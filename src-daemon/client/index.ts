@@ -2,6 +2,10 @@
 // global fetch (or one passed in) and imports nothing but the contract, so the
 // renderer, the desktop shell and the CLI all speak to the daemon through it.
 import type {
+  ArchiveRestoreInput,
+  TreeDownloadPart,
+  TreeDiff,
+  TreePage,
   Channel,
   ChannelCreateInput,
   ChannelKindInfo,
@@ -365,8 +369,22 @@ export class BulwarkClient {
     this.request<Updated>('PUT', `/v1/archive/${seg(uuid)}`, input)
   deleteArchive = (uuid: string) =>
     this.request<ArchiveDeleted>('DELETE', `/v1/archive/${seg(uuid)}`)
-  restoreArchive = (uuid: string, opts: { target?: string; owner?: string } = {}) =>
+  /**
+   * Restores an archive into its target (or `target`). For a tree archive,
+   * `paths` picks files or directories, `to` an absolute directory instead of
+   * the target's, and `conflict` what happens to files already there.
+   */
+  restoreArchive = (uuid: string, opts: ArchiveRestoreInput = {}) =>
     this.request<Scheduled>('POST', `/v1/archive/${seg(uuid)}/restore`, opts)
+  /** A tree archive's directory (direct entries, by name), a page at a time. */
+  listTree = (uuid: string, q: { path?: string; limit?: number; cursor?: string } = {}) =>
+    this.request<TreePage>('GET', `/v1/archive/${seg(uuid)}/tree${queryString(q)}`)
+  /** Entries of a tree archive whose name (or path, for a pattern with '/') matches a glob. */
+  findInTree = (uuid: string, q: { pattern: string; limit?: number; cursor?: string }) =>
+    this.request<TreePage>('GET', `/v1/archive/${seg(uuid)}/find${queryString(q)}`)
+  /** What changed from `against` (the older tree archive) to `uuid`. */
+  diffArchives = (uuid: string, against: string) =>
+    this.request<TreeDiff>('GET', `/v1/archive/${seg(uuid)}/diff${queryString({ against })}`)
   /** Schedules a task that reads the archive back from its store and authenticates every byte. */
   verifyArchive = (uuid: string, opts: { owner?: string } = {}) =>
     this.request<Scheduled>('POST', `/v1/archive/${seg(uuid)}/verify`, opts)
@@ -374,18 +392,22 @@ export class BulwarkClient {
    * A link (relative to the daemon) that downloads the archive once within 60 s
    * without the token: what a browser needs, as it cannot send the token on a link.
    */
-  downloadLink = (uuid: string) =>
-    this.request<DownloadLink>('POST', `/v1/archive/${seg(uuid)}/download-link`)
+  downloadLink = (uuid: string, part: TreeDownloadPart = {}) =>
+    this.request<DownloadLink>('POST', `/v1/archive/${seg(uuid)}/download-link`, part)
 
   /**
    * Streams the archive's restored bytes (the dump the target plugin would
    * get). Errors before the transfer (not found, invalid archive) throw
    * ApiError; read the body to the end, or abort `signal` to stop.
    */
-  async download(uuid: string, signal?: AbortSignal): Promise<ArchiveDownload> {
+  async download(
+    uuid: string,
+    signal?: AbortSignal,
+    part: TreeDownloadPart = {},
+  ): Promise<ArchiveDownload> {
     const res = await this.send(
       'GET',
-      `/v1/archive/${seg(uuid)}/download`,
+      `/v1/archive/${seg(uuid)}/download${queryString(part)}`,
       undefined,
       'application/octet-stream',
       signal,

@@ -7,6 +7,7 @@ export * from './health'
 export * from './notifications'
 export * from './plugins'
 export * from './resources'
+export * from './tree'
 
 /** Daemon files in the data directory that clients read to find it. */
 export const DAEMON_FILE = 'daemon.json'

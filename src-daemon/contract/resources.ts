@@ -2,6 +2,7 @@
 // and the response types. Field names follow the SHIELD design so scripts
 // written against it keep working; timestamps are ISO 8601 UTC strings.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { TreeDownloadFields, TreeRestoreFields } from './tree'
 
 export const UUID_PATTERN =
   '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
@@ -136,7 +137,14 @@ export const JobRun = Type.Object({ owner: Type.Optional(Owner) }, Strict)
 
 export const ArchiveUpdate = Type.Object({ notes: Type.String({ maxLength: 4000 }) }, Strict)
 export const ArchiveRestore = Type.Object(
-  { target: Type.Optional(Uuid), owner: Type.Optional(Owner) },
+  { target: Type.Optional(Uuid), owner: Type.Optional(Owner), ...TreeRestoreFields },
+  Strict,
+)
+export type ArchiveRestoreInput = Static<typeof ArchiveRestore>
+
+/** GET /v1/archive/:uuid/diff?against=UUID: what changed from `against` (the older) to :uuid; both trees. */
+export const TreeDiffQuery = Type.Object(
+  { against: Type.String({ pattern: UUID_PATTERN, description: 'an archive uuid' }) },
   Strict,
 )
 
@@ -145,7 +153,10 @@ export const ArchiveVerify = Type.Object({ owner: Type.Optional(Owner) }, Strict
 /** GET /v1/archive/:uuid/download: a ticket from download-link stands in for the bearer token. */
 export const ArchiveDownloadQuery = Type.Object({
   ticket: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  ...TreeDownloadFields,
 })
+/** POST /v1/archive/:uuid/download-link: for a tree archive, a link to one file or directory. */
+export const ArchiveDownloadLink = Type.Object(TreeDownloadFields, Strict)
 
 /**
  * Vault passwords: only their type is checked by the schema, their length by
@@ -374,7 +385,10 @@ export interface Archive {
   target_name: string | null
   target_plugin: string | null
   target_endpoint: string | null
-  /** 'vault': chunked, deduplicated, encrypted; 'plain': one blob at store_key. */
+  /**
+   * 'vault': chunked, deduplicated, encrypted stream; 'tree': a directory as a
+   * vault tree (each file chunked on its own, browsable); 'plain': one blob at store_key.
+   */
   format: ArchiveFormat
   /** Stored bytes this archive added to its store (null when unknown, e.g. imported). */
   new_bytes: number | null
@@ -391,7 +405,7 @@ export interface Archive {
   origin_target_location: string | null
 }
 
-export type ArchiveFormat = 'plain' | 'vault' | 'blob'
+export type ArchiveFormat = 'plain' | 'vault' | 'blob' | 'tree'
 
 /** POST /v1/archive/:uuid/download-link: a link that downloads the archive once, without the token. */
 export interface DownloadLink {
