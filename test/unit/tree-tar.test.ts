@@ -1,4 +1,4 @@
-// The tar writer of tree downloads, read back by the system's GNU tar: names
+// The tar (and zip) writers of tree downloads, read back by the system's GNU tar: names
 // long and unicode, modes, mtimes to the nanosecond, symlinks, hard links,
 // empty directories and files; a content of the wrong size fails the stream.
 import { execFileSync } from 'node:child_process'
@@ -23,6 +23,7 @@ import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { PackEntry } from '../../src-daemon/services/tree-pack'
 import { tarStream } from '../../src-daemon/services/tree-tar'
+import { zipRefusal, zipStream } from '../../src-daemon/services/tree-zip'
 
 const root = mkdtempSync(join(tmpdir(), 'bulwark-tar-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -54,7 +55,15 @@ function walk(dir: string, base = ''): PackEntry[] {
         const key = `${st.dev}:${st.ino}`
         const first = seen.get(key)
         if (first) {
-          out.push({ ...common, type: 'hardlink', linkTarget: first })
+          // Zip has no links: its writer copies the content, so the entry can open it.
+          const size = Number(st.size)
+          out.push({
+            ...common,
+            type: 'hardlink',
+            linkTarget: first,
+            size,
+            open: async () => createReadStream(abs),
+          })
         } else {
           seen.set(key, named)
           const size = Number(st.size)
@@ -67,9 +76,9 @@ function walk(dir: string, base = ''): PackEntry[] {
   return out
 }
 
-async function writeTar(entries: PackEntry[], file: string): Promise<void> {
+async function writeTar(entries: PackEntry[], file: string, as = tarStream): Promise<void> {
   const chunks: Buffer[] = []
-  for await (const c of tarStream(entries)) chunks.push(c)
+  for await (const c of as(entries)) chunks.push(c)
   writeFileSync(file, Buffer.concat(chunks))
 }
 
@@ -145,5 +154,36 @@ describe('tree tar writer', () => {
     )
     const long = { ...entry, open: async () => Readable.from([Buffer.alloc(11)]) }
     await expect(writeTar([long], join(root, 'bad.tar'))).rejects.toThrow('or more')
+  })
+
+  it('writes a zip that unzip extracts as the same files, modes and symlinks', async () => {
+    const file = join(root, 'all.zip')
+    await writeTar(walk(src), file, zipStream)
+    const out = join(root, 'out-zip')
+    mkdirSync(out)
+    execFileSync('unzip', ['-q', file, '-d', out])
+    execFileSync('diff', ['-r', '--no-dereference', src, out])
+    expect(readlinkSync(join(out, 'link-out'))).toBe('/etc/hostname')
+    expect(lstatSync(join(out, 'script.sh')).mode & 0o777).toBe(0o750)
+    expect(lstatSync(join(out, 'empty')).isDirectory()).toBe(true)
+    const mtime = Math.floor(lstatSync(join(out, 'big.bin')).mtimeMs / 1000)
+    expect(mtime).toBe(1_000_000_000)
+    const tested = execFileSync('unzip', ['-t', file], { encoding: 'utf8' })
+    expect(tested).toContain('No errors detected')
+  })
+
+  it('refuses a zip past 4 GiB or 65535 entries before writing it', () => {
+    const one: PackEntry = {
+      name: 'f',
+      type: 'file',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtimeNs: 0n,
+      size: 0,
+    }
+    expect(zipRefusal([{ ...one, size: 5 * 2 ** 30 }])).toMatch(/at most 4 GiB .*as tar \(format=tar\)/)
+    expect(zipRefusal(Array.from({ length: 70_000 }, () => one))).toMatch(/65535 entries/)
+    expect(zipRefusal([{ ...one, size: 2 ** 30 }])).toBeNull()
   })
 })
