@@ -4,6 +4,7 @@ import type { BulwarkClient } from '../../../src-daemon/client'
 import {
   REDACTED,
   type Archive,
+  type TreeDownloadPart,
   type ArchiveStatus,
   type FieldSpec,
 } from '../../../src-daemon/contract'
@@ -154,10 +155,15 @@ export function archiveTitle(a: Pick<Archive, 'target_name' | 'taken_at' | 'uuid
  * Downloads an archive: asks the daemon for a single-use link (POST
  * /v1/archive/:uuid/download-link, good once within a minute, no token in
  * it), then has the browser follow it through a hidden <a download>, so the
- * file streams to disk rather than through page memory.
+ * file streams to disk rather than through page memory. Of a tree archive,
+ * `part` picks one file, or a directory as a tar or zip.
  */
-export async function downloadArchive(client: BulwarkClient, uuid: string): Promise<void> {
-  const link = await client.downloadLink(uuid)
+export async function downloadArchive(
+  client: BulwarkClient,
+  uuid: string,
+  part: TreeDownloadPart = {},
+): Promise<void> {
+  const link = await client.downloadLink(uuid, part)
   const a = document.createElement('a')
   a.href = new URL(link.url, client.baseUrl).href
   a.download = ''
