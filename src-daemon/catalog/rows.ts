@@ -72,7 +72,7 @@ export interface ArchiveRow {
   size: number | null
   purged_at: number | null
   /** 'vault': chunks + a manifest; 'blob': one sealed vault blob at store_key; 'plain': one unencrypted blob (older archives). */
-  format?: 'plain' | 'vault' | 'blob'
+  format?: 'plain' | 'vault' | 'blob' | 'tree'
   new_bytes?: number | null
   stored_bytes?: number | null
   chunk_count?: number | null

@@ -27,7 +27,9 @@ import {
 import { acquireLock } from '../vault/store-lock'
 import { readEpoch } from '../vault/epoch'
 import { openBlob, sealBlob } from '../vault/blob'
-import { readArchive, verifyArchive } from '../vault/reader'
+import { opener, readArchive, verifyArchive, type ReadOptions } from '../vault/reader'
+import { ChunkCache, fileStream, readTreeManifest, readTreeRecords } from '../vault/tree-read'
+import type { TreeRecord } from '../vault/tree'
 import { writeArchive } from '../vault/writer'
 import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
 import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
@@ -51,7 +53,7 @@ export interface NewArchive {
 
 export interface WrittenArchive {
   key: string
-  format: 'plain' | 'vault' | 'blob'
+  format: 'plain' | 'vault' | 'blob' | 'tree'
   size: number
   newBytes: number
   storedBytes: number
@@ -428,6 +430,12 @@ export class VaultArchives {
       const blob = await store.plugin.get(store.endpoint, archive.store_key, ctx)
       return openBlob(blob, this.blobPassword(store, ctx), archive.uuid)
     }
+    if (archive.format === 'tree') {
+      throw new VaultError(
+        'unsupported',
+        `archive ${archive.uuid} is a directory (tree) archive: it is read entry by entry, not as one stream`,
+      )
+    }
     if (archive.format !== 'vault') return store.plugin.get(store.endpoint, archive.store_key, ctx)
     const { session, end } = await this.beginSession(store, ctx, {
       operation: 'restore',
@@ -451,9 +459,96 @@ export class VaultArchives {
     }
   }
 
+  /** Recently read trees (archives never change): browsing pages through one tree many times. */
+  private readonly trees = new Map<string, Promise<TreeRecord[]>>()
+
+  /**
+   * A tree archive's records in tree order (depth-first, names in code-unit
+   * order), authenticated; read under a shared store lock.
+   */
+  async readTree(
+    store: StoreHandle,
+    archive: ArchiveRow,
+    ctx: PluginContext,
+  ): Promise<TreeRecord[]> {
+    const known = this.trees.get(archive.uuid)
+    if (known) return known
+    const reading = this.withSession(store, ctx, { operation: 'restore', exclusive: false }, (s) =>
+      this.loadTree(store, archive, s),
+    )
+    this.trees.set(archive.uuid, reading)
+    reading.catch(() => this.trees.delete(archive.uuid))
+    // The two newest stay (a diff reads two); older ones are dropped.
+    while (this.trees.size > 2) this.trees.delete(this.trees.keys().next().value!)
+    return reading
+  }
+
+  private async loadTree(
+    store: StoreHandle,
+    archive: ArchiveRow,
+    s: VaultSession,
+  ): Promise<TreeRecord[]> {
+    const opts = this.readOptions(store, archive, s)
+    const chunks = opener({ ...opts, workers: 0 })
+    try {
+      return await readTreeRecords(opts, await readTreeManifest(opts), chunks)
+    } catch (err) {
+      this.forgetDamaged(store.uuid, err, s.ctx)
+      throw err
+    } finally {
+      await chunks.close()
+    }
+  }
+
+  private readOptions(store: StoreHandle, archive: ArchiveRow, s: VaultSession): ReadOptions {
+    if (archive.format !== 'tree') {
+      throw new VaultError(
+        'unsupported',
+        `archive ${archive.uuid} is not a directory (tree) archive`,
+      )
+    }
+    return {
+      store: store.plugin,
+      endpoint: store.endpoint,
+      ctx: s.ctx,
+      master: s.master,
+      archiveUuid: archive.uuid,
+    }
+  }
+
+  /**
+   * A file's bytes, from a record readTree returned: every chunk authenticated
+   * before a byte of it is sent; a shared store lock is held until the stream closes.
+   */
+  async readTreeFile(
+    store: StoreHandle,
+    archive: ArchiveRow,
+    record: TreeRecord,
+    ctx: PluginContext,
+  ): Promise<Readable> {
+    if (record.type !== 'file') {
+      throw new VaultError('unsupported', `${record.path} is a ${record.type}, not a file`)
+    }
+    const { session, end } = await this.beginSession(store, ctx, {
+      operation: 'restore',
+      exclusive: false,
+    })
+    try {
+      const opts = this.readOptions(store, archive, session)
+      const chunks = opener({ ...opts, workers: 0 })
+      const stream = fileStream(record, new ChunkCache(opts, chunks), session.ctx)
+      stream.on('error', (err) => this.forgetDamaged(store.uuid, err, ctx))
+      stream.once('close', () => void chunks.close().finally(end))
+      return stream
+    } catch (err) {
+      await end()
+      throw err
+    }
+  }
+
   /** Removes the archive from the store: its blob, or its manifest (chunks go to GC). */
   async remove(store: StoreHandle, archive: ArchiveRow, ctx: PluginContext): Promise<void> {
-    const key = archive.format === 'vault' ? manifestKey(archive.uuid) : archive.store_key
+    const key = isVaultFormat(archive.format) ? manifestKey(archive.uuid) : archive.store_key
     await store.plugin.delete(store.endpoint, key, ctx)
   }
 
@@ -468,7 +563,7 @@ export class VaultArchives {
     ctx: PluginContext,
     onRead: (bytes: number) => void = () => undefined,
   ): Promise<{ chunks: number; bytes: number }> {
-    if (archive.format === 'vault') {
+    if (isVaultFormat(archive.format)) {
       const opts = { operation: 'verify', exclusive: false }
       return this.withSession(store, ctx, opts, async (s) => {
         try {
@@ -498,6 +593,10 @@ export class VaultArchives {
     return { chunks: 1, bytes }
   }
 }
+
+/** Formats whose archive is a manifest and chunks in the store's vault. */
+export const isVaultFormat = (format: ArchiveRow['format']): boolean =>
+  format === 'vault' || format === 'tree'
 
 /**
  * The store plugin, with every get's stream counted as it is read: onRead

@@ -6,6 +6,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
 import * as zstd from 'zstd-napi'
 import type { MasterKey } from './keys'
+import type { TreeRef } from './tree'
 
 export type VaultErrorCode = 'wrong_password' | 'corrupt' | 'missing' | 'unsupported'
 
@@ -40,6 +41,12 @@ export interface Manifest {
   store: string
   notes: string
   tags: Record<string, string>
+  /**
+   * A directory archive's tree (docs/vault-format.md "Tree archives"); then
+   * `chunks` lists every distinct chunk the archive references, once each
+   * (the files' content and the tree's own), and `size` is their sum.
+   */
+  tree?: TreeRef
 }
 
 const CHUNK_MAGIC = Buffer.from('BWC1')
@@ -317,6 +324,7 @@ function checkManifest(x: unknown, name: string): Manifest {
   const j = x.job
   if (j !== null && (!isObj(j) || !isStr(j.uuid) || !isStr(j.name))) throw bad('bad "job"')
   if (!isObj(x.tags) || !Object.values(x.tags).every(isStr)) throw bad('bad "tags"')
+  const tree = x.tree === undefined ? undefined : checkTreeRef(x.tree, chunks, bad)
   return {
     version: 1,
     vault: x.vault as string,
@@ -335,5 +343,38 @@ function checkManifest(x: unknown, name: string): Manifest {
     store: x.store as string,
     notes: x.notes as string,
     tags: { ...(x.tags as Record<string, string>) },
+    ...(tree ? { tree } : {}),
+  }
+}
+
+/** A manifest's tree reference: its chunks well formed and all listed in the manifest's chunks. */
+function checkTreeRef(
+  x: unknown,
+  listed: [string, number][],
+  bad: (why: string) => VaultError,
+): TreeRef {
+  if (!isObj(x)) throw bad('"tree" is not an object')
+  if (x.version !== 1) {
+    throw new VaultError(
+      'unsupported',
+      `its tree has version ${String(x.version)}; this Bulwark reads 1`,
+    )
+  }
+  const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+  if (!count(x.entries) || !count(x.files) || !count(x.bytes)) throw bad('"tree" has bad counts')
+  if (!Array.isArray(x.chunks)) throw bad('"tree.chunks" is not a list')
+  const known = new Map(listed)
+  const chunks = (x.chunks as unknown[]).map((c, i): [string, number] => {
+    if (!Array.isArray(c) || c.length !== 2 || !isStr(c[0]) || known.get(c[0]) !== c[1]) {
+      throw bad(`tree chunk ${i} is malformed or not among the archive's chunks`)
+    }
+    return [c[0], c[1] as number]
+  })
+  return {
+    version: 1,
+    chunks,
+    entries: x.entries as number,
+    files: x.files as number,
+    bytes: x.bytes as number,
   }
 }

@@ -30,7 +30,7 @@ export interface ReadOptions {
 }
 
 /** objects.ts openChunk, on worker threads unless told otherwise. */
-function opener(opts: ReadOptions): ChunkOpener {
+export function opener(opts: ReadOptions): ChunkOpener {
   const workers = Math.max(0, Math.floor(opts.workers ?? defaultWorkers()))
   return workers > 0 ? new ChunkPool(opts.master, workers) : inlineOpener(opts.master)
 }
@@ -44,7 +44,7 @@ const MAX_MANIFEST_OBJECT = 64 * 1024 * 1024
 /** Maps a failed get to missing (head finds nothing), aborted, or a store error keeping its kind. */
 async function fetchError(
   err: unknown,
-  opts: ReadOptions,
+  opts: Pick<ReadOptions, 'store' | 'endpoint'>,
   key: string,
   what: string,
   ctx: PluginContext,
@@ -98,25 +98,39 @@ function chunkLoader(
   chunks: ChunkOpener,
 ) {
   const n = manifest.chunks.length
-  return async (i: number): Promise<Buffer> => {
+  return (i: number): Promise<Buffer> => {
     const [id, size] = manifest.chunks[i]!
-    const short = id.slice(0, 12)
-    const what = `archive ${opts.archiveUuid}: chunk ${short} (#${i + 1} of ${n})`
-    const key = chunkKey(id)
-    let object: Buffer
-    try {
-      object = await fetchObject(opts.store, opts.endpoint, key, ctx, size + CHUNK_OVERHEAD, what)
-    } catch (err) {
-      throw await fetchError(err, opts, key, what, ctx)
-    }
-    try {
-      return await chunks.open(id, object, size)
-    } catch (err) {
-      if (!(err instanceof VaultError)) throw err
-      // openChunk says "chunk <short>… is corrupt: …"; say which archive and which of its chunks.
-      const rest = err.message.replace(/^chunk [0-9a-f]+…? ?/, '')
-      throw new VaultError(err.code, `${what} ${rest}`, { cause: err, key })
-    }
+    const what = `archive ${opts.archiveUuid}: chunk ${id.slice(0, 12)} (#${i + 1} of ${n})`
+    return loadChunk(opts, id, size, ctx, chunks, what)
+  }
+}
+
+/**
+ * Fetches chunk `id` and authenticates it (its id, and `size` plaintext
+ * bytes); a missing or damaged one is a VaultError whose message starts with `what`.
+ */
+export async function loadChunk(
+  opts: Pick<ReadOptions, 'store' | 'endpoint'>,
+  id: string,
+  size: number,
+  ctx: PluginContext,
+  chunks: ChunkOpener,
+  what: string,
+): Promise<Buffer> {
+  const key = chunkKey(id)
+  let object: Buffer
+  try {
+    object = await fetchObject(opts.store, opts.endpoint, key, ctx, size + CHUNK_OVERHEAD, what)
+  } catch (err) {
+    throw await fetchError(err, opts, key, what, ctx)
+  }
+  try {
+    return await chunks.open(id, object, size)
+  } catch (err) {
+    if (!(err instanceof VaultError)) throw err
+    // openChunk says "chunk <short>… is corrupt: …"; say which archive and which of its chunks.
+    const rest = err.message.replace(/^chunk [0-9a-f]+…? ?/, '')
+    throw new VaultError(err.code, `${what} ${rest}`, { cause: err, key })
   }
 }
 
