@@ -1,6 +1,7 @@
 // Writing one archive into a vault: the source stream is cut into
 // content-defined chunks, each chunk is named by its keyed id, and only chunks
-// the vault does not hold yet are sealed and uploaded; the manifest goes last,
+// the vault does not hold yet are sealed and uploaded (chunk-sink.ts, shared
+// with the tree writer); the manifest goes last,
 // so an archive exists only once all of its chunks do. A bounded number of
 // chunks is in flight at once: while the window is full the source is not
 // read, so backpressure reaches the dump and memory stays near
@@ -12,31 +13,18 @@
 // manifest is written.
 import { setMaxListeners } from 'node:events'
 import type { Readable } from 'node:stream'
-import { PluginAbortedError, isNotFound } from '../../plugins/sdk/errors'
+import { PluginAbortedError } from '../../plugins/sdk/errors'
 import { retryableBody } from '../../plugins/sdk/retryable-body'
 import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
 import { Chunker, gearTable } from './chunker'
 import type { VaultConfig } from './config'
 import type { MasterKey } from './keys'
-import {
-  VaultError,
-  chunkKey,
-  manifestKey,
-  openChunk,
-  sealManifest,
-  type Manifest,
-} from './objects'
-import { fetchObject } from './fetch'
-import { CHUNK_OVERHEAD } from './reader'
-import { ChunkPool, defaultWorkers, inlineProcessor, type ChunkProcessor } from './chunk-pool'
+import { manifestKey, sealManifest, type Manifest } from './objects'
+import { defaultWorkers } from './chunk-pool'
+import { ChunkSink, type ChunkIndex } from './chunk-sink'
 import { mapLimit } from '../platform/concurrency'
 
-/** Which chunks the vault already holds (a cache of the store: a miss is checked with head). */
-export interface ChunkIndex {
-  has(id: string): boolean | Promise<boolean>
-  add(id: string, storedSize: number): void
-  storedSize?(id: string): number | undefined
-}
+export type { ChunkIndex }
 
 /** An in-memory ChunkIndex (tests, benchmarks, one-off tools). */
 export class MemoryChunkIndex implements ChunkIndex {
@@ -93,37 +81,13 @@ export interface WriteOptions {
 
 export const DEFAULT_CONCURRENCY = 8
 
-/** Whether the chunk object in the store authenticates and holds `size` plaintext bytes. */
-async function storedChunkOpens(
-  opts: WriteOptions,
-  id: string,
-  size: number,
-  ctx: PluginContext,
-): Promise<boolean> {
-  try {
-    const object = await fetchObject(
-      opts.store,
-      opts.endpoint,
-      chunkKey(id),
-      ctx,
-      size + CHUNK_OVERHEAD,
-      id,
-    )
-    openChunk(opts.master, id, object, size)
-    return true
-  } catch (err) {
-    if (ctx.signal.aborted) throw err
-    if (err instanceof VaultError || isNotFound(err)) return false
-    throw err
-  }
-}
 export const defaultSealWorkers = defaultWorkers
 
 const toBuffer = (data: unknown): Buffer =>
   Buffer.isBuffer(data) ? data : Buffer.from(data as string | Uint8Array)
 
 export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
-  const { store, endpoint, config, master, index, source } = opts
+  const { store, endpoint, config, master, source } = opts
   const signal = opts.ctx.signal
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY))
   const workers = Math.max(0, Math.floor(opts.sealWorkers ?? defaultSealWorkers()))
@@ -135,41 +99,12 @@ export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
   const mkey = manifestKey(opts.manifest.archive) // a bad uuid fails now, not after the upload
   const chunker = new Chunker(gearTable(master.idKey), config.chunking)
   const list: [string, number][] = []
-  const seen = new Set<string>()
-  const stats = { newChunks: 0, newBytes: 0, storedBytes: 0 }
-  const chunks: ChunkProcessor =
-    workers > 0 ? new ChunkPool(master, workers, opts.level) : inlineProcessor(master, opts.level)
+  const sink = new ChunkSink({ ...opts, sealWorkers: workers })
 
-  /** Names chunk #seq in the list, then stores it unless the vault (or this archive) has it. */
+  /** Names chunk #seq in the list once the store holds it (or this archive put it). */
   const putChunk = async (plaintext: Buffer, seq: number, stopped: AbortSignal): Promise<void> => {
-    const ctx: PluginContext = { ...opts.ctx, signal: stopped }
     list[seq] = ['', plaintext.length] // the id comes once hashed
-    const ref = await chunks.hash(plaintext)
-    const id = ref.id
-    list[seq]![0] = id
-    if (seen.has(id)) return chunks.drop(ref) // already stored or on its way, by this archive
-    seen.add(id)
-    if (await index.has(id)) {
-      stats.storedBytes += index.storedSize?.(id) ?? 0
-      return chunks.drop(ref)
-    }
-    const key = chunkKey(id)
-    const head = await store.head(endpoint, key, ctx)
-    // An object the index does not know is trusted only once it opens: a
-    // partial upload or a damaged chunk is written again, over it.
-    if (head && (await storedChunkOpens(opts, id, ref.size, ctx))) {
-      index.add(id, head.size)
-      stats.storedBytes += head.size
-      return chunks.drop(ref)
-    }
-    if (stopped.aborted) throw new PluginAbortedError()
-    const parts = await chunks.seal(ref)
-    const stored = parts.reduce((n, p) => n + p.length, 0)
-    await store.put(endpoint, key, retryableBody(parts), ctx)
-    index.add(id, stored)
-    stats.newChunks++
-    stats.newBytes += stored
-    stats.storedBytes += stored
+    list[seq]![0] = await sink.put(plaintext, stopped)
   }
 
   const onAbort = () => {
@@ -214,9 +149,9 @@ export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
     return {
       size,
       chunks: list.length,
-      newChunks: stats.newChunks,
-      newBytes: stats.newBytes + sealed.length,
-      storedBytes: stats.storedBytes,
+      newChunks: sink.stats.newChunks,
+      newBytes: sink.stats.newBytes + sealed.length,
+      storedBytes: sink.stats.storedBytes,
       manifestBytes: sealed.length,
       manifestKey: mkey,
     }
@@ -227,6 +162,6 @@ export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
     throw err
   } finally {
     signal.removeEventListener('abort', onAbort)
-    await chunks.close()
+    await sink.close()
   }
 }
