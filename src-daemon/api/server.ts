@@ -18,6 +18,7 @@ import { jobRoutes } from './routes/jobs'
 import { metaRoutes } from './routes/meta'
 import { metricsRoutes } from './routes/metrics'
 import { taskRoutes } from './routes/tasks'
+import { treeRoutes } from './routes/trees'
 import { uiRoutes } from './ui'
 import { typeboxValidatorCompiler } from './validation'
 
@@ -84,6 +85,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   configRoutes(app, opts.services)
   jobRoutes(app, opts.services)
   archiveRoutes(app, opts.services, opts.downloads)
+  treeRoutes(app, opts.services)
   taskRoutes(app, opts.services)
   channelRoutes(app, opts.services)
   healthRoutes(app, opts.services)

@@ -10,6 +10,7 @@ import { PluginResourceService } from './plugin-resources'
 import { RetentionService } from './retention'
 import { ScheduleService } from './schedules'
 import { TaskService } from './tasks'
+import { TreeService } from './trees'
 import { VaultService } from './vault'
 
 export type { ServiceContext } from './context'
@@ -35,6 +36,7 @@ export function createServices(
     retention: new RetentionService(ctx),
     jobs: new JobService(ctx, targets, stores, schedules, archives),
     archives,
+    trees: new TreeService(ctx, archives, vault),
     tasks: new TaskService(ctx),
     vault,
     meta: new MetaService(ctx, info),

@@ -38,6 +38,21 @@ export async function* tarStream(
   yield ZERO_BLOCKS
 }
 
+/** How many bytes tarStream gives for these entries: a download's content-length. */
+export function tarLength(entries: Iterable<PackEntry>): number {
+  let bytes = ZERO_BLOCKS.length
+  for (const e of entries) {
+    const pax = paxRecords(e)
+    if (pax.length > 0) {
+      const body = Buffer.byteLength(pax.join(''), 'utf8')
+      bytes += BLOCK + body + padding(body).length
+    }
+    bytes += BLOCK
+    if (e.type === 'file') bytes += e.size + padding(e.size).length
+  }
+  return bytes
+}
+
 const nameOf = (e: PackEntry) => (e.type === 'dir' ? `${e.name}/` : e.name)
 
 const MAX_SIZE = 0o77777777777 // what 11 octal digits hold
@@ -97,9 +112,7 @@ function fitsAscii(text: string, max: number): boolean {
   return text.length <= max && /^[\x01-\x7f]*$/.test(text)
 }
 
-const asciiPrefix = (text: string, max: number) =>
-   
-  text.replace(/[^\x20-\x7e]/g, '_').slice(0, max)
+const asciiPrefix = (text: string, max: number) => text.replace(/[^\x20-\x7e]/g, '_').slice(0, max)
 
 /** [prefix, name] for the ustar fields (155 and 100 bytes, split at a '/'), or null. */
 function splitName(name: string): [string, string] | null {

@@ -22,7 +22,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { PackEntry } from '../../src-daemon/services/tree-pack'
-import { tarStream } from '../../src-daemon/services/tree-tar'
+import { tarLength, tarStream } from '../../src-daemon/services/tree-tar'
 import { zipRefusal, zipStream } from '../../src-daemon/services/tree-zip'
 
 const root = mkdtempSync(join(tmpdir(), 'bulwark-tar-'))
@@ -114,6 +114,7 @@ describe('tree tar writer', () => {
   it('is read back by GNU tar as the same tree (names, types, modes, sizes, mtimes)', async () => {
     const file = join(root, 'all.tar')
     await writeTar(walk(src), file)
+    expect(lstatSync(file).size).toBe(tarLength(walk(src)))
     const listed = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).split('\n')
     expect(listed).toContain('docs/')
     expect(listed).toContain(`${long}/${long}/${'n'.repeat(120)}.txt`)
@@ -182,7 +183,9 @@ describe('tree tar writer', () => {
       mtimeNs: 0n,
       size: 0,
     }
-    expect(zipRefusal([{ ...one, size: 5 * 2 ** 30 }])).toMatch(/at most 4 GiB .*as tar \(format=tar\)/)
+    expect(zipRefusal([{ ...one, size: 5 * 2 ** 30 }])).toMatch(
+      /at most 4 GiB .*as tar \(format=tar\)/,
+    )
     expect(zipRefusal(Array.from({ length: 70_000 }, () => one))).toMatch(/65535 entries/)
     expect(zipRefusal([{ ...one, size: 2 ** 30 }])).toBeNull()
   })

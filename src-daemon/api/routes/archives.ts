@@ -1,26 +1,30 @@
 // Archives: list with filters, show, annotate, delete (purge), restore,
 // verify, and download (with the token, or with a single-use ticket from
-// download-link, which the guard checks).
-import { Type, type Static } from '@sinclair/typebox'
+// download-link, which the guard checks); of a tree archive, a download may
+// ask for one file, or a folder as a tar or zip (services/tree-download.ts).
+import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import {
+  ArchiveDownloadLink,
   ArchiveDownloadQuery,
   ArchiveRestore,
   ArchiveUpdate,
   ArchiveVerify,
   ArchivesQuery,
   UuidParams,
+  invalid,
+  type Archive,
   type DownloadLink,
+  type TreeDownloadPart,
   type Scheduled,
   type Updated,
 } from '../../contract'
 import { toIso } from '../../platform/clock'
 import type { Services } from '../../services'
-import { DownloadTickets } from '../tickets'
+import { DownloadTickets, downloadQuery } from '../tickets'
 import { optionalBody } from '../validation'
 
 type Uuid = { Params: Static<typeof UuidParams> }
-const NoBody = Type.Object({}, { additionalProperties: false })
 
 /**
  * `tickets` must be the instance the guard redeems download tickets with
@@ -59,14 +63,16 @@ export function archiveRoutes(
       return { ok: 'scheduled', task_uuid: task.uuid }
     },
   )
-  app.post<Uuid>(
+  app.post<Uuid & { Body: Static<typeof ArchiveDownloadLink> }>(
     '/v1/archive/:uuid/download-link',
-    { schema: { params: UuidParams, body: optionalBody(NoBody) } },
+    { schema: { params: UuidParams, body: optionalBody(ArchiveDownloadLink) } },
     (req): DownloadLink => {
       const archive = s.archives.downloadable(req.params.uuid)
-      const { ticket, expiresAt } = tickets.issue(archive.uuid)
+      const part = downloadPart(archive.format, req.body ?? {})
+      // The ticket is bound to the part as the link writes it (tickets.ts).
+      const { ticket, expiresAt } = tickets.issue(archive.uuid, part)
       return {
-        url: `/v1/archive/${archive.uuid}/download?ticket=${ticket}`,
+        url: `/v1/archive/${archive.uuid}/download?${downloadQuery(ticket, part)}`,
         expires_at: toIso(expiresAt),
       }
     },
@@ -82,7 +88,13 @@ export function archiveRoutes(
     async (req, reply) => {
       const stop = new AbortController()
       reply.raw.once('close', () => stop.abort())
-      const download = await s.archives.download(req.params.uuid, stop.signal)
+      const { ticket: _ticket, ...asked } = req.query
+      const archive = s.archives.downloadable(req.params.uuid)
+      const part = downloadPart(archive.format, asked)
+      const download =
+        archive.format === 'tree'
+          ? await s.trees.download(archive.uuid, part, stop.signal)
+          : await s.archives.download(archive.uuid, stop.signal)
       reply
         .type('application/octet-stream')
         .header('content-disposition', attachment(download.filename))
@@ -100,6 +112,23 @@ export function archiveRoutes(
       return { ok: 'scheduled', task_uuid: task.uuid }
     },
   )
+}
+
+/**
+ * The part of a tree archive a download asks for; a single-dump archive has
+ * no parts, so naming one is a 400 rather than silently sending it whole.
+ */
+function downloadPart(
+  format: Archive['format'] | undefined,
+  part: TreeDownloadPart,
+): TreeDownloadPart {
+  if (format !== 'tree' && (part.path !== undefined || part.format !== undefined)) {
+    throw invalid(
+      part.path !== undefined ? 'path' : 'format',
+      'this archive is a single dump, not a directory tree: it downloads whole, without path or format',
+    )
+  }
+  return part
 }
 
 /** `attachment; filename="…"` for a name already made of safe characters (see safeName). */
