@@ -1,5 +1,14 @@
-// bulwark list|show|edit|delete|restore|verify|download archive.
-import { ARCHIVE_STATUSES, type Archive, type ArchiveStatus } from '../../contract'
+// bulwark list|show|edit|delete|restore|verify|download archive (ls archive UUID [PATH]
+// lists a directory archive's folder: trees.ts).
+import { resolve as resolvePath } from 'node:path'
+import {
+  ARCHIVE_STATUSES,
+  RESTORE_CONFLICTS,
+  type Archive,
+  type ArchiveRestoreInput,
+  type ArchiveStatus,
+  type RestoreConflict,
+} from '../../contract'
 import type { Command, Context } from '../command'
 import { UsageError } from '../errors'
 import {
@@ -16,6 +25,7 @@ import { label, resolveRef, type Named } from '../refs'
 import { UUID_ARG, owner, ownerFlag, printDone } from './common'
 import { downloadCommand } from './download'
 import { FOLLOW_DETAILS, followFlag, followTask } from './follow'
+import { listTree } from './trees'
 
 const resolve = (ctx: Context) =>
   resolveRef('archive', ctx.args[0] ?? '', () => ctx.client.listArchives())
@@ -64,7 +74,20 @@ export const archiveCommands: Command[] = [
   {
     verb: 'list',
     noun: 'archive',
-    summary: 'list archives, newest first',
+    args: [
+      { ...UUID_ARG('archive'), optional: true },
+      { name: 'PATH', help: 'a folder (or file) inside it; default: its root', optional: true },
+    ],
+    summary: 'list archives, newest first; with UUID, the files in a directory archive (ls)',
+    usages: [
+      '[--target REF] [--store REF] [--job REF] [--after YYYYMMDD] [--before YYYYMMDD] [--status STATUS] [--limit N]',
+      'UUID [PATH] [--limit N]',
+    ],
+    details:
+      'With an archive UUID (also written: bulwark ls archive UUID [PATH]) it lists a folder of a\n' +
+      'directory archive as ls -l would: mode, size (a folder: its entry count), modification\n' +
+      'time, name (folders end with "/", symlinks show "-> target"). A file lists as itself. All\n' +
+      "entries are listed (the pages are followed) unless --limit N. With --json: the API's page.",
     flags: [
       { name: 'target', value: 'REF', help: 'only archives of this target' },
       { name: 'store', value: 'REF', help: 'only archives in this store' },
@@ -76,6 +99,18 @@ export const archiveCommands: Command[] = [
     ],
     async run(ctx) {
       const f = ctx.flags
+      if (ctx.args.length > 0) {
+        const filters = ['target', 'store', 'job', 'after', 'before', 'status'].filter((n) =>
+          f.has(n),
+        )
+        if (filters.length > 0) {
+          throw new UsageError(
+            `--${filters[0]} filters the list of archives; it means nothing with an archive UUID`,
+            ctx.command,
+          )
+        }
+        return listTree(ctx)
+      }
       const after = f.str('after')
       const before = f.str('before')
       const limit = f.str('limit')
@@ -175,21 +210,52 @@ export const archiveCommands: Command[] = [
     flags: [
       {
         name: 'to',
-        value: 'TARGET',
-        help: 'restore into this target instead (uuid, prefix or name)',
+        value: 'TARGET|DIR',
+        help: 'restore into this target (uuid, prefix or name), or, for a directory archive, into this absolute directory',
+      },
+      {
+        name: 'path',
+        value: 'P',
+        multi: true,
+        help: 'directory archives: restore only this file or folder (relative to the archive root)',
+      },
+      {
+        name: 'conflict',
+        value: 'WHAT',
+        help: 'directory archives, where a file exists: refuse (default), overwrite or keep-both',
       },
       ownerFlag,
       followFlag,
     ],
     details:
       'Restoring overwrites data in the target. Follow the task later with:\n' +
-      `  bulwark show task TASK_UUID --follow\n\n${FOLLOW_DETAILS}`,
+      '  bulwark show task TASK_UUID --follow\n\n' +
+      'A directory archive can be restored in part: --path docs/report.odt --path photos picks\n' +
+      'files and folders (see them with: bulwark ls archive UUID [PATH]). --to /abs/dir (or ./dir,\n' +
+      'made absolute here) restores into that directory, created if missing, instead of the\n' +
+      "target's own; any other --to names a target. Existing files stop the restore before anything is written\n" +
+      'unless --conflict overwrite (replace them) or keep-both (the restored copy is written\n' +
+      `beside them as name.restored-YYYYMMDD-HHMMSS).\n\n${FOLLOW_DETAILS}`,
     async run(ctx) {
       const ref = await resolve(ctx)
       const to = ctx.flags.str('to')
-      const body: { target?: string; owner?: string } = {}
-      if (to !== undefined) {
+      const body: ArchiveRestoreInput = {}
+      // A directory is written as a path ("/srv/x", "./x"); anything else names a target.
+      if (to !== undefined && /^(?:\/|\.\.?(?:\/|$))/.test(to)) body.to = resolvePath(to)
+      else if (to !== undefined) {
         body.target = (await resolveRef('target', to, () => ctx.client.listTargets())).uuid
+      }
+      const paths = ctx.flags.all('path')
+      if (paths.length > 0) body.paths = paths
+      const conflict = ctx.flags.str('conflict')
+      if (conflict !== undefined) {
+        if (!(RESTORE_CONFLICTS as readonly string[]).includes(conflict)) {
+          throw new UsageError(
+            `--conflict must be one of ${RESTORE_CONFLICTS.join(', ')} (got "${conflict}")`,
+            ctx.command,
+          )
+        }
+        body.conflict = conflict as RestoreConflict
       }
       const who = owner(ctx)
       if (who) body.owner = who

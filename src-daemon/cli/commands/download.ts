@@ -1,5 +1,6 @@
-// bulwark download archive UUID [-o FILE] [--force]: the archive's restored
-// bytes (the dump a restore hands the target plugin) into a file. They go to a
+// bulwark download archive UUID [-o FILE] [--force] [--path P] [--format tar|zip]:
+// the archive's restored bytes (the dump a restore hands the target plugin),
+// or of a directory archive one file or folder, into a file. They go to a
 // private temporary file beside it, renamed into place only once all of them
 // have arrived and are on disk, so a failed or interrupted download leaves
 // nothing that looks like a whole one; an existing file is replaced only with
@@ -11,7 +12,8 @@ import { Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import type { Command, Context } from '../command'
-import { CliError } from '../errors'
+import type { TreeDownloadPart } from '../../contract'
+import { CliError, UsageError } from '../errors'
 import { fmtSize } from '../format'
 import { resolveRef } from '../refs'
 import { UUID_ARG } from './common'
@@ -64,6 +66,21 @@ function reason(err: unknown): string {
   return e.cause?.message ?? e.message ?? String(err)
 }
 
+/** --path and --format: part of a directory archive (the daemon checks the path). */
+function part(ctx: Context): TreeDownloadPart {
+  const out: TreeDownloadPart = {}
+  const path = ctx.flags.str('path')
+  if (path !== undefined) out.path = path
+  const format = ctx.flags.str('format')
+  if (format !== undefined) {
+    if (format !== 'tar' && format !== 'zip') {
+      throw new UsageError(`--format must be tar or zip (got "${format}")`, ctx.command)
+    }
+    out.format = format
+  }
+  return out
+}
+
 async function run(ctx: Context): Promise<number | void> {
   const ref = await resolveRef('archive', ctx.args[0] ?? '', () => ctx.client.listArchives())
   const force = ctx.flags.has('force')
@@ -80,7 +97,7 @@ async function run(ctx: Context): Promise<number | void> {
   })
   let tmp: string | undefined
   try {
-    const download = await ctx.client.download(ref.uuid, controller.signal)
+    const download = await ctx.client.download(ref.uuid, controller.signal, part(ctx))
     const dest = destination(output, download.filename ?? `${ref.uuid}.bin`)
     if (!force && existsSync(dest)) throw exists(dest)
     tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString('hex')}.part`)
@@ -144,6 +161,16 @@ export const downloadCommand: Command = {
       help: "write to FILE, or into the directory FILE, instead of the daemon's name for it here",
     },
     { name: 'force', help: 'replace the file if it exists' },
+    {
+      name: 'path',
+      value: 'P',
+      help: 'directory archives: only this file (as itself) or folder (as a tar or zip)',
+    },
+    {
+      name: 'format',
+      value: 'tar|zip',
+      help: 'a folder of a directory archive as tar (default) or zip',
+    },
   ],
   details:
     'The file holds what a restore hands the target plugin: a pg_dump archive, a SQL dump, a tar\n' +
@@ -151,6 +178,9 @@ export const downloadCommand: Command = {
     "plugin's extension: orders-20260131-040000.dump (.bin when the plugin names none). It is\n" +
     'written with mode 0600 to a temporary file beside it, and renamed into place only once\n' +
     'complete; an existing file is refused unless --force. A damaged archive fails the download\n' +
-    '(exit 1) and leaves nothing. With --json: {"ok":"written","file","bytes"}.',
+    '(exit 1) and leaves nothing. With --json: {"ok":"written","file","bytes"}.\n\n' +
+    'Of a directory archive, the whole tree comes as a tar (or a zip with --format zip);\n' +
+    '--path docs/report.odt downloads that one file as report.odt, --path docs the folder as\n' +
+    'docs.tar (or docs.zip), its entries under docs/.',
   run,
 }

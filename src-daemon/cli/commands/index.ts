@@ -11,6 +11,7 @@ import { scheduleCommands } from './schedules'
 import { storeCommands } from './stores'
 import { targetCommands } from './targets'
 import { taskCommands } from './tasks'
+import { treeCommands } from './trees'
 import { vaultCommands } from './vault'
 
 export const COMMANDS: readonly Command[] = [
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   ...retentionCommands,
   ...jobCommands,
   ...archiveCommands,
+  ...treeCommands,
   ...taskCommands,
   ...pluginCommands,
   ...channelCommands,
