@@ -61,6 +61,7 @@ describe.skipIf(!available)('target rabbitmq', () => {
     expect(await plugin.test(ep({ vhost: SRC }), testContext())).toBe(
       `RabbitMQ ${(await fx.api('GET', '/overview')).body.rabbitmq_version} at ${fx.MGMT_URL}, vhost "${SRC}": 14 queues, 4 exchanges, 16 bindings, 2 policies`,
     )
+    expect(await plugin.test(ep({ vhost: '/' }), testContext())).toMatch(/, vhost "\/": \d+ queues/)
     expect(await plugin.test(ep(), testContext())).toMatch(
       /^RabbitMQ 3\.\d+\.\d+ at http:\/\/127\.0\.0\.1:15672, the whole broker: \d+ vhosts, \d+ users, \d+ queues, /,
     )
