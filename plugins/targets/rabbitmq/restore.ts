@@ -30,6 +30,7 @@ import {
   VHOST_LISTS,
   withoutVhost,
   type Definitions,
+  type Item,
   type ListDiff,
 } from './definitions'
 
@@ -130,6 +131,37 @@ async function restoreVhost(
   return `vhost ${quoteVhost(vhost)}: ${summary(defs)}`
 }
 
+/**
+ * The archive's users to import: the ones the broker lacks, and with
+ * replace_users also those it has with another password hash or tags.
+ */
+function usersToImport(
+  e: RabbitEndpoint,
+  archive: Definitions,
+  before: Definitions,
+  ctx: PluginContext,
+): { users: Item[]; created: string[]; replaced: string[] } {
+  const [users] = diff(archive, before, ['users']) as [ListDiff]
+  const created = users.created.map((u) => String(u.name))
+  const differing = users.changed.map(([u]) => u)
+  const listed = names(differing.map((u) => JSON.stringify(u.name)))
+  ctx.log(`users: ${created.length} new`)
+  if (differing.length && e.replaceUsers) {
+    ctx.log(
+      `replacing the password and tags of ${differing.length} existing users (replace_users): ${listed}`,
+    )
+  } else if (differing.length) {
+    ctx.log(
+      `left ${differing.length} existing users as they are, though the archive has another password or tags for them: ${listed} (set replace_users to give them the archive's)`,
+    )
+  }
+  return {
+    users: e.replaceUsers ? [...users.created, ...differing] : users.created,
+    created,
+    replaced: e.replaceUsers ? differing.map((u) => String(u.name)) : [],
+  }
+}
+
 /** Restores a whole broker's archive into a broker, leaving existing users alone unless told. */
 async function restoreBroker(
   e: RabbitEndpoint,
@@ -142,40 +174,22 @@ async function restoreBroker(
     )
   }
   const before = await exportOf(e, ctx)
-  const defs: Definitions = { ...archive }
-  const [users] = diff(archive, before, ['users'])
-  const differing = users!.changed.map(([u]) => String(u.name))
-  if (e.replaceUsers) {
-    if (differing.length) {
-      ctx.log(
-        `replacing the password and tags of ${differing.length} existing users (replace_users): ${names(differing.map((n) => JSON.stringify(n)))}`,
-      )
-    }
-  } else {
-    defs.users = users!.created
-    if (differing.length) {
-      ctx.log(
-        `left ${differing.length} existing users as they are, though the archive has another password or tags for them: ${names(differing.map((n) => JSON.stringify(n)))} (set replace_users to give them the archive's)`,
-      )
-    }
+  const { users, created, replaced } = usersToImport(e, archive, before, ctx)
+  const defs: Definitions = {
+    ...archive,
+    users,
+    global_parameters: listOf(archive, 'global_parameters').filter((p) => p.name !== CLUSTER_ID),
   }
-  defs.global_parameters = listOf(archive, 'global_parameters').filter((p) => p.name !== CLUSTER_ID)
+  const others = LISTS.filter((l) => l !== 'users')
+  const diffs = diff(defs, before, others)
   const note: UndoNote = {
-    vhosts: diff(archive, before, ['vhosts'])[0]!.created.map((v) => String(v.name)),
-    users: users!.created.map((u) => String(u.name)),
+    vhosts: diffs.find((d) => d.list === 'vhosts')!.created.map((v) => String(v.name)),
+    users: created,
   }
-  if (note.vhosts!.length || note.users!.length) ctx.created?.(note as Record<string, unknown>)
-  ctx.log(`users: ${users!.created.length} new`)
-  logDiffs(
-    diff(
-      defs,
-      before,
-      LISTS.filter((l) => l !== 'users'),
-    ),
-    ctx,
-  )
+  if (note.vhosts!.length || created.length) ctx.created?.({ ...note })
+  logDiffs(diffs, ctx)
   await importDefinitions(e, ctx, defs)
-  if (e.replaceUsers && differing.includes(e.user)) {
+  if (replaced.includes(e.user)) {
     ctx.log(
       `the archive replaced the password of "${e.user}", the user this restore logs in as; not checking the result`,
     )
