@@ -82,7 +82,11 @@ export async function startInProcess(opts: {
         }
         const timer = setTimeout(() => {
           finish()
-          reject(new Error(`${matching().length} of ${count} log lines with "${text}":\n${log.join('\n')}`))
+          reject(
+            new Error(
+              `${matching().length} of ${count} log lines with "${text}":\n${log.join('\n')}`,
+            ),
+          )
         }, timeoutMs)
         const finish = () => {
           clearTimeout(timer)
