@@ -75,7 +75,7 @@ function printEntries(ctx: Context, page: TreePage, full: boolean, empty: string
     ['MODE', 'SIZE', 'MODIFIED', 'NAME'],
     page.entries.map((e) => [
       modeString(e.type, e.mode),
-      e.type === 'dir' ? entries(e.children ?? 0) : fmtSize(e.size),
+      e.type === 'dir' ? entries(e.children ?? 0) : e.type === 'file' ? fmtSize(e.size) : '-',
       fmtDate(e.mtime),
       nameCell(e, full),
     ]),
