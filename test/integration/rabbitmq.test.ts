@@ -4,7 +4,7 @@
 // chunk to the store, as the archive is the same bytes), download it as
 // .json, restore it into another vhost and compare the definitions, and a
 // restore with a wrong password that fails without showing it.
-import { readdirSync } from 'node:fs'
+import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as fx from '../../plugins/targets/rabbitmq/rabbitmq-fixtures'
@@ -16,7 +16,8 @@ const available = await fx.rabbitmqAvailable()
 describe.skipIf(!available)('rabbitmq target through the daemon', () => {
   const n = fx.names('daemon')
   const SRC = n.vhost('src')
-  const storeDir = join(tempDir('bulwark-rabbitmq-'), 'store')
+  const base = tempDir('bulwark-rabbitmq-daemon-')
+  const storeDir = join(base, 'store')
   let d: RunningDaemon
   let store: string
   let job: string
@@ -49,6 +50,7 @@ describe.skipIf(!available)('rabbitmq target through the daemon', () => {
   afterAll(async () => {
     await d?.stop()
     await n.cleanup()
+    rmSync(base, { recursive: true, force: true })
   })
 
   it('lists the plugin and tests an unsaved endpoint', async () => {
