@@ -11,14 +11,17 @@ import { invalid, type TreeDownloadPart } from '../contract'
 import type { Logger } from '../platform/logger'
 import { isWithin, type TreeRecord } from '../vault/tree'
 import { safeName, type ArchiveDownload } from './archives'
+import type { TreeFiles } from './tree-files'
 import { exactContent, type PackEntry } from './tree-pack'
 import { tarLength, tarStream } from './tree-tar'
 import { zipRefusal, zipStream } from './tree-zip'
 import type { OpenTree } from './trees'
 
 export interface DownloadDeps {
-  /** A file record's content (from the vault). */
+  /** One file record's content (from the vault). */
   open(r: TreeRecord): Promise<Readable>
+  /** Many files' contents in one session, for a folder. */
+  files(): Promise<TreeFiles>
   /** A vault or store error as the API reports it. */
   failure(err: unknown): unknown
   log: Logger
@@ -34,15 +37,24 @@ export async function treeDownload(
 ): Promise<ArchiveDownload> {
   const r = path === '' ? null : (tree.index.byPath.get(path) ?? null)
   if (r && r.type !== 'dir') return fileDownload(tree, r, deps)
-  const entries = folderEntries(tree, path, deps)
+  let files: TreeFiles | undefined
+  const entries = folderEntries(tree, path, (r) => async () => files!.open(r))
   if (format === 'zip') {
     const refusal = zipRefusal(entries)
     if (refusal) throw invalid('format', refusal)
+  }
+  // Opened before anything is sent, so a vault that does not open is an HTTP error.
+  try {
+    files = await deps.files()
+  } catch (err) {
+    throw deps.failure(err)
   }
   const stem = path === '' ? wholeTreeName(tree) : safeName(posix.basename(path)) || 'folder'
   const stream = Readable.from(
     logged(format === 'zip' ? zipStream(entries) : tarStream(entries), deps),
   )
+  const opened = files
+  stream.once('close', () => void opened.close())
   return {
     stream,
     filename: `${stem}.${format}`,
@@ -78,7 +90,11 @@ async function fileDownload(tree: OpenTree, r: TreeRecord, deps: DownloadDeps) {
 }
 
 /** The entries under `dir` (itself first, unless it is the root), named for the download. */
-function folderEntries(tree: OpenTree, dir: string, deps: DownloadDeps): PackEntry[] {
+function folderEntries(
+  tree: OpenTree,
+  dir: string,
+  content: (r: TreeRecord) => () => Promise<Readable>,
+): PackEntry[] {
   const top = dir === '' ? '' : posix.basename(dir)
   const rename = (p: string) => (dir === '' ? p : top + p.slice(dir.length))
   const out: PackEntry[] = []
@@ -86,13 +102,13 @@ function folderEntries(tree: OpenTree, dir: string, deps: DownloadDeps): PackEnt
     if (!isWithin(r.path, dir)) continue
     const e = packEntry(rename(r.path), r)
     if (r.type === 'file') {
-      e.open = () => deps.open(r)
+      e.open = content(r)
     } else if (r.type === 'hardlink') {
       const first = tree.index.byPath.get(r.target ?? '')
       if (!first || first.type !== 'file') continue
       // Inside the folder it stays a link; either way zip (which has none) copies it.
       e.size = first.size
-      e.open = () => deps.open(first)
+      e.open = content(first)
       if (isWithin(first.path, dir)) e.linkTarget = rename(first.path)
       else e.type = 'file'
     }

@@ -20,6 +20,7 @@ import type { StoreHandle } from '../tasks/vault-archives'
 import type { ArchiveDownload, ArchiveService } from './archives'
 import type { ServiceContext } from './context'
 import { diffTrees } from './tree-diff'
+import { openTreeFiles } from './tree-files'
 import { compileGlob, globMatches } from './tree-glob'
 import { treeDownload } from './tree-download'
 import type { VaultService } from './vault'
@@ -268,6 +269,7 @@ export class TreeService {
     const ctx: PluginContext = { signal, log: (line) => this.ctx.log.info(`${what}: ${line}`) }
     return treeDownload(tree, path, part.format ?? 'tar', {
       open: (r) => this.vault.archives.readTreeFile(tree.store, tree.archive, r, ctx),
+      files: () => openTreeFiles(this.vault.archives, tree.store, tree.archive, ctx),
       failure: (err) => this.vault.failure(err),
       log: this.ctx.log,
       what,
