@@ -50,6 +50,31 @@ export interface TargetPlugin {
    * after a crash. Says in ctx.log what it removed.
    */
   undoRestore?(endpoint: Endpoint, note: Record<string, unknown>, ctx: PluginContext): Promise<void>
+
+  /**
+   * Directory targets: where the directory is and how to walk it. When a
+   * target has this, the daemon backs it up as a tree archive (each file
+   * chunked, browsable, restorable in part) into stores that hold a vault,
+   * walking the directory itself; backup and restore remain for other
+   * stores and for archives made as one stream. For 'backup' the directory
+   * must exist; for 'restore' it may be missing (it is created).
+   */
+  tree?(endpoint: Endpoint, ctx: PluginContext, purpose: 'backup' | 'restore'): Promise<TreeSpec>
+}
+
+/** A directory to back up as a tree: what TargetPlugin.tree returns. */
+export interface TreeSpec {
+  /** Absolute path of the directory. */
+  root: string
+  /**
+   * Glob patterns relative to root: one without a '/' matches a name at any
+   * depth, one with a '/' is anchored at root; '*' and '?' within a name, '**' across.
+   */
+  exclude: string[]
+  /** Do not descend into directories on another filesystem than root's. */
+  oneFileSystem: boolean
+  /** Every Nth backup reads every file even when its metadata is unchanged; 0: never. */
+  rereadEvery: number
 }
 
 export interface StoredObject {

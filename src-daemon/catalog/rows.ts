@@ -98,6 +98,8 @@ export interface TaskRow {
   bytes: number
   progress: number | null
   error: string | null
+  /** JSON of what the task was asked beyond its columns (tasks/task-params.ts); null: nothing. */
+  params?: string | null
 }
 
 export interface TaskLogRow {

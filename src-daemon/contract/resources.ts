@@ -133,7 +133,14 @@ const jobFields = {
 }
 export const JobCreate = forCreate({ ...jobFields, paused: Type.Optional(Type.Boolean()) })
 export const JobUpdate = forUpdate(jobFields)
-export const JobRun = Type.Object({ owner: Type.Optional(Owner) }, Strict)
+export const JobRun = Type.Object(
+  {
+    owner: Type.Optional(Owner),
+    /** Directory targets: read every file, even those whose metadata is unchanged. */
+    full_read: Type.Optional(Type.Boolean()),
+  },
+  Strict,
+)
 
 export const ArchiveUpdate = Type.Object({ notes: Type.String({ maxLength: 4000 }) }, Strict)
 export const ArchiveRestore = Type.Object(

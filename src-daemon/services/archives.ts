@@ -14,7 +14,14 @@ import {
 import type { ArchiveFilter, ArchiveListRow } from '../catalog/catalog'
 import type { TaskRow } from '../catalog/rows'
 import { toIso } from '../platform/clock'
+import { normalize } from 'node:path'
 import type { PluginContext } from '../../plugins/sdk/types'
+import type { ArchiveRestoreInput } from '../contract'
+import { normalizeTreePath } from '../vault/tree'
+import { encodeParams, type RestoreParams } from '../tasks/task-params'
+
+/** The tree fields of a restore request. */
+export type TreeRestoreInput = Pick<ArchiveRestoreInput, 'paths' | 'to' | 'conflict'>
 import type { ServiceContext } from './context'
 import type { PluginResourceService } from './plugin-resources'
 import type { VaultService } from './vault'
@@ -105,8 +112,19 @@ export class ArchiveService {
     })
   }
 
-  restore(uuid: string, targetUuid: string | undefined, owner: string): TaskRow {
+  /**
+   * Enqueues a restore. A tree archive may be restored in part (`paths`, each
+   * checked against its tree now), into another directory (`to`), with a
+   * conflict rule; other archives take none of those.
+   */
+  async restore(
+    uuid: string,
+    targetUuid: string | undefined,
+    owner: string,
+    tree: TreeRestoreInput = {},
+  ): Promise<TaskRow> {
     const archive = this.row(uuid)
+    const params = this.treeParams(archive, tree)
     if (archive.status !== 'valid') {
       throw new BulwarkError(
         ErrorCode.Conflict,
@@ -132,6 +150,7 @@ export class ArchiveService {
         `the store that holds archive ${uuid} has been deleted`,
       )
     }
+    if (params.paths) await this.checkPaths(archive, params.paths)
     return this.ctx.queue.enqueue({
       op: 'restore',
       owner,
@@ -139,7 +158,72 @@ export class ArchiveService {
       archive_uuid: uuid,
       target_uuid: target,
       store_uuid: archive.store_uuid,
+      params: encodeParams(params),
     })
+  }
+
+  /** The restore's tree fields, checked (400 naming the field) and normalized. */
+  private treeParams(archive: ArchiveListRow, tree: TreeRestoreInput): RestoreParams {
+    if (archive.format !== 'tree') {
+      for (const field of ['paths', 'to', 'conflict'] as const) {
+        if (tree[field] !== undefined) {
+          throw invalid(
+            field,
+            `${field} apply only to directory (tree) archives; archive ${archive.uuid} is one ${archive.format ?? 'plain'} stream, restored whole`,
+          )
+        }
+      }
+      return {}
+    }
+    const params: RestoreParams = { conflict: tree.conflict }
+    if (tree.to !== undefined) {
+      if (!tree.to.startsWith('/') || tree.to.includes('\0')) {
+        throw invalid(
+          'to',
+          `to must be an absolute directory on the daemon's machine, not "${tree.to}"`,
+        )
+      }
+      params.to = normalize(tree.to).replace(/(.)\/+$/, '$1')
+    }
+    if (tree.paths !== undefined) {
+      const paths: string[] = []
+      for (const raw of tree.paths) {
+        if (raw.startsWith('/') && raw !== '/') {
+          throw invalid(
+            'paths',
+            `"${raw}" is absolute; paths inside an archive are relative, such as docs/report.odt`,
+          )
+        }
+        const p = normalizeTreePath(raw)
+        if (p instanceof Error) throw invalid('paths', p.message)
+        paths.push(p)
+      }
+      if (!paths.includes('')) params.paths = [...new Set(paths)]
+    }
+    return params
+  }
+
+  /** Every path must be in the archive's tree (read from the store, authenticated). */
+  private async checkPaths(archive: ArchiveListRow, paths: string[]): Promise<void> {
+    const ctx: PluginContext = {
+      signal: AbortSignal.timeout(120_000),
+      log: (line) => this.ctx.log.info(`archive ${archive.uuid}: ${line}`),
+    }
+    let records
+    try {
+      const store = await this.vault.handle(archive.store_uuid)
+      records = await this.vault.archives.readTree(store, archive, ctx)
+    } catch (err) {
+      throw this.vault.failure(err)
+    }
+    const known = new Set(records.map((r) => r.path))
+    const unknown = paths.filter((p) => !known.has(p))
+    if (unknown.length > 0) {
+      throw invalid(
+        'paths',
+        `not in archive ${archive.uuid}: ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}`,
+      )
+    }
   }
 
   /** Enqueues a verify: every chunk read back and authenticated; a damaged archive is marked invalid. */

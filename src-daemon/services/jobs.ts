@@ -22,6 +22,7 @@ import type { ArchiveService } from './archives'
 import type { ServiceContext } from './context'
 import type { PluginResourceService } from './plugin-resources'
 import type { ScheduleService } from './schedules'
+import { encodeParams, type BackupParams } from '../tasks/task-params'
 
 export class JobService {
   constructor(
@@ -116,7 +117,7 @@ export class JobService {
   }
 
   /** Enqueues a backup of the job; the scheduler and ad hoc runs both come here. */
-  run(uuid: string, owner: string): TaskRow {
+  run(uuid: string, owner: string, params: BackupParams = {}): TaskRow {
     const job = this.row(uuid)
     return this.ctx.queue.enqueue({
       op: 'backup',
@@ -125,6 +126,7 @@ export class JobService {
       job_uuid: job.uuid,
       target_uuid: job.target_uuid,
       store_uuid: job.store_uuid,
+      params: encodeParams({ full_read: params.full_read || undefined }),
     })
   }
 

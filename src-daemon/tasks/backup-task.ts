@@ -15,6 +15,8 @@ import type { PluginContext } from '../../plugins/sdk/types'
 import { TaskFailure, type TaskEnv, type TaskHandler } from './env'
 import { BackupHooks, readHooks } from './hooks'
 import type { VaultSession, WrittenArchive } from './vault-archives'
+import { writeTreeArchive } from './tree-backup'
+import { taskParams, type BackupParams } from './task-params'
 
 export const runBackup: TaskHandler = async (task, ctx, env) => {
   const job = task.job_uuid ? env.catalog.jobs.get(task.job_uuid) : undefined
@@ -113,6 +115,25 @@ async function backUp(
     if (first) throw first.reason
     return (writing as PromiseFulfilledResult<WrittenArchive>).value
   }
+  /** A directory target into a vault: a tree archive, the daemon walking the directory. */
+  const walk = async (session: VaultSession): Promise<WrittenArchive> => {
+    await hooks.before(session.ctx)
+    const spec = await targetPlugin.tree!(target.endpoint, session.ctx, 'backup')
+    let reported = 0
+    const written = await writeTreeArchive(env, store, archive, spec, session, {
+      fullRead: taskParams<BackupParams>(task).full_read === true,
+      // The bytes read from files, at most twice a second (as ByteCounter does for streams).
+      onProgress: (bytes) => {
+        const now = env.clock.now()
+        if (now - reported < 500) return
+        reported = now
+        env.queue.progress(task.uuid, bytes, null)
+      },
+    })
+    // The archive's size is its files' bytes, whether read or reused.
+    counter.bytes = written.size
+    return written
+  }
   // A vault is opened (or created) and locked before the dump starts, so a
   // vault that cannot be opened fails the task at once, saying why.
   const written = store.vault
@@ -120,7 +141,7 @@ async function backUp(
         store,
         ctx,
         { operation: 'backup', exclusive: false, create: true, syncIndex: true },
-        transfer,
+        targetPlugin.tree ? walk : transfer,
       )
     : await transfer()
   const elapsed = env.clock.now() - takenAt
@@ -148,7 +169,7 @@ async function backUp(
     env.catalog.tasks.update(task.uuid, { archive_uuid: archiveUuid, bytes: counter.bytes })
   })
   const added =
-    written.format === 'vault'
+    written.format === 'vault' || written.format === 'tree'
       ? `, ${formatBytes(written.newBytes)} new in the store (${written.chunks} chunks)`
       : ''
   ctx.log(

@@ -17,6 +17,8 @@ export interface TaskSpec {
   archive_uuid?: string | null
   target_uuid?: string | null
   store_uuid?: string | null
+  /** JSON, see tasks/task-params.ts. */
+  params?: string | null
 }
 
 export type CancelOutcome = 'canceled' | 'stopping'
@@ -48,6 +50,7 @@ export class TaskQueue {
       bytes: 0,
       progress: null,
       error: null,
+      params: spec.params ?? null,
     }
     this.catalog.tasks.insert(row)
     this.log(row.uuid, `${spec.op} task requested by ${spec.owner}`)

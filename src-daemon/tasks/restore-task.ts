@@ -1,5 +1,6 @@
 // A restore: the archive streams out of its store, through a byte counter,
-// into the target's restore. Progress is known because the size is.
+// into the target's restore. Progress is known because the size is. Tree
+// archives are restored entry by entry instead (tree-restore-task.ts).
 //
 // The two sides fail together. When either fails (the archive cannot be
 // read, or the target refuses or breaks), the other is stopped, and the task
@@ -15,6 +16,7 @@ import type { PluginContext } from '../../plugins/sdk/types'
 import { ByteCounter, formatBytes, formatRate } from './progress'
 import { TaskFailure, type TaskHandler } from './env'
 import { noteCreations, undoTaskNotes } from './restore-undo'
+import { runTreeRestore } from './tree-restore-task'
 
 export const runRestore: TaskHandler = async (task, ctx, env) => {
   const archive = task.archive_uuid ? env.catalog.archives.get(task.archive_uuid) : undefined
@@ -22,6 +24,7 @@ export const runRestore: TaskHandler = async (task, ctx, env) => {
   if (archive.status !== 'valid')
     throw new TaskFailure(`archive ${archive.uuid} is ${archive.status}`)
   if (!task.target_uuid) throw new TaskFailure('no target to restore into')
+  if (archive.format === 'tree') return runTreeRestore(task, archive, ctx, env)
   const target = env.target(task.target_uuid)
   const store = await env.store(archive.store_uuid)
   const targetPlugin = await env.registry.target(target.plugin)

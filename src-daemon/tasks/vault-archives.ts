@@ -23,6 +23,7 @@ import {
   isDamage,
   manifestKey,
   parseChunkKey,
+  type Manifest,
 } from '../vault/objects'
 import { acquireLock } from '../vault/store-lock'
 import { readEpoch } from '../vault/epoch'
@@ -473,8 +474,11 @@ export class VaultArchives {
   ): Promise<TreeRecord[]> {
     const known = this.trees.get(archive.uuid)
     if (known) return known
-    const reading = this.withSession(store, ctx, { operation: 'restore', exclusive: false }, (s) =>
-      this.loadTree(store, archive, s),
+    const reading = this.withSession(
+      store,
+      ctx,
+      { operation: 'restore', exclusive: false },
+      async (s) => (await this.loadTree(store, archive, s)).records,
     )
     this.trees.set(archive.uuid, reading)
     reading.catch(() => this.trees.delete(archive.uuid))
@@ -483,15 +487,17 @@ export class VaultArchives {
     return reading
   }
 
-  private async loadTree(
+  /** A tree archive's manifest and records, read in a session the caller holds. */
+  async loadTree(
     store: StoreHandle,
     archive: ArchiveRow,
     s: VaultSession,
-  ): Promise<TreeRecord[]> {
+  ): Promise<{ manifest: Manifest; records: TreeRecord[] }> {
     const opts = this.readOptions(store, archive, s)
     const chunks = opener({ ...opts, workers: 0 })
     try {
-      return await readTreeRecords(opts, await readTreeManifest(opts), chunks)
+      const manifest = await readTreeManifest(opts)
+      return { manifest, records: await readTreeRecords(opts, manifest, chunks) }
     } catch (err) {
       this.forgetDamaged(store.uuid, err, s.ctx)
       throw err
@@ -500,7 +506,8 @@ export class VaultArchives {
     }
   }
 
-  private readOptions(store: StoreHandle, archive: ArchiveRow, s: VaultSession): ReadOptions {
+  /** How the vault's readers reach a tree archive in a session. */
+  readOptions(store: StoreHandle, archive: ArchiveRow, s: VaultSession): ReadOptions {
     if (archive.format !== 'tree') {
       throw new VaultError(
         'unsupported',

@@ -1,12 +1,16 @@
-// Target `files`: a directory tree as a POSIX (pax) tar stream made by the
-// system's GNU tar, which keeps modes, mtimes (to the nanosecond), symlinks and
-// numeric owners. Restores go only into a missing or empty directory.
+// Target `files`: a directory. Into a store that holds a vault, the daemon
+// backs it up as a tree archive (tree() below tells it where and how to
+// walk): each file chunked, re-runs skipping unchanged files, browsable and
+// restorable in part. Into other stores (and for archives made that way
+// before), it is a POSIX (pax) tar stream made by the system's GNU tar, which
+// keeps modes, mtimes (to the nanosecond), symlinks and numeric owners; such
+// restores go only into a missing or empty directory.
 import { mkdir, readdir, rm, stat } from 'node:fs/promises'
 import { isAbsolute, normalize } from 'node:path'
 import type { Readable } from 'node:stream'
 import { PluginAbortedError, PluginError } from '../../sdk/errors'
 import { runTool, spawnInput, spawnOutput } from '../../sdk/process'
-import { defineTarget, type Endpoint, type PluginContext } from '../../sdk/types'
+import { defineTarget, type Endpoint, type PluginContext, type TreeSpec } from '../../sdk/types'
 
 // Messages are matched below, so keep tar's in English whatever the daemon's locale.
 const ENV = { LC_ALL: 'C', LANGUAGE: undefined }
@@ -14,17 +18,33 @@ const ENV = { LC_ALL: 'C', LANGUAGE: undefined }
 interface FilesEndpoint {
   path: string
   exclude: string[]
+  oneFileSystem: boolean
+  rereadEvery: number
 }
 
 function parse(endpoint: Endpoint): FilesEndpoint {
-  const { path, exclude = [] } = endpoint
+  const { path, exclude = [], one_file_system = false, reread_every = 0 } = endpoint
   if (typeof path !== 'string' || !isAbsolute(path)) {
     throw new PluginError(`the directory must be an absolute path, not "${String(path)}"`)
   }
   if (!Array.isArray(exclude) || !exclude.every((p) => typeof p === 'string')) {
     throw new PluginError('exclude must be a list of glob patterns')
   }
-  return { path: normalize(path), exclude: exclude as string[] }
+  if (typeof one_file_system !== 'boolean') {
+    throw new PluginError('one_file_system must be true or false')
+  }
+  const every = Number(reread_every)
+  if (!Number.isSafeInteger(every) || every < 0) {
+    throw new PluginError(
+      `reread_every must be a whole number, 0 or more, not "${String(reread_every)}"`,
+    )
+  }
+  return {
+    path: normalize(path),
+    exclude: exclude as string[],
+    oneFileSystem: one_file_system,
+    rereadEvery: every,
+  }
 }
 
 /**
@@ -115,6 +135,7 @@ async function backup(endpoint: Endpoint, ctx: PluginContext): Promise<Readable>
     '--numeric-owner',
     '--preserve-permissions',
   ]
+  if (ep.oneFileSystem) args.push('--one-file-system')
   args.push('--file=-', `--directory=${ep.path}`, ...excludeArgs(ep.exclude), '.')
   return spawnOutput('tar', args, ctx, { env: ENV, explain: (s, c) => explainTar(s, c, 'backup') })
 }
@@ -197,4 +218,23 @@ async function test(endpoint: Endpoint, ctx: PluginContext): Promise<string> {
   return `directory ${ep.path}: ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`
 }
 
-export default defineTarget({ backup, restore, test })
+/** The directory as the daemon walks it for a tree archive. */
+async function tree(
+  endpoint: Endpoint,
+  _ctx: PluginContext,
+  purpose: 'backup' | 'restore',
+): Promise<TreeSpec> {
+  const ep = parse(endpoint)
+  if (purpose === 'backup') await requireDir(ep.path)
+  else if ((await kindOf(ep.path)) === 'other') {
+    throw new PluginError(`restore into ${ep.path} refused: it exists and is not a directory`)
+  }
+  return {
+    root: ep.path,
+    exclude: ep.exclude,
+    oneFileSystem: ep.oneFileSystem,
+    rereadEvery: ep.rereadEvery,
+  }
+}
+
+export default defineTarget({ backup, restore, test, tree })

@@ -107,8 +107,13 @@ export function archiveRoutes(
   app.post<Uuid & { Body: Static<typeof ArchiveRestore> }>(
     '/v1/archive/:uuid/restore',
     { schema: { params: UuidParams, body: optionalBody(ArchiveRestore) } },
-    (req): Scheduled => {
-      const task = s.archives.restore(req.params.uuid, req.body.target, req.body.owner ?? 'anon')
+    async (req): Promise<Scheduled> => {
+      const { target, owner, paths, to, conflict } = req.body
+      const task = await s.archives.restore(req.params.uuid, target, owner ?? 'anon', {
+        paths,
+        to,
+        conflict,
+      })
       return { ok: 'scheduled', task_uuid: task.uuid }
     },
   )

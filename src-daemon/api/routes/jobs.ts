@@ -53,7 +53,9 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
     '/v1/job/:uuid/run',
     { schema: { params: UuidParams, body: optionalBody(JobRun) } },
     (req): Scheduled => {
-      const task = s.jobs.run(req.params.uuid, req.body.owner ?? 'anon')
+      const task = s.jobs.run(req.params.uuid, req.body.owner ?? 'anon', {
+        full_read: req.body.full_read,
+      })
       return { ok: 'scheduled', task_uuid: task.uuid }
     },
   )

@@ -1,0 +1,352 @@
+// Restoring a tree archive, whole or in part, into a directory. Nothing is
+// written through a symlink: every directory on the way is checked with
+// lstat (a symlink or a file where the archive has a directory is a
+// conflict), files and links are made under fresh temporary names (created
+// exclusively, so never through an existing name) in their own directory and
+// renamed into place. Conflicts (something already at a path the restore
+// writes) are all found before the first write: `refuse` stops there naming
+// them, `overwrite` replaces them, `keep-both` writes the restored entry
+// beside as "name.restored-YYYYMMDD-HHMMSS.ext". Directories get their modes
+// and times last, deepest first, so writing into them does not change them.
+// A failure removes the temporary files and says what was restored.
+import { randomBytes } from 'node:crypto'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import {
+  chown,
+  lchown,
+  link,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  rename,
+  rm,
+  symlink,
+  chmod,
+  utimes,
+  unlink,
+} from 'node:fs/promises'
+import { basename, dirname, extname } from 'node:path'
+import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
+import type { PluginContext } from '../../plugins/sdk/types'
+import type { RestoreConflict } from '../contract/tree'
+import { mapLimit } from '../platform/concurrency'
+import type { ChunkCache } from './tree-read'
+import { isWithin, type TreeRecord } from './tree'
+
+const run = promisify(execFile)
+
+export interface TreeRestoreOptions {
+  records: TreeRecord[]
+  /** Normalized paths inside the archive ('' or absent: everything). */
+  paths?: string[]
+  /** Absolute directory to restore into (created if missing). */
+  dest: string
+  conflict: RestoreConflict
+  cache: ChunkCache
+  ctx: PluginContext
+  /** For keep-both names. */
+  now: number
+  /** Restore owners (only root can). */
+  owners?: boolean
+  /** Files written at once. */
+  concurrency?: number
+  onProgress?(bytes: number): void
+}
+
+export interface TreeRestoreResult {
+  entries: number
+  files: number
+  bytes: number
+  /** Entries written beside an existing one (keep-both). */
+  kept: number
+  /** Existing entries replaced (overwrite). */
+  replaced: number
+}
+
+/** Conflicts named in a refusal, at most. */
+const NAMED = 10
+
+/** Which records a restore of `paths` writes: each path's entry and everything inside it. */
+export function selectRecords(records: TreeRecord[], paths: string[] | undefined): TreeRecord[] {
+  if (!paths || paths.length === 0 || paths.includes('')) return records
+  const known = new Set(records.map((r) => r.path))
+  const unknown = paths.filter((p) => !known.has(p))
+  if (unknown.length > 0) {
+    throw new PluginError(
+      `not in the archive: ${unknown.slice(0, NAMED).join(', ')}${unknown.length > NAMED ? ` and ${unknown.length - NAMED} more` : ''}`,
+    )
+  }
+  return records.filter((r) => paths.some((p) => isWithin(r.path, p)))
+}
+
+/** "report.odt" → "report.restored-20261207-153000.odt". */
+export function keepBothName(name: string, now: number): string {
+  const d = new Date(now)
+  const p = (n: number) => String(n).padStart(2, '0')
+  const stamp = `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`
+  const ext = extname(name)
+  const stem = ext && ext !== name ? name.slice(0, -ext.length) : name
+  return `${stem}.restored-${stamp}${ext && ext !== name ? ext : ''}`
+}
+
+type Kind = 'missing' | 'dir' | 'other'
+async function kindAt(abs: string): Promise<Kind> {
+  try {
+    const st = await lstat(abs)
+    return st.isDirectory() ? 'dir' : 'other'
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing'
+    throw err
+  }
+}
+
+/**
+ * Node's utimes takes seconds as a double (about 0.24 µs apart at today's
+ * dates), so times are restored to the microsecond: aiming at the middle of
+ * the microsecond keeps the rounding inside it.
+ */
+const nsToSeconds = (ns: string): number => (Number(BigInt(ns) / 1000n) + 0.5) / 1e6
+
+export async function restoreTree(opts: TreeRestoreOptions): Promise<TreeRestoreResult> {
+  const { dest, ctx } = opts
+  const signal = ctx.signal
+  const selected = selectRecords(opts.records, opts.paths)
+  const byPath = new Map(opts.records.map((r) => [r.path, r]))
+  const abs = (rel: string) => `${dest}/${rel}`
+
+  // Where each entry goes: its own path, or beside it (keep-both).
+  const target = new Map<string, string>()
+  const conflicts: string[] = []
+  const existingDirs = new Set<string>([''])
+  const missingDirs = new Set<string>()
+  const blocked = new Set<string>() // directory paths where something else stands
+
+  const destKind = await kindAt(dest)
+  if (destKind === 'other') {
+    throw new PluginError(`restore into ${dest} refused: it exists and is not a directory`)
+  }
+  if (destKind === 'missing') missingDirs.add('')
+  else existingDirs.delete('') // checked through the parents below
+  // Every ancestor of a selected entry must be a real directory (or missing).
+  const parentState = async (rel: string): Promise<'dir' | 'missing' | 'blocked'> => {
+    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : ''
+    if (parent === '') return destKind === 'missing' ? 'missing' : 'dir'
+    if (existingDirs.has(parent)) return 'dir'
+    if (missingDirs.has(parent)) return 'missing'
+    if (blocked.has(parent)) return 'blocked'
+    const up = await parentState(parent)
+    if (up !== 'dir') {
+      ;(up === 'missing' ? missingDirs : blocked).add(parent)
+      return up
+    }
+    const kind = await kindAt(abs(parent))
+    if (kind === 'dir') existingDirs.add(parent)
+    else if (kind === 'missing') missingDirs.add(parent)
+    else {
+      blocked.add(parent)
+      conflicts.push(`${parent} (not a directory in the destination)`)
+    }
+    return kind === 'dir' ? 'dir' : kind === 'missing' ? 'missing' : 'blocked'
+  }
+
+  for (const r of selected) {
+    if (signal.aborted) throw new PluginAbortedError()
+    const up = await parentState(r.path)
+    // Under a blocked directory nothing exists yet: overwrite replaces the blocker, the others refuse.
+    if (up === 'blocked' && opts.conflict !== 'overwrite') continue
+    target.set(r.path, abs(r.path))
+    if (up !== 'dir') continue
+    const kind = await kindAt(abs(r.path))
+    if (kind === 'missing') continue
+    if (r.type === 'dir') {
+      if (kind === 'dir') existingDirs.add(r.path)
+      else {
+        blocked.add(r.path)
+        conflicts.push(`${r.path} (not a directory in the destination)`)
+      }
+      continue
+    }
+    conflicts.push(r.path)
+    if (opts.conflict === 'keep-both') {
+      target.set(r.path, `${dirname(abs(r.path))}/${keepBothName(basename(r.path), opts.now)}`)
+    }
+  }
+  // A directory blocked by a file can only be replaced (overwrite); otherwise refuse.
+  const hardBlocked = conflicts.filter((c) => c.endsWith('(not a directory in the destination)'))
+  if (
+    (opts.conflict === 'refuse' && conflicts.length > 0) ||
+    (opts.conflict === 'keep-both' && hardBlocked.length > 0)
+  ) {
+    const list = opts.conflict === 'refuse' ? conflicts : hardBlocked
+    const more = list.length > NAMED ? ` and ${list.length - NAMED} more` : ''
+    throw new PluginError(
+      `restore into ${dest} refused before writing anything: ${list.length} path(s) already exist there: ${list.slice(0, NAMED).join(', ')}${more}. Restore into another directory ("to"), or choose conflict "overwrite" or "keep-both"`,
+    )
+  }
+
+  const conflicting = new Set(conflicts)
+  const temps = new Set<string>()
+  const result: TreeRestoreResult = { entries: 0, files: 0, bytes: 0, kept: 0, replaced: 0 }
+  const madeDirs = new Map<string, TreeRecord>()
+  const tmpName = (final: string) =>
+    `${dirname(final)}/.${basename(final).slice(0, 200)}.bulwark-${randomBytes(6).toString('hex')}`
+
+  /** Makes the directory (its parents first); replaces a non-directory when overwriting. */
+  const ensureDir = async (rel: string): Promise<void> => {
+    if (rel === '' || existingDirs.has(rel)) return
+    await ensureDir(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '')
+    if (blocked.has(rel)) {
+      await rm(abs(rel), { force: true }) // a file or symlink: removed, never followed
+      blocked.delete(rel)
+      result.replaced++
+    }
+    try {
+      await mkdir(abs(rel), { mode: 0o700 })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      if ((await kindAt(abs(rel))) !== 'dir') {
+        throw new PluginError(`${abs(rel)} appeared during the restore and is not a directory`)
+      }
+    }
+    existingDirs.add(rel)
+    const rec = byPath.get(rel)
+    if (rec?.type === 'dir') madeDirs.set(rel, rec)
+  }
+
+  /** Puts tmp in place of final (an existing directory there is removed first when overwriting). */
+  const place = async (tmp: string, final: string, rel: string) => {
+    try {
+      await rename(tmp, final)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (
+        (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') ||
+        opts.conflict !== 'overwrite'
+      )
+        throw err
+      await rm(final, { recursive: true, force: true })
+      await rename(tmp, final)
+    }
+    temps.delete(tmp)
+    if (final !== abs(rel)) result.kept++
+    else if (conflicting.has(rel)) result.replaced++
+    result.entries++
+  }
+
+  const writeFile = async (r: TreeRecord, source: TreeRecord, final: string) => {
+    const tmp = tmpName(final)
+    temps.add(tmp)
+    const fh = await open(tmp, 'wx', 0o600)
+    try {
+      const slices = source.content ?? []
+      for (let i = 0; i < slices.length;) {
+        // A few slices at a time, fetched together (small files: usually all of them).
+        const batch = slices.slice(i, i + 4)
+        i += batch.length
+        const bufs = await Promise.all(batch.map((s) => opts.cache.slice(s, ctx)))
+        let off = 0
+        for (const b of bufs) off += b.length
+        await fh.writev(bufs)
+        result.bytes += off
+        opts.onProgress?.(result.bytes)
+      }
+      if (opts.owners) await fh.chown(r.uid, r.gid)
+      await fh.chmod(r.mode)
+      await fh.utimes(nsToSeconds(r.mtime_ns), nsToSeconds(r.mtime_ns))
+    } finally {
+      await fh.close()
+    }
+    await place(tmp, final, r.path)
+    result.files++
+  }
+
+  const writeOther = async (r: TreeRecord, final: string) => {
+    const tmp = tmpName(final)
+    temps.add(tmp)
+    if (r.type === 'symlink') {
+      await symlink(r.target!, tmp)
+      if (opts.owners) await lchown(tmp, r.uid, r.gid)
+      const t = nsToSeconds(r.mtime_ns)
+      await lutimes(tmp, t, t)
+    } else if (r.type === 'hardlink') {
+      await link(target.get(r.target!)!, tmp)
+    } else {
+      // fifo and devices: Node has no mknod; the system's tools make them.
+      const args =
+        r.type === 'fifo'
+          ? ['mkfifo', ['-m', (r.mode & 0o777).toString(8), tmp]]
+          : (() => {
+              const dev = BigInt(r.rdev ?? '0')
+              const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn)
+              const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn)
+              const kind = r.type === 'chardev' ? 'c' : 'b'
+              return [
+                'mknod',
+                ['-m', (r.mode & 0o777).toString(8), tmp, kind, `${major}`, `${minor}`],
+              ]
+            })()
+      await run(args[0] as string, args[1] as string[], { signal })
+      if (opts.owners) await chown(tmp, r.uid, r.gid)
+      await chmod(tmp, r.mode)
+      const t = nsToSeconds(r.mtime_ns)
+      await utimes(tmp, t, t)
+    }
+    await place(tmp, final, r.path)
+  }
+
+  try {
+    if (destKind === 'missing') await mkdir(dest, { recursive: true, mode: 0o700 })
+    const files: TreeRecord[] = []
+    const later: TreeRecord[] = []
+    for (const r of selected) {
+      if (!target.has(r.path)) continue
+      if (r.type === 'dir') {
+        await ensureDir(r.path)
+        madeDirs.set(r.path, r) // an existing directory gets the archive's mode and times too
+        result.entries++
+        continue
+      }
+      await ensureDir(r.path.includes('/') ? r.path.slice(0, r.path.lastIndexOf('/')) : '')
+      // A hard link to an entry this restore does not write becomes a copy of its content.
+      if (r.type === 'hardlink' && !target.has(r.target!)) {
+        const first = byPath.get(r.target!)
+        if (first?.type === 'file')
+          files.push({ ...r, type: 'file', content: first.content, size: first.size })
+        continue
+      }
+      ;(r.type === 'file' ? files : later).push(r)
+    }
+    for (const f of files) opts.cache.want(f.content ?? [])
+    await mapLimit(
+      files,
+      opts.concurrency ?? 16,
+      (r) => writeFile(r, r, target.get(r.path)!),
+      signal,
+    )
+    // Links after the files they point at.
+    for (const r of later) {
+      if (signal.aborted) throw new PluginAbortedError()
+      await writeOther(r, target.get(r.path)!)
+    }
+    // Deepest first (a child's path is longer than its parent's).
+    for (const d of [...madeDirs.values()].sort((a, b) => b.path.length - a.path.length)) {
+      const p = abs(d.path)
+      if (opts.owners) await chown(p, d.uid, d.gid)
+      await chmod(p, d.mode)
+      const t = nsToSeconds(d.mtime_ns)
+      await utimes(p, t, t)
+    }
+    return result
+  } catch (err) {
+    await Promise.all([...temps].map((t) => unlink(t).catch(() => undefined)))
+    if (signal.aborted) throw new PluginAbortedError()
+    const cause = err instanceof Error ? err.message : String(err)
+    throw new PluginError(
+      `the restore into ${dest} failed after ${result.entries} of ${selected.length} entries (${result.files} files) were put in place; the others were not restored, and no temporary file is left: ${cause}`,
+      err instanceof PluginError ? err.kind : 'permanent',
+      { cause: err },
+    )
+  }
+}
