@@ -6,8 +6,10 @@ import { PluginAbortedError, PluginError } from '../../sdk/errors'
 import type { Endpoint, PluginContext } from '../../sdk/types'
 
 export const DEFAULT_URL = 'http://127.0.0.1:15672'
-/** A whole broker's definitions can take a while to export or import; no answer by then fails. */
-export const REQUEST_TIMEOUT_MS = 120_000
+/** How long a request may go unanswered: a host that drops packets fails a test() quickly... */
+export const REQUEST_TIMEOUT_MS = 30_000
+/** ...while a big broker's definitions can take a while to export or import. */
+export const DEFINITIONS_TIMEOUT_MS = 300_000
 export const ENABLE_HINT =
   'is the management plugin enabled? Enable it on the broker host with `rabbitmq-plugins enable rabbitmq_management`'
 
@@ -60,10 +62,10 @@ export const vhostPath = (prefix: string, vhost: string) => `${prefix}/${encodeU
 export const quoteVhost = (vhost: string) => JSON.stringify(vhost)
 
 /** Why a request never got an answer, as the cause chain of fetch's TypeError tells. */
-function networkError(err: unknown, e: RabbitEndpoint, timedOut: boolean): Error {
-  if (timedOut) {
+function networkError(err: unknown, e: RabbitEndpoint, timedOutMs?: number): Error {
+  if (timedOutMs) {
     return new PluginError(
-      `RabbitMQ's management API at ${e.base} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s; the broker may be overloaded`,
+      `RabbitMQ's management API at ${e.base} did not answer within ${timedOutMs / 1000} s: check the url's host and port, or the broker may be overloaded`,
       'transient',
       { cause: err },
     )
@@ -86,7 +88,7 @@ function networkError(err: unknown, e: RabbitEndpoint, timedOut: boolean): Error
   }
   if (/CERT|SSL|TLS/i.test(code) || /certificate|SSL/i.test(cause?.message ?? '')) {
     return new PluginError(
-      `the TLS connection to ${e.base} failed: ${cause?.message ?? code}`,
+      `the TLS connection to ${e.base} failed: ${cause?.message ?? code} (a certificate of your own CA is trusted once the daemon runs with NODE_EXTRA_CA_CERTS=<its PEM file>)`,
       'permanent',
       { cause: err },
     )
@@ -111,8 +113,20 @@ function reasonOf(body: string): string {
   return body.replace(/\s+/g, ' ').trim().slice(0, 200)
 }
 
-function httpError(status: number, body: string, e: RabbitEndpoint, what: string): Error {
+function httpError(
+  status: number,
+  body: string,
+  e: RabbitEndpoint,
+  what: string,
+  path: string,
+): Error {
   const reason = reasonOf(body)
+  if (status === 404) {
+    // The callers that can meet a 404 of RabbitMQ's own (a missing vhost) allow it and explain it.
+    return new PluginError(
+      `${e.base}/api${path.replace(/\?.*/, '')} was not found (HTTP 404): is the url that of RabbitMQ's management API (with its path, behind a proxy)? ${ENABLE_HINT}`,
+    )
+  }
   if (status === 401) {
     if (/not administrator/i.test(reason)) {
       return new PluginError(
@@ -158,10 +172,11 @@ export async function request(
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   what: string,
-  opts: { body?: string; allow?: number[] } = {},
+  opts: { body?: string; allow?: number[]; timeoutMs?: number } = {},
 ): Promise<ApiResponse> {
   if (ctx.signal.aborted) throw new PluginAbortedError()
-  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+  const timeoutMs = opts.timeoutMs ?? REQUEST_TIMEOUT_MS
+  const timeout = AbortSignal.timeout(timeoutMs)
   const headers: Record<string, string> = {
     authorization: `Basic ${Buffer.from(`${e.user}:${e.password}`).toString('base64')}`,
     accept: 'application/json',
@@ -179,12 +194,12 @@ export async function request(
     body = await res.text()
   } catch (err) {
     if (ctx.signal.aborted) throw new PluginAbortedError()
-    throw networkError(err, e, timeout.aborted)
+    throw networkError(err, e, timeout.aborted ? timeoutMs : undefined)
   }
   if ((res.status >= 200 && res.status < 300) || opts.allow?.includes(res.status)) {
     return { status: res.status, body }
   }
-  throw httpError(res.status, body, e, what)
+  throw httpError(res.status, body, e, what, path)
 }
 
 /** A GET whose answer must be JSON; `what` says what was asked, for the error. */
@@ -193,8 +208,9 @@ export async function getJson(
   ctx: PluginContext,
   path: string,
   what: string,
+  timeoutMs?: number,
 ): Promise<unknown> {
-  const res = await request(e, ctx, 'GET', path, what)
+  const res = await request(e, ctx, 'GET', path, what, { timeoutMs })
   try {
     return JSON.parse(res.body) as unknown
   } catch {
@@ -202,6 +218,36 @@ export async function getJson(
       `${e.base} answered ${path} with something that is not JSON: is it RabbitMQ's management API? (${ENABLE_HINT})`,
     )
   }
+}
+
+const definitionsPath = (vhost?: string) =>
+  vhost === undefined ? '/definitions' : vhostPath('/definitions', vhost)
+
+/** The definitions of one vhost (GET /api/definitions/<vhost>), or of the whole broker. */
+export async function fetchDefinitions(
+  e: RabbitEndpoint,
+  ctx: PluginContext,
+  vhost?: string,
+): Promise<Record<string, unknown>> {
+  const path = definitionsPath(vhost)
+  const defs = await getJson(e, ctx, path, 'export definitions', DEFINITIONS_TIMEOUT_MS)
+  if (!defs || typeof defs !== 'object' || Array.isArray(defs)) {
+    throw new PluginError(`${e.base}/api${path} did not answer with definitions`)
+  }
+  return defs as Record<string, unknown>
+}
+
+/** Imports definitions into one vhost (POST /api/definitions/<vhost>), or into the broker. */
+export async function postDefinitions(
+  e: RabbitEndpoint,
+  ctx: PluginContext,
+  defs: Record<string, unknown>,
+  vhost?: string,
+): Promise<void> {
+  await request(e, ctx, 'POST', definitionsPath(vhost), 'import the definitions', {
+    body: JSON.stringify(defs),
+    timeoutMs: DEFINITIONS_TIMEOUT_MS,
+  })
 }
 
 /** The broker's version, checking on the way that it is a management API that lets the user in. */

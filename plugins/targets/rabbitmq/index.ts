@@ -9,12 +9,11 @@ import { PluginAbortedError, PluginError } from '../../sdk/errors'
 import { defineTarget, type Endpoint, type PluginContext } from '../../sdk/types'
 import {
   brokerVersion,
-  getJson,
+  fetchDefinitions,
   noSuchVhost,
   parseEndpoint,
   quoteVhost,
   vhostExists,
-  vhostPath,
   type RabbitEndpoint,
 } from './client'
 import { parseArchive, serialize, summary, withoutVhost, type Definitions } from './definitions'
@@ -32,11 +31,7 @@ async function exportDefinitions(
   if (e.vhost !== undefined && !(await vhostExists(e, ctx, e.vhost))) {
     throw await noSuchVhost(e, ctx, e.vhost)
   }
-  const path = e.vhost === undefined ? '/definitions' : vhostPath('/definitions', e.vhost)
-  const defs = await getJson(e, ctx, path, 'export definitions')
-  if (!defs || typeof defs !== 'object' || Array.isArray(defs)) {
-    throw new PluginError(`${e.base}/api${path} did not answer with definitions`)
-  }
+  const defs = await fetchDefinitions(e, ctx, e.vhost)
   if (e.vhost === undefined)
     return { defs: defs as Definitions, version, scope: 'the whole broker' }
   return { defs: withoutVhost(defs as Definitions), version, scope: `vhost ${quoteVhost(e.vhost)}` }

@@ -5,6 +5,8 @@
 // replace_users), and the errors a person meets: wrong password, API not
 // there, vhost missing, an archive of the wrong scope. Every vhost and user
 // is unique to the run and removed afterwards.
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PluginError } from '../../sdk/errors'
@@ -257,6 +259,26 @@ describe.skipIf(!available)('target rabbitmq', () => {
       expect(err.kind).toBe('transient')
       expect(err.message).toContain(`nothing answers at ${url} (connection refused)`)
       expect(err.message).toContain('rabbitmq-plugins enable rabbitmq_management')
+    })
+
+    it('something else at the url: says it does not look like the management API', async () => {
+      const server = createServer((req, res) => {
+        if (req.url === '/api/overview') res.writeHead(200, { 'content-type': 'text/html' })
+        else res.writeHead(404)
+        res.end('<html>some other app</html>')
+      })
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      try {
+        const html = await rejection(plugin.test(ep({ url }), testContext()))
+        expect(html).toBeInstanceOf(PluginError)
+        expect(html.message).toContain(`${url} answered /overview with something that is not JSON`)
+        const missing = await rejection(plugin.test(ep({ url: `${url}/rabbit` }), testContext()))
+        expect(missing.message).toContain(`${url}/rabbit/api/overview was not found (HTTP 404)`)
+        expect(missing.message).toContain('rabbitmq-plugins enable rabbitmq_management')
+      } finally {
+        await new Promise((r) => server.close(r))
+      }
     })
 
     it('a vhost that does not exist: backup and test name it and list the ones there are', async () => {

@@ -11,7 +11,8 @@ import { PluginError } from '../../sdk/errors'
 import type { PluginContext } from '../../sdk/types'
 import {
   brokerVersion,
-  getJson,
+  fetchDefinitions,
+  postDefinitions,
   quoteVhost,
   request,
   vhostExists,
@@ -71,22 +72,7 @@ function logDiffs(diffs: ListDiff[], ctx: PluginContext): void {
 }
 
 const exportOf = async (e: RabbitEndpoint, ctx: PluginContext, vhost?: string) =>
-  (await getJson(
-    e,
-    ctx,
-    vhost === undefined ? '/definitions' : vhostPath('/definitions', vhost),
-    'export definitions',
-  )) as Definitions
-
-async function importDefinitions(
-  e: RabbitEndpoint,
-  ctx: PluginContext,
-  defs: Definitions,
-  vhost?: string,
-): Promise<void> {
-  const path = vhost === undefined ? '/definitions' : vhostPath('/definitions', vhost)
-  await request(e, ctx, 'POST', path, 'import the definitions', { body: JSON.stringify(defs) })
-}
+  (await fetchDefinitions(e, ctx, vhost)) as Definitions
 
 function checkAllThere(archive: Definitions, after: Definitions, where: string): void {
   const lost = missing(archive, after, MUST_EXIST)
@@ -126,7 +112,7 @@ async function restoreVhost(
     ctx.log(`created vhost ${quoteVhost(vhost)}, which did not exist`)
   }
   logDiffs(diff(defs, before, VHOST_LISTS), ctx)
-  await importDefinitions(e, ctx, defs, vhost)
+  await postDefinitions(e, ctx, defs, vhost)
   checkAllThere(defs, withoutVhost(await exportOf(e, ctx, vhost)), `vhost ${quoteVhost(vhost)}`)
   return `vhost ${quoteVhost(vhost)}: ${summary(defs)}`
 }
@@ -188,7 +174,7 @@ async function restoreBroker(
   }
   if (note.vhosts!.length || created.length) ctx.created?.({ ...note })
   logDiffs(diffs, ctx)
-  await importDefinitions(e, ctx, defs)
+  await postDefinitions(e, ctx, defs)
   if (replaced.includes(e.user)) {
     ctx.log(
       `the archive replaced the password of "${e.user}", the user this restore logs in as; not checking the result`,
