@@ -32,9 +32,8 @@ async function exportDefinitions(
     throw await noSuchVhost(e, ctx, e.vhost)
   }
   const defs = await fetchDefinitions(e, ctx, e.vhost)
-  if (e.vhost === undefined)
-    return { defs: defs as Definitions, version, scope: 'the whole broker' }
-  return { defs: withoutVhost(defs as Definitions), version, scope: `vhost ${quoteVhost(e.vhost)}` }
+  if (e.vhost === undefined) return { defs, version, scope: 'the whole broker' }
+  return { defs: withoutVhost(defs), version, scope: `vhost ${quoteVhost(e.vhost)}` }
 }
 
 async function backup(endpoint: Endpoint, ctx: PluginContext): Promise<Readable> {

@@ -71,9 +71,6 @@ function logDiffs(diffs: ListDiff[], ctx: PluginContext): void {
   }
 }
 
-const exportOf = async (e: RabbitEndpoint, ctx: PluginContext, vhost?: string) =>
-  (await fetchDefinitions(e, ctx, vhost)) as Definitions
-
 function checkAllThere(archive: Definitions, after: Definitions, where: string): void {
   const lost = missing(archive, after, MUST_EXIST)
   if (lost.length) {
@@ -105,7 +102,7 @@ async function restoreVhost(
   }
   let before: Definitions = {}
   if (await vhostExists(e, ctx, vhost)) {
-    before = withoutVhost(await exportOf(e, ctx, vhost))
+    before = withoutVhost(await fetchDefinitions(e, ctx, vhost))
   } else {
     ctx.created?.({ vhosts: [vhost] } satisfies UndoNote)
     await request(e, ctx, 'PUT', vhostPath('/vhosts', vhost), 'create a vhost', { body: '{}' })
@@ -113,7 +110,11 @@ async function restoreVhost(
   }
   logDiffs(diff(defs, before, VHOST_LISTS), ctx)
   await postDefinitions(e, ctx, defs, vhost)
-  checkAllThere(defs, withoutVhost(await exportOf(e, ctx, vhost)), `vhost ${quoteVhost(vhost)}`)
+  checkAllThere(
+    defs,
+    withoutVhost(await fetchDefinitions(e, ctx, vhost)),
+    `vhost ${quoteVhost(vhost)}`,
+  )
   return `vhost ${quoteVhost(vhost)}: ${summary(defs)}`
 }
 
@@ -159,7 +160,7 @@ async function restoreBroker(
       'the archive holds the definitions of one vhost (it was backed up with the field vhost set), not of a whole broker: set the field vhost to the vhost to restore them into',
     )
   }
-  const before = await exportOf(e, ctx)
+  const before = await fetchDefinitions(e, ctx)
   const { users, created, replaced } = usersToImport(e, archive, before, ctx)
   const defs: Definitions = {
     ...archive,
@@ -180,7 +181,7 @@ async function restoreBroker(
       `the archive replaced the password of "${e.user}", the user this restore logs in as; not checking the result`,
     )
   } else {
-    checkAllThere(defs, await exportOf(e, ctx), 'the broker')
+    checkAllThere(defs, await fetchDefinitions(e, ctx), 'the broker')
   }
   return `the whole broker: ${summary(archive)}`
 }
