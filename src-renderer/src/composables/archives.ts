@@ -51,6 +51,10 @@ const WHERE: Record<string, [field: string, label: string][]> = {
     ['db', 'db'],
   ],
   exec: [['restore_command', 'restore command']],
+  rabbitmq: [
+    ['url', 'url'],
+    ['vhost', 'vhost'],
+  ],
 }
 
 function parseEndpoint(endpoint: string | null | undefined): Record<string, unknown> {
@@ -118,13 +122,16 @@ export function describeTarget(
 
 /** What a restore into a target of this plugin does besides replacing data. */
 export const RESTORE_NOTES: Record<string, string> = {
-  files: 'The directory must be new or empty: a restore never writes over existing files.',
+  files:
+    'Files are written under temporary names and renamed into place; by default nothing is written if a file to restore already exists. Archives made before directory trees restore only into a new or empty directory.',
   sqlite: 'The file is replaced atomically; the restore refuses while the database is in use.',
   postgres:
     'The database is cleaned and reloaded in one transaction (created if missing); other databases are left alone.',
   mysql: 'The database is reloaded through the mysql client (created if missing).',
   redis: 'Keys of the same name are replaced, keeping their TTLs; other keys are left alone.',
   exec: 'The archive is piped to the target’s restore command.',
+  rabbitmq:
+    'Definitions are merged: missing ones are created (a missing vhost too), policies and permissions replaced; existing queues, exchanges and users are kept (users replaced only with replace_users). Nothing is deleted.',
 }
 
 /** A compact local date and time for tables: "Nov 21, 05:14", with the year when not this one. */
