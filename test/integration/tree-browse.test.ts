@@ -83,6 +83,9 @@ beforeAll(async () => {
   chmodSync(join(src, 'notes.txt'), 0o640)
   chmodSync(join(src, 'docs', 'a.md'), 0o644)
   writeFileSync(join(src, 'big.bin'), randomBytes(1536 * 1024 + 3))
+  // More than socket buffers hold: a download of it cannot be over before the client stops it.
+  mkdirSync(join(src, 'media'))
+  writeFileSync(join(src, 'media', 'huge.bin'), randomBytes(32 * 1024 * 1024))
   writeFileSync(join(src, 'spaces and ü.txt'), 'unicode\n')
   symlinkSync('docs/a.md', join(src, 'link'))
   linkSync(join(src, 'notes.txt'), join(src, 'hard'))
@@ -149,11 +152,12 @@ describe('tree archives: browse', () => {
       'empty',
       'hard',
       'link',
+      'media',
       'notes.txt',
       'spaces and ü.txt',
       'zz',
     ])
-    expect(res.body).toMatchObject({ path: '', total: 8, next_cursor: null })
+    expect(res.body).toMatchObject({ path: '', total: 9, next_cursor: null })
     const byName = Object.fromEntries(res.body.entries.map((e: any) => [e.name, e]))
     expect(byName['big.bin']).toMatchObject({
       type: 'file',
@@ -193,7 +197,7 @@ describe('tree archives: browse', () => {
     const file = await tree(second.uuid, { path: 'docs/a.md' })
     expect(file.body).toMatchObject({ path: 'docs/a.md', total: 1 })
     expect(file.body.entries[0]).toMatchObject({ name: 'a.md', size: 16 })
-    expect((await tree(second.uuid, { path: '/' })).body.total).toBe(8)
+    expect((await tree(second.uuid, { path: '/' })).body.total).toBe(9)
     expect((await tree(second.uuid, { path: 'docs/' })).body.total).toBe(3)
   })
 
@@ -305,6 +309,26 @@ describe('tree archives: download', () => {
       'whole',
     )
     execFileSync('diff', ['-r', '--no-dereference', src, whole])
+  })
+
+  it('releases the store lock when the client goes away mid-download', async () => {
+    const locks = async () => (await get(`/v1/store/${first.store_uuid}/locks`)).body.locks
+    const stop = new AbortController()
+    const res = await fetch(`${d.url}/v1/archive/${first.uuid}/download?path=media`, {
+      headers: { authorization: `Bearer ${d.token}` },
+      signal: stop.signal,
+    })
+    const reader = res.body!.getReader()
+    await reader.read()
+    expect(await locks()).toHaveLength(1)
+    stop.abort()
+    const deadline = Date.now() + 10_000
+    while ((await locks()).length > 0) {
+      expect(Date.now(), 'the lock is still held 10 s after the abort').toBeLessThan(deadline)
+      await new Promise((r) => setImmediate(r))
+    }
+    const what = `download of media from archive ${first.uuid}`
+    expect(d.log.some((l) => l.includes(what) && l.includes('bytes sent'))).toBe(false)
   })
 
   it('binds a download-link ticket to its path and format', async () => {
