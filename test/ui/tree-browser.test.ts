@@ -242,7 +242,7 @@ describe('against a real daemon and tree archive', () => {
       expect(byTestId('tree-select-many/f204')!.getAttribute('aria-checked')).toBe('true')
       await click(byTestId('tree-select-all')!)
       expect(text('tree-selection-count')).toBe('Nothing selected')
-    })
+    }, 60_000) // happy-dom draws 205 rows slowly
 
     it('searches by name, opens a folder match, and Esc returns to browsing', async () => {
       await mountArchive(archive.uuid)
