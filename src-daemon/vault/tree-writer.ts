@@ -206,6 +206,8 @@ export async function writeTree(opts: TreeWriteOptions): Promise<TreeWriteStats>
     p.own = own
   }
 
+  /** Chunks the index confirmed (small files share chunks: each is asked once). */
+  const known = new Set<string>()
   /** Whether the previous tree's slices can stand for this file's bytes. */
   const reusable = async (rec: TreeRecord): Promise<Slice[] | undefined> => {
     if (opts.fullRead) return undefined
@@ -220,7 +222,11 @@ export async function writeTree(opts: TreeWriteOptions): Promise<TreeWriteStats>
     if (!same) return undefined
     // The index is the store's hint: a chunk it forgot (found damaged, or gone
     // after a GC) must not be referenced without being written again.
-    for (const [id] of old.content) if (!(await opts.index.has(id))) return undefined
+    for (const [id] of old.content) {
+      if (known.has(id)) continue
+      if (!(await opts.index.has(id))) return undefined
+      known.add(id)
+    }
     return old.content
   }
 

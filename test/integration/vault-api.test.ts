@@ -168,8 +168,9 @@ describe('a store directory with its vault', () => {
 
     const first = await backup(job)
     archives.push(first)
+    // A directory target's archive is a tree (docs/vault-format.md "Tree archives").
     expect(first).toMatchObject({
-      format: 'vault',
+      format: 'tree',
       status: 'valid',
       store_key: `manifests/${first.uuid}`,
     })
@@ -284,7 +285,7 @@ describe('a store directory with its vault', () => {
     for (const a of listed) {
       const mine = archives.find((x) => x.uuid === a.uuid)
       expect(a).toMatchObject({
-        format: 'vault',
+        format: mine.format,
         status: 'valid',
         job_uuid: null,
         target_uuid: mine.target_uuid,
