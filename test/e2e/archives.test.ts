@@ -20,7 +20,6 @@ import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask, waitForTask } from '../helpers/tasks'
 
 const skip = browserUnavailable()
-if (skip) console.warn(`skipping the browser tests: ${skip}`)
 
 describe.skipIf(skip !== null)('the Archives page in Chromium', () => {
   let d: RunningDaemon

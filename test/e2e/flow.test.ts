@@ -12,7 +12,6 @@ import { browserUnavailable, goTo, launchBrowser, type BrowserSession } from '..
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 
 const skip = browserUnavailable()
-if (skip) console.warn(`skipping the browser tests: ${skip}`)
 const SHOTS = process.env.BULWARK_SCREENSHOTS
 
 /** Every file under dir, relative path → contents. */

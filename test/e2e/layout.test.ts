@@ -17,7 +17,6 @@ import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask } from '../helpers/tasks'
 
 const skip = browserUnavailable()
-if (skip) console.warn(`skipping the browser tests: ${skip}`)
 
 describe.skipIf(skip !== null)('layout in Chromium', () => {
   let d: RunningDaemon

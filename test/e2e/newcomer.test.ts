@@ -18,7 +18,6 @@ import {
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 
 const skip = browserUnavailable()
-if (skip) console.warn(`skipping the browser tests: ${skip}`)
 
 /** Every file under dir, relative path → contents. */
 function tree(dir: string, base = dir, out = new Map<string, string>()): Map<string, string> {

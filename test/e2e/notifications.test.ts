@@ -23,7 +23,6 @@ import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { waitForTask } from '../helpers/tasks'
 
 const skip = browserUnavailable()
-if (skip) console.warn(`skipping the browser tests: ${skip}`)
 
 /** A message as ntfy gets it: JSON posted to the server's root. */
 interface Published {

@@ -5,7 +5,6 @@ import { browserUnavailable, launchBrowser, type BrowserSession } from '../helpe
 import { startDaemon, type RunningDaemon } from '../helpers/daemon'
 
 const skip = browserUnavailable()
-if (skip) console.warn(`skipping the browser tests: ${skip}`)
 
 describe.skipIf(skip !== null)('sign-in in Chromium', () => {
   let d: RunningDaemon

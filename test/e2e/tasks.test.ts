@@ -20,7 +20,6 @@ import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask } from '../helpers/tasks'
 
 const skip = browserUnavailable()
-if (skip) console.warn(`skipping the browser tests: ${skip}`)
 
 /** Command lines of the processes running now whose command line contains `marker`. */
 function processesWith(marker: string): string[] {

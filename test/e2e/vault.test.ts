@@ -19,7 +19,6 @@ import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask } from '../helpers/tasks'
 
 const skip = browserUnavailable()
-if (skip) console.warn(`skipping the browser tests: ${skip}`)
 
 /** The password jobBasics gives its store. */
 const CURRENT = 'correct horse battery'

@@ -1,7 +1,9 @@
 // Access to the real data services on the machine. A test that needs one that
-// is missing skips with a message outside CI and fails under CI=true.
+// is missing skips with a message outside CI and fails under CI=true
+// (test/helpers/skip.ts).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { canRun } from './skip'
 
 export const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' }
 
@@ -14,14 +16,21 @@ function probe(cmd: string, args: string[]): boolean {
   }
 }
 
-/** True when PostgreSQL answers; under CI its absence is an error, not a skip. */
+/** True when PostgreSQL answers and its client tools run; see canRun for CI. */
 export function postgresAvailable(): boolean {
+  const tools = ['pg_dump', 'pg_restore', 'psql'].filter((t) => !probe(t, ['--version']))
+  if (tools.length > 0)
+    return canRun(`PostgreSQL's ${tools.join(', ')}`, 'apt-get install postgresql-client')
   const up = probe('pg_isready', ['-q', '-h', PG.host, '-p', String(PG.port)])
-  if (!up && process.env.CI)
-    throw new Error('CI=true but PostgreSQL is not answering on 127.0.0.1:5432')
-  if (!up)
-    console.warn('skipping PostgreSQL tests: no server on 127.0.0.1:5432 (start one to run them)')
-  return up
+  return canRun(
+    up ? null : `a PostgreSQL server on ${PG.host}:${PG.port}`,
+    'apt-get install postgresql, then start it with trust for user postgres on 127.0.0.1',
+  )
+}
+
+/** True when `cmd args` runs; see canRun for CI. */
+export function toolAvailable(cmd: string, args = ['--version'], how?: string): boolean {
+  return canRun(probe(cmd, args) ? null : `${cmd} (${[cmd, ...args].join(' ')} fails)`, how)
 }
 
 export function psql(db: string, sql: string): string {
@@ -80,17 +89,18 @@ export function holdTableLock(db: string, table: string, seconds = 60): ChildPro
 
 export function mariadbAvailable(): boolean {
   const up = probe('mysql', ['-h', '127.0.0.1', '-uroot', '-e', 'SELECT 1'])
-  if (!up && process.env.CI)
-    throw new Error('CI=true but MariaDB is not answering on 127.0.0.1:3306')
-  if (!up) console.warn('skipping MariaDB tests: no server on 127.0.0.1:3306')
-  return up
+  return canRun(
+    up ? null : 'a MariaDB server on 127.0.0.1:3306 (root without a password)',
+    'apt-get install mariadb-server mariadb-client and start it',
+  )
 }
 
 export function redisAvailable(): boolean {
   const up = probe('redis-cli', ['-h', '127.0.0.1', 'ping'])
-  if (!up && process.env.CI) throw new Error('CI=true but Redis is not answering on 127.0.0.1:6379')
-  if (!up) console.warn('skipping Redis tests: no server on 127.0.0.1:6379')
-  return up
+  return canRun(
+    up ? null : 'a Redis server on 127.0.0.1:6379',
+    'apt-get install redis-server and start it',
+  )
 }
 
 export function mysql(sql: string, db?: string): string {
@@ -111,8 +121,7 @@ export function redis(db: number, ...args: string[]): string {
 
 /**
  * True when a throwaway Secret Service can be run (dbus-run-session,
- * gnome-keyring-daemon, secret-tool) and @napi-rs/keyring loads; under CI a missing one
- * is an error, not a skip.
+ * gnome-keyring-daemon, secret-tool) and @napi-rs/keyring loads; see canRun for CI.
  */
 export async function keychainAvailable(): Promise<boolean> {
   const missing = ['dbus-run-session', 'gnome-keyring-daemon', 'secret-tool'].filter(
@@ -123,12 +132,8 @@ export async function keychainAvailable(): Promise<boolean> {
   } catch (err) {
     missing.push(`the @napi-rs/keyring module (${(err as Error).message.split('\n')[0]})`)
   }
-  if (missing.length === 0) return true
-  const what = missing.join(', ')
-  if (process.env.CI)
-    throw new Error(
-      `CI=true but ${what} is missing (apt-get install gnome-keyring dbus-x11 libsecret-tools, then npm ci)`,
-    )
-  console.warn(`skipping keychain tests: ${what} is missing`)
-  return false
+  return canRun(
+    missing.length === 0 ? null : missing.join(', '),
+    'apt-get install gnome-keyring dbus-x11 libsecret-tools, then npm ci',
+  )
 }

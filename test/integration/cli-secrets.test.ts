@@ -7,9 +7,9 @@
 // refused, listing those that are.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { privateRedis } from '../../plugins/targets/redis/redis-fixtures'
+import { privateRedis } from '../fixtures/targets/redis'
 import { BULWARK_BIN, runCli, startDaemon, type RunningDaemon } from '../helpers/daemon'
-import { postgresAvailable, redisAvailable } from '../helpers/services'
+import { postgresAvailable, redisAvailable, toolAvailable } from '../helpers/services'
 
 const REDIS_PASSWORD = 'cli-secrets redis password 1'
 const WRONG_PASSWORD = 'cli-secrets wrong password 2'
@@ -19,7 +19,7 @@ const VAULT_PASSWORD = 'cli-secrets vault password 5'
 const SECRETS = [REDIS_PASSWORD, WRONG_PASSWORD, PG_PASSWORD, S3_SECRET, VAULT_PASSWORD]
 
 const hasRedis = redisAvailable()
-const hasPython = spawnSync('python3', ['-c', 'import pty'], { stdio: 'ignore' }).status === 0
+const hasPython = toolAvailable('python3', ['-c', 'import pty'], 'apt-get install python3')
 if (!hasPython)
   console.warn('skipping the terminal prompt test of --set-secret: no python3 (for a pty)')
 

@@ -23,7 +23,7 @@ import {
   redisAvailable,
 } from '../helpers/services'
 import { runTask, waitForTask } from '../helpers/tasks'
-import { privateRedis, redis as redisClient } from '../../plugins/targets/redis/redis-fixtures'
+import { privateRedis, redis as redisClient } from '../fixtures/targets/redis'
 
 const hasMariadb = mariadbAvailable()
 const hasPostgres = postgresAvailable()

@@ -17,7 +17,7 @@ import {
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest'
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { startS3Gate, type S3Gate } from '../helpers/s3-gate'
 import { startS3Server, type S3TestServer } from '../helpers/s3-server'
@@ -29,9 +29,11 @@ import {
   postgresAvailable,
   psql,
   randomDbName,
+  toolAvailable,
 } from '../helpers/services'
 import { waitForTask } from '../helpers/tasks'
 import { VaultBench, chunkPaths, randomTree } from '../helpers/vault-bench'
+import { skipTest } from '../helpers/skip'
 
 const running: RunningDaemon[] = []
 afterEach(async () => {
@@ -52,33 +54,20 @@ async function kill(b: VaultBench): Promise<void> {
   running.splice(running.indexOf(b.d), 1)
 }
 
-/** Whether a tool runs; outside CI a missing one skips its tests with a message. */
-function have(what: string, cmd: string, args: string[]): boolean {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore' })
-    return true
-  } catch {
-    if (process.env.CI) throw new Error(`CI=true but ${what} is not available`)
-    console.warn(`skipping ${what} tests: ${cmd} does not run here`)
-    return false
-  }
-}
-
 const mounted: string[] = []
 afterAll(() => {
   for (const dir of mounted.splice(0)) execFileSync('umount', [dir])
 })
 
 /** A new 1 MiB tmpfs, so a restore into it runs out of space; undefined where mounting is not allowed. */
-function smallDisk(): string | undefined {
+function smallDisk(t: TestContext): string | undefined {
   const dir = tempDir('bulwark-full-')
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' })
     mounted.push(dir)
     return dir
   } catch {
-    if (process.env.CI) throw new Error('CI=true but a tmpfs cannot be mounted (run as root)')
-    console.warn('skipping full-disk restore tests: cannot mount a tmpfs (not root)')
+    skipTest(t, 'a 1 MiB tmpfs to fill (mount -t tmpfs failed)', 'run the tests as root')
     return undefined
   }
 }
@@ -142,8 +131,8 @@ const CONSEQUENCE = /aborted|premature close|canceled/i
 
 describe('a restore into a directory that fails', () => {
   it('on a full disk ends failed with ENOSPC as the cause, once the directory is cleaned up', async (t) => {
-    const disk = smallDisk()
-    if (!disk) return t.skip()
+    const disk = smallDisk(t)
+    if (!disk) return
     const b = await daemon()
     const store = await b.store({ path: tempDir('bulwark-store-') })
     // 2,000 files of 2 KiB: far more than the 1 MiB disk holds.
@@ -188,7 +177,7 @@ describe('a restore into a directory that fails', () => {
 })
 
 describe('a restore into an SQLite database', () => {
-  const sqlite = have('sqlite3', 'sqlite3', ['-version'])
+  const sqlite = toolAvailable('sqlite3', ['-version'], 'apt-get install sqlite3')
   let b: VaultBench
   let archive: string
   let dir: string
@@ -239,8 +228,8 @@ describe('a restore into an SQLite database', () => {
   it.skipIf(!sqlite)(
     'on a full disk says so in its own words, once its temporary copy is removed',
     async (t) => {
-      const disk = smallDisk()
-      if (!disk) return t.skip()
+      const disk = smallDisk(t)
+      if (!disk) return
       const task = await startRestore(b, archive, await sqliteTarget(join(disk, 'app.db')))
       const { task: ended, seen } = await whenEnded(b, task, () => readdirSync(disk))
       expect(ended.status, ended.log).toBe('failed')

@@ -11,6 +11,7 @@ import { describeFsError } from './errors'
 import { TEMP_FILE } from './temp-files'
 import type { StorePlugin } from '../../sdk/types'
 import { fsInterruptedPut } from '../../../test/helpers/interrupted-puts'
+import { skipTest } from '../../../test/helpers/skip'
 
 const dirs: string[] = []
 async function freshDir(): Promise<string> {
@@ -188,7 +189,8 @@ describe('store fs', () => {
         () => 'created',
         (e: NodeJS.ErrnoException) => e.code,
       )
-      if (code !== 'EPERM' && code !== 'EACCES') t.skip(`sysfs here answers ${code}, not EPERM`)
+      if (code !== 'EPERM' && code !== 'EACCES')
+        skipTest(t, `a sysfs that refuses new entries (it answers ${code}, not EPERM)`)
     } else {
       const parent = await mkdtemp(join(tmpdir(), 'bulwark-fs-'))
       dirs.push(parent)

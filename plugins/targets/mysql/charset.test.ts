@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readAll, testContext } from '../../sdk/conformance/services'
 import type { Endpoint, TargetPlugin } from '../../sdk/types'
 import { decodeDefaults } from './defaults'
-import { SERVER, exec, fixture, mysqlAvailable, rows } from './fixture'
+import { SERVER, exec, fixture, mysqlAvailable, rows } from '../../../test/fixtures/targets/mysql'
 import mysqlTarget from './index'
 
 const plugin = (mysqlTarget as { plugin: TargetPlugin }).plugin

@@ -12,9 +12,24 @@ import { readAll, testContext } from '../../sdk/conformance/services'
 import { PluginAbortedError, PluginError } from '../../sdk/errors'
 import type { Endpoint, PluginContext, TargetPlugin } from '../../sdk/types'
 import { targetConformance } from '../../sdk/conformance/target-suite'
-import { SERVER, exec, fixture, mutate, mysqlAvailable, rows, seed, snapshot } from './fixture'
+import {
+  SERVER,
+  exec,
+  fixture,
+  mutate,
+  mysqlAvailable,
+  rows,
+  seed,
+  snapshot,
+} from '../../../test/fixtures/targets/mysql'
 import { parseFailure, scrub } from './errors'
-import { dumpProcess, freePort, holdLock, releaseLocks, waitFor } from './probes'
+import {
+  dumpProcess,
+  freePort,
+  holdLock,
+  releaseLocks,
+  waitFor,
+} from '../../../test/fixtures/targets/mysql-probes'
 import { optionValue, parseEndpoint } from './connection'
 import mysqlTarget, { serverName } from './index'
 

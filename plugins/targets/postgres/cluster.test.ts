@@ -7,7 +7,8 @@ import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import plugin from './index'
 import { idempotentGlobals } from './cluster'
-import { postgresAvailable, readAll, testContext } from '../../sdk/conformance/services'
+import { readAll, testContext } from '../../sdk/conformance/services'
+import { postgresAvailable } from '../../../test/helpers/services'
 import type { TargetPlugin } from '../../sdk/types'
 
 const target = (plugin as { plugin: TargetPlugin }).plugin

@@ -6,13 +6,8 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PluginError } from '../../sdk/errors'
-import {
-  PG,
-  postgresAvailable,
-  readAll,
-  testContext,
-  toolAvailable,
-} from '../../sdk/conformance/services'
+import { readAll, testContext } from '../../sdk/conformance/services'
+import { PG, postgresAvailable, toolAvailable } from '../../../test/helpers/services'
 import { targetConformance } from '../../sdk/conformance/target-suite'
 import type { Endpoint, PluginContext, TargetPlugin } from '../../sdk/types'
 import { explainPg } from './explain'

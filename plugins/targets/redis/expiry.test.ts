@@ -11,7 +11,7 @@ import type { Endpoint, TargetPlugin } from '../../sdk/types'
 import { dumpBatch, expirySource } from './backup'
 import { encodeEnd, encodeHeader, encodeRecordHead, openArchive, type DumpRecord } from './format'
 import redisTarget from './index'
-import * as fx from './redis-fixtures'
+import * as fx from '../../../test/fixtures/targets/redis'
 
 const available = await fx.redisAvailable()
 const plugin = redisTarget.plugin as TargetPlugin

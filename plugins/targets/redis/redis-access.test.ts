@@ -1,7 +1,6 @@
 // Tests of how the redis target connects: unreachable servers, db numbers,
 // ACL users and passwords on the local Redis (dbs 11 and 12 only), and a
 // private password-protected redis-server these tests start and stop.
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type Socket } from 'node:net'
@@ -11,7 +10,9 @@ import { PluginError } from '../../sdk/errors'
 import { readAll, testContext } from '../../sdk/conformance/services'
 import type { Endpoint, TargetPlugin } from '../../sdk/types'
 import redisTarget from './index'
-import * as fx from './redis-fixtures'
+import * as fx from '../../../test/fixtures/targets/redis'
+import { skipTest } from '../../../test/helpers/skip'
+import { toolAvailable } from '../../../test/helpers/services'
 
 const available = await fx.redisAvailable()
 const plugin = redisTarget.plugin as TargetPlugin
@@ -22,15 +23,7 @@ const backup = async (db: number) => readAll(await plugin.backup(ep(db), testCon
 const restore = (db: number, data: Buffer) =>
   plugin.restore(ep(db), Readable.from([data]), testContext())
 
-const hasServer = (() => {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    console.warn('skipping private-server tests: redis-server is not installed')
-    return false
-  }
-})()
+const hasServer = toolAvailable('redis-server', ['--version'], 'apt-get install redis-server')
 
 describe.skipIf(!available)('target redis: access', () => {
   beforeEach(() => fx.flush(SRC, DST))
@@ -104,12 +97,11 @@ describe.skipIf(!available)('target redis: access', () => {
           return false
         }
       })
-      if (!created) console.warn('skipping ACL tests: cannot create ACL users on this Redis')
     })
     afterAll(() => fx.withDb(SRC, (c) => c.acl('DELUSER', user, reader)))
 
     it('a wrong password is refused without echoing it; the right one works', async (t) => {
-      if (!created) t.skip()
+      if (!created) skipTest(t, 'a Redis that lets root create ACL users (Redis 6 or later)')
       const wrong = `${password}-wrong`
       const err = await fx.rejection(
         plugin.test(ep(SRC, { username: user, password: wrong }), testContext()),
@@ -122,7 +114,7 @@ describe.skipIf(!available)('target redis: access', () => {
     })
 
     it('a read-only user can back up (without INFO or MEMORY USAGE) but not restore', async (t) => {
-      if (!created) t.skip()
+      if (!created) skipTest(t, 'a Redis that lets root create ACL users (Redis 6 or later)')
       await fx.withDb(SRC, (c) => fx.seed(c, { small: 3000 }))
       const ro = (db: number) => ep(db, { username: reader, password })
       const archive = await readAll(await plugin.backup(ro(SRC), testContext()))

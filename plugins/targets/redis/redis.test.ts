@@ -13,7 +13,7 @@ import { dumpBatch } from './backup'
 import { CONNECTION_NAME } from './client'
 import { encodeEnd, encodeHeader, encodeRecordHead } from './format'
 import redisTarget from './index'
-import * as fx from './redis-fixtures'
+import * as fx from '../../../test/fixtures/targets/redis'
 
 const available = await fx.redisAvailable()
 const plugin = redisTarget.plugin as TargetPlugin
