@@ -29,12 +29,15 @@ export interface DownloadDeps {
   what: string
 }
 
+/** A download, with the name of the file or folder as it is in the archive. */
+export type TreeDownload = ArchiveDownload & { name?: string }
+
 export async function treeDownload(
   tree: OpenTree,
   path: string,
   format: NonNullable<TreeDownloadPart['format']>,
   deps: DownloadDeps,
-): Promise<ArchiveDownload> {
+): Promise<TreeDownload> {
   const r = path === '' ? null : (tree.index.byPath.get(path) ?? null)
   if (r && r.type !== 'dir') return fileDownload(tree, r, deps)
   let files: TreeFiles | undefined
@@ -58,12 +61,17 @@ export async function treeDownload(
   return {
     stream,
     filename: `${stem}.${format}`,
+    ...(path === '' ? {} : { name: `${posix.basename(path)}.${format}` }),
     size: format === 'tar' ? tarLength(entries) : null,
   }
 }
 
 /** The file's content; a hard link gives the content of the file it shares. */
-async function fileDownload(tree: OpenTree, r: TreeRecord, deps: DownloadDeps) {
+async function fileDownload(
+  tree: OpenTree,
+  r: TreeRecord,
+  deps: DownloadDeps,
+): Promise<TreeDownload> {
   const source = r.type === 'hardlink' ? tree.index.byPath.get(r.target ?? '') : r
   if (!source || source.type !== 'file') {
     const to = r.type === 'symlink' ? ` to ${r.target}` : ''
@@ -85,6 +93,7 @@ async function fileDownload(tree: OpenTree, r: TreeRecord, deps: DownloadDeps) {
   return {
     stream,
     filename: safeName(posix.basename(r.path)) || 'file',
+    name: posix.basename(r.path),
     size: source.size,
   }
 }

@@ -17,12 +17,12 @@ import type { ArchiveListRow } from '../catalog/catalog'
 import { compareTreePaths, normalizeTreePath, type TreeRecord } from '../vault/tree'
 import type { PluginContext } from '../../plugins/sdk/types'
 import type { StoreHandle } from '../tasks/vault-archives'
-import type { ArchiveDownload, ArchiveService } from './archives'
+import type { ArchiveService } from './archives'
 import type { ServiceContext } from './context'
 import { diffTrees } from './tree-diff'
 import { openTreeFiles } from './tree-files'
 import { compileGlob, globMatches } from './tree-glob'
-import { treeDownload } from './tree-download'
+import { treeDownload, type TreeDownload } from './tree-download'
 import type { VaultService } from './vault'
 
 const DEFAULT_LIMIT = 1000
@@ -258,11 +258,7 @@ export class TreeService {
   }
 
   /** A file as itself, a directory (or the whole tree) as a tar or zip: see tree-download.ts. */
-  async download(
-    uuid: string,
-    part: TreeDownloadPart,
-    signal: AbortSignal,
-  ): Promise<ArchiveDownload> {
+  async download(uuid: string, part: TreeDownloadPart, signal: AbortSignal): Promise<TreeDownload> {
     const tree = await this.open(uuid)
     const path = requestPath(part.path)
     const what = `download of ${path || 'the tree'} from archive ${tree.archive.uuid}`

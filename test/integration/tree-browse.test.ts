@@ -273,6 +273,13 @@ describe('tree archives: download', () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(readFileSync(join(src, 'big.bin')))).toBe(
       true,
     )
+    const named = await withToken(
+      `/v1/archive/${first.uuid}/download?path=${encodeURIComponent('spaces and ü.txt')}`,
+    )
+    expect(named.headers.get('content-disposition')).toBe(
+      `attachment; filename="spaces-and-u.txt"; filename*=UTF-8''spaces%20and%20%C3%BC.txt`,
+    )
+    expect(await named.text()).toBe('unicode\n')
     const hard = await withToken(`/v1/archive/${first.uuid}/download?path=notes.txt`)
     expect(await hard.text()).toBe('notes\n')
     const link = await withToken(`/v1/archive/${first.uuid}/download?path=link`)
@@ -407,6 +414,17 @@ describe('tree archives: the CLI', () => {
     ])
     expect(one.code, one.stderr).toBe(0)
     expect(readFileSync(join(out, 'a.md'), 'utf8')).toBe('# a, longer now\n')
+    const named = await cli([
+      'download',
+      'archive',
+      second.uuid,
+      '--path',
+      'spaces and ü.txt',
+      '-o',
+      `${out}/`,
+    ])
+    expect(named.code, named.stderr).toBe(0)
+    expect(readFileSync(join(out, 'spaces and ü.txt'), 'utf8')).toBe('unicode\n')
     const zip = await cli([
       'download',
       'archive',

@@ -21,6 +21,7 @@ import {
 } from '../../contract'
 import { toIso } from '../../platform/clock'
 import type { Services } from '../../services'
+import type { TreeDownload } from '../../services/tree-download'
 import { DownloadTickets, downloadQuery } from '../tickets'
 import { optionalBody } from '../validation'
 
@@ -91,13 +92,13 @@ export function archiveRoutes(
       const { ticket: _ticket, ...asked } = req.query
       const archive = s.archives.downloadable(req.params.uuid)
       const part = downloadPart(archive.format, asked)
-      const download =
+      const download: TreeDownload =
         archive.format === 'tree'
           ? await s.trees.download(archive.uuid, part, stop.signal)
           : await s.archives.download(archive.uuid, stop.signal)
       reply
         .type('application/octet-stream')
-        .header('content-disposition', attachment(download.filename))
+        .header('content-disposition', attachment(download.filename, download.name))
         .header('cache-control', 'no-store')
         .header('x-content-type-options', 'nosniff')
       if (download.size !== null) reply.header('content-length', download.size)
@@ -136,7 +137,17 @@ function downloadPart(
   return part
 }
 
-/** `attachment; filename="…"` for a name already made of safe characters (see safeName). */
-function attachment(filename: string): string {
-  return `attachment; filename="${filename.replace(/["\\]/g, '_')}"`
+/**
+ * `attachment; filename="…"` for a name already made of safe characters (see
+ * safeName), and with the file's own name when it has others (`filename*`,
+ * RFC 6266: "Été 2026.odt" rather than "Ete-2026.odt", for clients that read it).
+ */
+function attachment(filename: string, name?: string): string {
+  const plain = `attachment; filename="${filename.replace(/["\\]/g, '_')}"`
+  if (name === undefined || name === filename) return plain
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16)}`,
+  )
+  return `${plain}; filename*=UTF-8''${encoded}`
 }
