@@ -117,7 +117,7 @@ describe.skipIf(skip !== null)('a tree archive in Chromium', () => {
     const dialog = page.getByTestId('tree-restore-dialog')
     await dialog.waitFor()
     // Into the target's own directory, the default; overwriting, as chosen.
-    await dialog.getByText(`The target’s own directory, ${home}`).waitFor()
+    await dialog.getByText(`The target’s own directory (ann-home), ${home}`).waitFor()
     await dialog.getByText('Overwrite existing files').click()
     await dialog
       .getByTestId('tree-restore-summary')

@@ -399,6 +399,18 @@ describe('against a real daemon and tree archive', () => {
       expect(over.task.status, over.task.log).toBe('done')
       expect(restored('docs/a.txt')).toBe(original('docs/a.txt'))
       expect(restored('docs/b.txt')).toBe(original('docs/b.txt'))
-    })
+    }, 60_000)
+  })
+
+  // Last: it purges the older archive the comparison uses.
+  it('says a purged tree archive has nothing left to browse', async () => {
+    const del = await d.api('DELETE', `/v1/archive/${older.uuid}`)
+    expect(del.status, JSON.stringify(del.body)).toBe(200)
+    const purge = await waitForTask(d, del.body.task_uuid)
+    expect(purge.status, purge.log).toBe('done')
+    await mountArchive(older.uuid)
+    await until(() => byTestId('tree-purged'), 'the note')
+    expect(text('tree-purged')).toContain('nothing left to browse')
+    expect(byTestId('tree-browser')).toBeNull()
   })
 })
