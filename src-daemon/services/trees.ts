@@ -128,7 +128,7 @@ export class TreeService {
     if (archive.format !== 'tree') {
       throw invalid(
         field,
-        `archive ${archive.uuid} is a single dump, not a directory tree: browse, find and diff work on archives of files targets made since directory archives became trees (Bulwark 0.14); restore or download it whole`,
+        `archive ${archive.uuid} is a single dump, not a directory tree: browse, find and diff work on archives of files targets made since directory backups became trees (December 2026); restore or download it whole`,
       )
     }
     return archive
