@@ -1,7 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,7 +10,6 @@ import { PG, postgresAvailable, toolAvailable } from '../../../test/helpers/serv
 import { targetConformance } from '../../sdk/conformance/target-suite'
 import type { Endpoint, PluginContext, TargetPlugin } from '../../sdk/types'
 import { explainPg } from './explain'
-import { startFakeServer } from './fake-server'
 import postgresTarget from './index'
 
 const up = postgresAvailable()
@@ -253,60 +251,6 @@ describe.skipIf(!up)('target postgres', () => {
     await expect(readAll(await target.backup(ep, ctx()))).rejects.toThrow(
       `user ${role} may not read table secret in database ${db}`,
     )
-  })
-})
-
-describe.skipIf(!tools)('target postgres: password authentication (against a fake server)', () => {
-  it('passes the password only through the environment, and explains its refusal', async () => {
-    const server = await startFakeServer({ hold: true })
-    try {
-      const ep = {
-        host: '127.0.0.1',
-        port: server.port,
-        user: 'alice',
-        password: SECRET,
-        database: 'd',
-      }
-      const c = ctx()
-      const errored = target
-        .backup(ep, c)
-        .then(readAll)
-        .then(
-          () => undefined,
-          (e: PluginError) => e,
-        )
-      expect(await server.nextPassword()).toBe(SECRET)
-      // While the server holds the refusal, pg_dump is still running: look at its argv and env.
-      const pid = execFileSync('pgrep', ['-P', String(process.pid), '-x', 'pg_dump'], {
-        encoding: 'utf8',
-      }).trim()
-      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).not.toContain(SECRET)
-      expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain(
-        `PGPASSWORD=${SECRET}`,
-      )
-      server.release()
-      const err = await errored
-      expect(err?.message).toBe(
-        `PostgreSQL refused the password for user alice on 127.0.0.1:${server.port}`,
-      )
-      expect(err?.kind).toBe('permanent')
-      expect(c.lines.join('\n')).not.toContain(SECRET)
-    } finally {
-      await server.close()
-    }
-  })
-
-  it('says a password is wanted when none is set', async () => {
-    const server = await startFakeServer()
-    try {
-      const ep = { host: '127.0.0.1', port: server.port, user: 'bob', password: '', database: 'd' }
-      await expect(target.test(ep, ctx())).rejects.toThrow(
-        `PostgreSQL on 127.0.0.1:${server.port} wants a password for user bob; enter it in the endpoint`,
-      )
-      expect(server.passwords).toEqual([])
-    } finally {
-      await server.close()
-    }
   })
 })
 
