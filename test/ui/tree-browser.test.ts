@@ -346,6 +346,9 @@ describe('against a real daemon and tree archive', () => {
       expect(text('tree-restore-to-error')).toContain('absolute path')
       expect((byTestId('tree-restore-confirm') as HTMLButtonElement).disabled).toBe(true)
       await type('tree-restore-to', dest)
+      expect(text('tree-restore-to-hint')).toBe(
+        `Items keep their folders inside it: docs/a.txt is written as ${dest}/docs/a.txt.`,
+      )
       await click(radio(`tree-restore-conflict-${conflict}`))
       const summary = text('tree-restore-summary')
       expect(summary).toContain(`Restores 2 items into ${dest}`)
