@@ -1,18 +1,22 @@
 // A streaming zip of a tree archive's entries, for downloads of a directory
-// with format=zip (what a person double-clicks on any desktop). Files are
-// deflated (stored when their name says they are compressed already) with
-// their CRC and sizes in a data descriptor after the data, as they are known
-// only once it has passed; directories and symlinks (Unix mode bits in the
-// external attributes, as Info-ZIP writes them) carry no data. Hard links
+// with format=zip (what a person double-clicks on any desktop). Files of up
+// to 1 MiB are read whole, deflated at once (or stored if that does not
+// shrink them), their CRC and sizes in their header; bigger ones stream
+// through a deflate (stored when their name says they are compressed
+// already) with CRC and sizes in a data descriptor after the data, as they
+// are known only once it has passed. Directories and symlinks carry Unix
+// mode bits in the external attributes, as Info-ZIP writes them. Hard links
 // become copies (zip has no links); fifos and devices are left out. Names are
 // UTF-8 (flag bit 11) and mtimes are also kept in the extended-timestamp
 // field, in UTC. Without ZIP64, a zip holds at most 65535 entries and 4 GiB:
 // zipRefusal says so before anything is sent.
-import { constants, createDeflateRaw, crc32 } from 'node:zlib'
+import { constants, createDeflateRaw, crc32, deflateRawSync } from 'node:zlib'
 import { Readable, pipeline } from 'node:stream'
 import { exactContent, type PackEntry } from './tree-pack'
 
 const LIMIT = 0xffffffff
+/** Files up to this size are read whole before their header is written. */
+const SMALL_FILE = 1024 * 1024
 const MAX_ENTRIES = 0xffff
 const S_IFREG = 0o100000
 const S_IFDIR = 0o040000
@@ -86,13 +90,14 @@ export async function* zipStream(
     if (central.length === MAX_ENTRIES)
       throw new Error(`a zip holds at most ${MAX_ENTRIES} entries`)
     const isFile = e.type === 'file' || e.type === 'hardlink'
+    const streamed = isFile && e.size > SMALL_FILE
     const name = Buffer.from(e.type === 'dir' ? `${e.name}/` : e.name, 'utf8')
     const kind = e.type === 'dir' ? S_IFDIR : e.type === 'symlink' ? S_IFLNK : S_IFREG
     const { time, date, unix } = dosTime(e.mtimeNs)
     const c: Central = {
       name,
-      flags: FLAG_UTF8 | (isFile ? FLAG_DESCRIPTOR : 0),
-      method: isFile && !COMPRESSED.test(e.name) ? DEFLATED : STORED,
+      flags: FLAG_UTF8 | (streamed ? FLAG_DESCRIPTOR : 0),
+      method: streamed && !COMPRESSED.test(e.name) ? DEFLATED : STORED,
       time,
       date,
       crc: 0,
@@ -102,14 +107,20 @@ export async function* zipStream(
       offset,
       mtime: unix,
     }
-    const link = e.type === 'symlink' ? Buffer.from(e.linkTarget ?? '', 'utf8') : null
-    if (link) {
-      c.crc = crc32(link)
-      c.csize = c.usize = link.length
+    // Small files and links are whole in memory: sizes and CRC go in the local header.
+    const data =
+      e.type === 'symlink'
+        ? Buffer.from(e.linkTarget ?? '', 'utf8')
+        : isFile && !streamed
+          ? await smallFile(e, c)
+          : null
+    if (data && !isFile) {
+      c.crc = crc32(data)
+      c.csize = c.usize = data.length
     }
     yield out(localHeader(c))
-    if (link) yield out(link)
-    if (isFile) {
+    if (data) yield out(data)
+    if (streamed) {
       for await (const piece of fileData(e, c)) yield out(piece)
       yield out(descriptor(c))
     }
@@ -126,7 +137,24 @@ export async function* zipStream(
   yield out(end)
 }
 
-/** A file's data, deflated or stored, filling in the CRC and sizes as it passes. */
+/**
+ * A small file's data, read whole: deflated at once (a deflate stream per
+ * file costs more than the file), or stored when that does not shrink it.
+ */
+async function smallFile(e: PackEntry, c: Central): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for await (const buf of exactContent(e)) parts.push(buf)
+  const raw = Buffer.concat(parts)
+  c.crc = crc32(raw)
+  c.usize = raw.length
+  const packed = COMPRESSED.test(e.name) || raw.length === 0 ? raw : deflateRawSync(raw)
+  const data = packed.length < raw.length ? packed : raw
+  c.method = data === raw ? STORED : DEFLATED
+  c.csize = data.length
+  return data
+}
+
+/** A big file's data, deflated or stored, filling in the CRC and sizes as it passes. */
 async function* fileData(e: PackEntry, c: Central): AsyncGenerator<Buffer> {
   const counted = Readable.from(
     (async function* () {
