@@ -204,6 +204,15 @@ describe('tree archives: browse', () => {
   it('refuses bad paths, cursors and limits, naming the field', async () => {
     expectError(await tree(first.uuid, { path: 'docs/../..' }), 400, 'path')
     expectError(await tree(first.uuid, { path: '/etc' }), 400, 'path')
+    expectError(await tree(first.uuid, { path: 'docs\0' }), 400, 'path')
+    expectError(
+      await withToken(`/v1/archive/${first.uuid}/download?path=../x`).then(async (r) => ({
+        status: r.status,
+        body: await r.json(),
+      })),
+      400,
+      'path',
+    )
     expectError(await tree(first.uuid, { path: 'docs/nope' }), 404, 'path')
     expectError(await tree(first.uuid, { cursor: 'not a cursor' }), 400)
     expectError(await tree(first.uuid, { cursor: 'AAAA' }), 400, 'cursor')
