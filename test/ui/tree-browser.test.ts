@@ -273,7 +273,7 @@ describe('against a real daemon and tree archive', () => {
       expect(byTestId('tree-search-heading')).toBeNull()
     })
 
-    it('issues a download link for a file that fetches its bytes', async () => {
+    it('downloads a file as itself and a folder as a tar or a zip through single-use links', async () => {
       const links: string[] = []
       vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (
         this: HTMLAnchorElement,
@@ -292,12 +292,22 @@ describe('against a real daemon and tree archive', () => {
       const res = await fetch(links[0]!)
       expect(res.status).toBe(200)
       expect(await res.text()).toBe('bravo\n')
-      // A folder offers a tar and a zip.
+      // A folder comes as a tar, or a zip, holding its files under its name.
       expect(byTestId('tree-download-docs/sub')!.textContent).toContain('.tar')
-      expect(byTestId('tree-download-zip-docs/sub')).not.toBeNull()
+      await click(byTestId('tree-download-docs/sub')!)
+      await until(() => links.length === 2, 'the tar link followed')
+      const tar = Buffer.from(await (await fetch(links[1]!)).arrayBuffer())
+      expect(tar.subarray(257, 262).toString()).toBe('ustar')
+      expect(tar.toString('latin1')).toContain('sub/report.odt')
+      expect(tar.toString('latin1')).toContain('report v1\n')
+      await click(byTestId('tree-download-zip-docs/sub')!)
+      await until(() => links.length === 3, 'the zip link followed')
+      const zip = Buffer.from(await (await fetch(links[2]!)).arrayBuffer())
+      expect(zip.subarray(0, 4).toString('latin1')).toBe('PK\x03\x04')
+      expect(zip.toString('latin1')).toContain('sub/report.odt')
     })
 
-    it('compares with the older archive: added, removed and modified, each browsable', async () => {
+    it('compares with the older archive (and from it, the newer): added, removed and modified, each browsable', async () => {
       await mountArchive(archive.uuid)
       await until(() => byTestId('tree-diff-other'), 'the comparison')
       const selection =
@@ -320,6 +330,29 @@ describe('against a real daemon and tree archive', () => {
       expect(text('tree-diff-modified-docs/a.txt')).toContain('+1.2 KiB')
       await click(byTestId('tree-diff-added-docs/c.txt')!.querySelector('button')!)
       await until(() => rows().includes('docs/c.txt'), 'docs browsed from the diff')
+      expect(text('tree-diff-direction')).toMatch(
+        /^Changes from ui-tree-src of .* to ui-tree-src of .*\.$/,
+      )
+      const direction = text('tree-diff-direction')
+      unmountAll()
+
+      // From the older archive, the newer one: the same changes, the same way round.
+      await mountArchive(older.uuid)
+      const other = await until(
+        () =>
+          text('tree-diff-other').includes('another archive of this target') &&
+          byTestId('tree-diff-other')!.querySelector<HTMLElement>('.n-base-selection'),
+        'the other archives',
+      )
+      other.click()
+      await flushPromises()
+      other.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }))
+      await flushPromises()
+      other.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }))
+      await until(() => byTestId('tree-diff-added'), 'the diff')
+      expect(text('tree-diff-direction')).toBe(direction)
+      expect(text('tree-diff-modified-docs/a.txt')).toContain('+1.2 KiB')
+      expect(byTestId('tree-diff-added-docs/c.txt')).not.toBeNull()
     })
   })
 
