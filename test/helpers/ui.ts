@@ -26,6 +26,7 @@ const mounted: { unmount(): void }[] = []
  */
 export async function mountEditor(d: RunningDaemon, editor: Component, props: object) {
   setActivePinia(createPinia())
+  trackRequests()
   await useConnection().signInWithToken(d.token)
   const saved: string[] = []
   const show = ref(true)
@@ -100,9 +101,39 @@ export const allByTestId = (id: string) => [
 ]
 export const text = (id: string) => byTestId(id)?.textContent?.trim() ?? ''
 
-/** Clicks the editor's submit button and lets the daemon answer. */
+/** Requests the page has sent and finished (see trackRequests). */
+const requests = { started: 0, finished: 0 }
+let tracked = false
+/** Counts the page's fetches, so a test can wait for the daemon's answer rather than for time. */
+function trackRequests() {
+  if (tracked) return
+  tracked = true
+  const fetch = globalThis.fetch
+  globalThis.fetch = (async (...args: Parameters<typeof fetch>) => {
+    requests.started++
+    try {
+      return await fetch(...args)
+    } finally {
+      requests.finished++
+    }
+  }) as typeof fetch
+}
+
+/**
+ * Clicks the editor's submit button and waits for the outcome: the request it
+ * sent answered and the button no longer busy, or, when the form refused
+ * itself and sent nothing, the form's validation settled.
+ */
 export async function save() {
-  byTestId('editor-save')!.click()
-  await sleep(300)
+  const started = requests.started
+  const clicked = Date.now()
+  const button = byTestId('editor-save')!
+  button.click()
+  await until(() => {
+    if (button.classList.contains('n-button--loading')) return false
+    if (requests.started > started) return requests.finished === requests.started
+    // Nothing sent: validation runs on promises alone, so it has settled well within this.
+    return Date.now() - clicked > 300
+  }, 'the editor to save or refuse')
   await flushPromises()
 }
