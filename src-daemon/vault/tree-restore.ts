@@ -190,8 +190,15 @@ export async function restoreTree(opts: TreeRestoreOptions): Promise<TreeRestore
   const temps = new Set<string>()
   const result: TreeRestoreResult = { entries: 0, files: 0, bytes: 0, kept: 0, replaced: 0 }
   const madeDirs = new Map<string, TreeRecord>()
+  // Unique per restore (a random prefix) and per file (a counter); created with O_EXCL anyway.
+  const prefix = randomBytes(4).toString('hex')
+  let serial = 0
   const tmpName = (final: string) =>
-    `${dirname(final)}/.${basename(final).slice(0, 200)}.bulwark-${randomBytes(6).toString('hex')}`
+    `${dirname(final)}/.${basename(final).slice(0, 200)}.bulwark-${prefix}-${(serial++).toString(36)}`
+  // What a new file gets without asking: skip chown and chmod when they would change nothing.
+  const umask = process.umask()
+  const uid = process.getuid?.()
+  const gid = process.getgid?.()
 
   /** Makes the directory (its parents first); replaces a non-directory when overwriting. */
   const ensureDir = async (rel: string): Promise<void> => {
@@ -238,7 +245,9 @@ export async function restoreTree(opts: TreeRestoreOptions): Promise<TreeRestore
   const writeFile = async (r: TreeRecord, source: TreeRecord, final: string) => {
     const tmp = tmpName(final)
     temps.add(tmp)
-    const fh = await open(tmp, 'wx', 0o600)
+    // Created private; opened with the final permissions only when umask keeps them all.
+    const plain = (r.mode & 0o777 & umask) === 0 && (r.mode & 0o7000) === 0
+    const fh = await open(tmp, 'wx', plain ? r.mode & 0o777 : 0o600)
     try {
       const slices = source.content ?? []
       for (let i = 0; i < slices.length;) {
@@ -252,8 +261,8 @@ export async function restoreTree(opts: TreeRestoreOptions): Promise<TreeRestore
         result.bytes += off
         opts.onProgress?.(result.bytes)
       }
-      if (opts.owners) await fh.chown(r.uid, r.gid)
-      await fh.chmod(r.mode)
+      if (opts.owners && (r.uid !== uid || r.gid !== gid)) await fh.chown(r.uid, r.gid)
+      if (!plain) await fh.chmod(r.mode)
       await fh.utimes(nsToSeconds(r.mtime_ns), nsToSeconds(r.mtime_ns))
     } finally {
       await fh.close()

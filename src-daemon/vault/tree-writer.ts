@@ -18,7 +18,7 @@
 // every distinct chunk the archive references, so GC, verify and chunk
 // counts need no special case.
 import type { BigIntStats } from 'node:fs'
-import { open, readFile, readlink, lstat } from 'node:fs/promises'
+import { open, readlink } from 'node:fs/promises'
 import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
 import { retryableBody } from '../../plugins/sdk/retryable-body'
 import { Chunker, gearTable } from './chunker'
@@ -114,18 +114,33 @@ function checkUnchanged(abs: string, before: BigIntStats, after: BigIntStats, go
   if (after.ino !== before.ino) throw changed(abs, 'replaced while read')
 }
 
-/** A small file's bytes, checked against its walk stat. */
+/**
+ * A small file's bytes, checked against its walk stat: open, one read of a
+ * byte more than its size (more means it grew), fstat, close; four thread-pool
+ * round trips, the fewest that can tell a file changed while read.
+ */
 async function readSmall(e: WalkEntry): Promise<Buffer> {
-  let buf: Buffer
-  let after: BigIntStats
+  const size = Number(e.st.size)
+  let fh
   try {
-    buf = await readFile(e.abs, { flag: 'r' })
-    after = await lstat(e.abs, { bigint: true })
+    fh = await open(e.abs, 'r')
   } catch (err) {
     throw walkProblem(err, e.abs)
   }
-  checkUnchanged(e.abs, e.st, after, buf.length)
-  return buf
+  try {
+    const buf = Buffer.allocUnsafe(size + 1)
+    let got = 0
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got)
+      got += bytesRead
+      if (bytesRead === 0 || got >= buf.length) break
+    }
+    if (got > size) throw changed(e.abs, `grew past ${size} bytes`)
+    checkUnchanged(e.abs, e.st, await fh.stat({ bigint: true }), got)
+    return buf.subarray(0, got)
+  } finally {
+    await fh.close().catch(() => undefined)
+  }
 }
 
 interface Pending {
