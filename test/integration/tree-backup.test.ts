@@ -22,12 +22,15 @@ import {
   utimesSync,
   writeFileSync,
   chmodSync,
+  chownSync,
+  lchownSync,
 } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask, waitForTask } from '../helpers/tasks'
 
+const asRoot = process.getuid?.() === 0
 let d: RunningDaemon
 let store: string
 let schedule: string
@@ -63,7 +66,7 @@ const restore = (archive: any, body: Record<string, unknown>) =>
 
 /**
  * diff -r without following symlinks: '' when the trees are the same (diff
- * cannot compare fifos' contents and says so; listing() compares them).
+ * cannot compare fifos' or devices' contents and says so; listing() compares them).
  */
 function diff(a: string, b: string): string {
   try {
@@ -73,7 +76,9 @@ function diff(a: string, b: string): string {
     const out = String((err as { stdout?: string }).stdout ?? err)
     return out
       .split('\n')
-      .filter((l) => l && !/^File .* is a fifo while file .* is a fifo$/.test(l))
+      .filter(
+        (l) => l && !/^File .* is a (fifo|character special file) while file .* is a \1$/.test(l),
+      )
       .join('\n')
   }
 }
@@ -87,8 +92,9 @@ function listing(root: string): Record<string, string> {
       const st = lstatSync(join(root, p), { bigint: true })
       const kind = st.isSymbolicLink() ? `-> ${readlinkSync(join(root, p))}` : ''
       const mtime = st.isSymbolicLink() ? '' : String(st.mtimeNs / 1000n)
+      const dev = st.isCharacterDevice() ? ` rdev=${st.rdev}` : ''
       out[p] =
-        `${(Number(st.mode) & 0o170000).toString(8)} ${(Number(st.mode) & 0o7777).toString(8)} ${st.isFile() ? st.size : ''} nlink=${st.isFile() ? st.nlink : ''} ${mtime} ${kind}`
+        `${st.uid}:${st.gid}${dev} ${(Number(st.mode) & 0o170000).toString(8)} ${(Number(st.mode) & 0o7777).toString(8)} ${st.isFile() ? st.size : ''} nlink=${st.isFile() ? st.nlink : ''} ${mtime} ${kind}`
       if (st.isDirectory()) walk(p)
     }
   }
@@ -120,6 +126,12 @@ function makeTree(root: string): void {
   mkdirSync(join(root, 'shared'))
   chmodSync(join(root, 'shared'), 0o2775)
   execFileSync('mkfifo', [join(root, 'pipe')])
+  if (asRoot) {
+    // Devices and other owners only root can make (and restore).
+    execFileSync('mknod', [join(root, 'null-dev'), 'c', '1', '3'])
+    chownSync(join(root, 'secret'), 1234, 2345)
+    lchownSync(join(root, 'link-in'), 1234, 2345)
+  }
   utimesSync(join(root, 'plain.txt'), 1_600_000_000.123456, 1_600_000_000.123456)
 }
 
@@ -138,7 +150,7 @@ afterAll(async () => {
 })
 
 describe('tree archives', () => {
-  it('round-trips every kind of entry: diff -r and lstat agree', async () => {
+  it('round-trips every kind of entry: diff -r and lstat agree (owners and devices as root)', async () => {
     const src = join(tempDir(), 'src')
     makeTree(src)
     const { task, archive } = await backUp(await dirJob(src))
