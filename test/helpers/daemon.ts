@@ -1,6 +1,8 @@
 // Starts the real, built daemon (`node bin/bulwark.js daemon`) on 127.0.0.1:0
-// with a temporary data directory, and talks to it over real HTTP.
+// with a temporary data directory, talks to it over real HTTP, and waits for
+// lines in its log (waitForLog).
 import { spawn, type ChildProcess } from 'node:child_process'
+import { EventEmitter } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -21,6 +23,55 @@ export interface RunningDaemon {
   stderr: string[]
   stop(): Promise<void>
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
+}
+
+/** Each daemon's log as it grows: a 'line' event per stderr line. */
+const logEvents = new WeakMap<RunningDaemon, EventEmitter>()
+
+/**
+ * Waits until the daemon's log (its stderr, debug level in tests) has `count`
+ * lines matching `match` (a substring, a RegExp or a test), counting lines already
+ * there; resolves with the matching lines. Fails after `timeoutMs`, or as soon
+ * as the daemon exits, showing the end of its log.
+ */
+export function waitForLog(
+  d: RunningDaemon,
+  match: string | RegExp | ((line: string) => boolean),
+  opts: { count?: number; timeoutMs?: number } = {},
+): Promise<string[]> {
+  const { count = 1, timeoutMs = 30_000 } = opts
+  const matches = (l: string) =>
+    typeof match === 'string'
+      ? l.includes(match)
+      : match instanceof RegExp
+        ? match.test(l)
+        : match(l)
+  const found = () => d.stderr.filter(matches)
+  if (found().length >= count) return Promise.resolve(found())
+  const tail = () => d.stderr.slice(-30).join('\n')
+  if (d.child.exitCode !== null || d.child.signalCode !== null)
+    return Promise.reject(new Error(`the daemon has exited; no line matching ${match}:\n${tail()}`))
+  const events = logEvents.get(d)!
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => {
+      done()
+      reject(new Error(`${why} ${count} line(s) matching ${match}:\n${tail()}`))
+    }
+    const onLine = (l: string) => {
+      if (!matches(l) || found().length < count) return
+      done()
+      resolve(found())
+    }
+    const onExit = () => fail('the daemon exited before logging')
+    const timer = setTimeout(() => fail(`after ${timeoutMs} ms, still no`), timeoutMs)
+    const done = () => {
+      clearTimeout(timer)
+      events.off('line', onLine)
+      d.child.off('exit', onExit)
+    }
+    events.on('line', onLine)
+    d.child.once('exit', onExit)
+  })
 }
 
 export function tempDir(prefix = 'bulwark-test-'): string {
@@ -64,7 +115,11 @@ export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemo
     },
   )
   const stderr: string[] = []
-  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l))
+  const events = new EventEmitter()
+  createInterface({ input: child.stderr! }).on('line', (l) => {
+    stderr.push(l)
+    events.emit('line', l)
+  })
   const ready = await new Promise<{ url: string; pid: number; signin_url: string }>(
     (resolvePromise, reject) => {
       const lines = createInterface({ input: child.stdout! })
@@ -80,7 +135,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemo
   )
   const token = readFileSync(join(dataDir, 'token'), 'utf8').trim()
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
-  return {
+  const running: RunningDaemon = {
     url: ready.url,
     signInUrl: ready.signin_url,
     token,
@@ -116,6 +171,8 @@ export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemo
       return { status: res.status, body: parsed as never }
     },
   }
+  logEvents.set(running, events)
+  return running
 }
 
 export async function runCli(

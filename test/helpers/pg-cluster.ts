@@ -11,7 +11,7 @@ import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort } from '../fixtures/targets/mysql-probes'
+import { freePort } from './wait'
 import { canRun } from './skip'
 
 /** The bin directory of the newest PostgreSQL server installed (Debian keeps them out of PATH). */

@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli, startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
+import { runCli, startDaemon, tempDir, waitForLog, type RunningDaemon } from '../helpers/daemon'
 import { Receiver } from '../helpers/http-receiver'
 import { runTask } from '../helpers/tasks'
 import { chunkPaths } from '../helpers/vault-bench'
@@ -27,18 +27,6 @@ const post = async (path: string, body: unknown) => {
   const res = await d.api('POST', path, body)
   expect(res.status, JSON.stringify(res.body)).toBe(200)
   return res.body.uuid as string
-}
-
-/** Waits for a line in the daemon's log (debug level in tests). */
-async function logLine(match: (line: string) => boolean, count = 1, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const lines = d.stderr.filter(match)
-    if (lines.length >= count) return lines
-    if (Date.now() > deadline)
-      throw new Error(`log never said it ${count} time(s):\n${d.stderr.slice(-30).join('\n')}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 /** A job whose exec target cats `file`: failing until the file exists. */
@@ -307,10 +295,9 @@ describe('rules', () => {
       expect(task.status).toBe('failed')
       tasks.push(task.uuid)
       if (run > 1)
-        await logLine(
-          (l) => l.includes('"alerts" not told that job "nightly-db" failed (told at'),
-          run - 1,
-        )
+        await waitForLog(d, '"alerts" not told that job "nightly-db" failed (told at', {
+          count: run - 1,
+        })
     }
     const [first] = await rx.waitFor('/alerts')
     const notice = JSON.parse(first!.body)
@@ -336,8 +323,8 @@ describe('rules', () => {
     })
     // Another success is not news to a failures-only channel.
     expect((await runTask(d, `/v1/job/${ids.broken}/run`)).status).toBe('done')
-    await logLine((l) => l.includes('"alerts" not told that job "nightly-db" succeeded'))
-    await logLine((l) => l.includes('"alerts"') && l.includes('delivered'), 2)
+    await waitForLog(d, '"alerts" not told that job "nightly-db" succeeded')
+    await waitForLog(d, (l) => l.includes('"alerts"') && l.includes('delivered'), { count: 2 })
     expect(rx.at('/alerts')).toHaveLength(2)
     expect(rx.at('/elsewhere')).toHaveLength(0)
     const read = (await d.api('GET', `/v1/channel/${alerts}`)).body
@@ -364,7 +351,7 @@ describe('rules', () => {
     expect(notice.title).toContain('nightly-db')
     expect(notice.task.url).toBe(`${d.url}/#/tasks/${verify.uuid}`)
     // The health check raises 'invalid' for the same archive: not a second notice.
-    await logLine((l) => l.includes('"damage" already told about archive:' + archives[0].uuid))
+    await waitForLog(d, '"damage" already told about archive:' + archives[0].uuid)
     expect(rx.at('/damage')).toHaveLength(1)
     await d.api('DELETE', `/v1/channel/${uuid}`)
   })
@@ -424,7 +411,7 @@ describe('rules', () => {
     })
     expect((await runTask(d, `/v1/job/${ids.flaky}/run`)).status).toBe('failed')
     await rx.waitFor('/flaky', 3)
-    await logLine((l) => l.includes('"flaky"') && l.includes('delivered after 3 attempt(s)'))
+    await waitForLog(d, (l) => l.includes('"flaky"') && l.includes('delivered after 3 attempt(s)'))
     const read = (await d.api('GET', `/v1/channel/${uuid}`)).body
     expect(read.last_delivery).toMatchObject({ ok: true, attempts: 3, event: 'backup.failed' })
     expect(read.last_delivery.detail).toContain('200')
@@ -562,12 +549,7 @@ describe('health signals', () => {
     expect(notice.url).toBe(`${h.url}/#/`)
     const health = (await h.api('GET', '/v1/health')).body
     expect(health.signals.map((s: { signal: string }) => s.signal)).toContain('low-space')
-    const delivered = () =>
-      h!.stderr.some((l) => l.includes('"health" (webhook) health.low-space delivered'))
-    for (let i = 0; !delivered(); i++) {
-      if (i > 400) throw new Error(`no delivery logged:\n${h.stderr.slice(-20).join('\n')}`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    await waitForLog(h!, '"health" (webhook) health.low-space delivered', { timeoutMs: 20_000 })
     const read = (await h.api('GET', `/v1/channel/${res.body.uuid}`)).body
     expect(read.last_delivery).toMatchObject({ ok: true, event: 'health.low-space' })
   })

@@ -17,6 +17,7 @@ import {
   randomDbName,
 } from '../helpers/services'
 import { runTask, waitForTask } from '../helpers/tasks'
+import { waitFor } from '../helpers/wait'
 
 const pg = postgresAvailable()
 const dbs: string[] = []
@@ -210,20 +211,19 @@ describe.skipIf(!pg)('backing up and restoring PostgreSQL', () => {
     seed(db)
     const lock = holdTableLock(db, 'orders')
     try {
-      await new Promise((r) => setTimeout(r, 500))
+      await lockHeld(db, 'orders')
       const job = await jobFor(await pgTarget(db))
       const run = await d.api('POST', `/v1/job/${job}/run`)
       const uuid = run.body.task_uuid
       await waitForTask(d, uuid, (s) => s === 'running')
-      await new Promise((r) => setTimeout(r, 500))
+      await waitFor('pg_dump to run', () => (pgDumpsOf(db).length > 0 ? true : undefined))
       expect((await d.api('DELETE', `/v1/task/${uuid}`)).body).toEqual({ ok: 'stopping' })
       const task = await waitForTask(d, uuid)
       expect(task.status).toBe('canceled')
       expect(task.log).toMatch(/canceled/)
       expect(await archivesOf(job)).toEqual([])
       expect(storeFiles(storeDir).filter((f) => f.includes(uuid))).toEqual([])
-      await new Promise((r) => setTimeout(r, 300))
-      expect(pgDumpsOf(db)).toEqual([])
+      await waitFor('pg_dump to be gone', () => (pgDumpsOf(db).length === 0 ? true : undefined))
     } finally {
       lock.kill()
     }
@@ -341,6 +341,18 @@ describe('backing up and restoring a directory', () => {
     }
   })
 })
+
+/** Once the session holdTableLock started holds its lock on `table`. */
+const lockHeld = (db: string, table: string) =>
+  waitFor(`the lock on ${table}`, () =>
+    psql(
+      db,
+      `select count(*) from pg_locks where relation = '${table}'::regclass
+        and mode = 'AccessExclusiveLock' and granted`,
+    ) !== '0'
+      ? true
+      : undefined,
+  )
 
 function pgDumpsOf(db: string): string[] {
   try {

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest'
-import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
+import { startDaemon, tempDir, waitForLog, type RunningDaemon } from '../helpers/daemon'
 import { startS3Gate, type S3Gate } from '../helpers/s3-gate'
 import { startS3Server, type S3TestServer } from '../helpers/s3-server'
 import {
@@ -34,6 +34,7 @@ import {
 import { waitForTask } from '../helpers/tasks'
 import { VaultBench, chunkPaths, randomTree } from '../helpers/vault-bench'
 import { skipTest } from '../helpers/skip'
+import { waitFor } from '../helpers/wait'
 
 const running: RunningDaemon[] = []
 afterEach(async () => {
@@ -94,25 +95,13 @@ async function startRestore(b: VaultBench, archive: string, target: string): Pro
 }
 
 /** Waits until the task's log has a line matching re; fails if it ends without one. */
-async function waitForLog(b: VaultBench, uuid: string, re: RegExp): Promise<any> {
+async function waitForTaskLog(b: VaultBench, uuid: string, re: RegExp): Promise<any> {
   const deadline = Date.now() + 60_000
   for (;;) {
     const task = (await b.d.api('GET', `/v1/task/${uuid}`)).body
     if (re.test(task.log)) return task
     if (!['pending', 'running'].includes(task.status) || Date.now() > deadline)
       throw new Error(`task ${uuid} (${task.status}) never logged ${re}:\n${task.log}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-/** Waits until one of the daemon's log lines matches re. */
-async function waitForDaemonLog(d: RunningDaemon, re: RegExp): Promise<string> {
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    const line = d.stderr.find((l) => re.test(l))
-    if (line) return line
-    if (Date.now() > deadline)
-      throw new Error(`the daemon never logged ${re}:\n${d.stderr.join('\n')}`)
     await new Promise((r) => setTimeout(r, 50))
   }
 }
@@ -375,7 +364,7 @@ for (const engine of engines) {
         const lost = newName()
         holdAfterFirstChunk()
         const task = await startRestore(b, archive.uuid, await targetFor(b, lost))
-        await waitForLog(b, task, /created database/)
+        await waitForTaskLog(b, task, /created database/)
         expect(engine.exists(lost)).toBe(true)
         expect(undoNotes(b.d.dataDir).map((n) => n.task_uuid)).toEqual([task])
         gate.rule = (r) => (isChunkGet(r) ? { status: 403, code: 'AccessDenied' } : 'pass')
@@ -396,7 +385,7 @@ for (const engine of engines) {
         const lost = newName()
         holdAfterFirstChunk()
         const task = await startRestore(b, archive.uuid, await targetFor(b, lost))
-        await waitForLog(b, task, /created database/)
+        await waitForTaskLog(b, task, /created database/)
         expect((await b.d.api('DELETE', `/v1/task/${task}`)).status).toBe(200)
         const ended = await waitForTask(b.d, task)
         expect(ended.status, ended.log).toBe('canceled')
@@ -411,7 +400,7 @@ for (const engine of engines) {
         const lost = newName()
         holdAfterFirstChunk()
         const task = await startRestore(b, archive.uuid, await targetFor(b, lost))
-        await waitForLog(b, task, /created database/)
+        await waitForTaskLog(b, task, /created database/)
         await kill(b)
         gate.dropHeld()
         gate.release()
@@ -422,7 +411,7 @@ for (const engine of engines) {
         ])
 
         const again = await daemon(dataDir)
-        await waitForDaemonLog(again.d, new RegExp(`restore ${task}: dropped database ${lost}`))
+        await waitForLog(again.d, new RegExp(`restore ${task}: dropped database ${lost}`))
         expect(engine.exists(lost)).toBe(false)
         expect(undoNotes(dataDir)).toEqual([])
         const orphan = (await again.d.api('GET', `/v1/task/${task}`)).body
@@ -454,8 +443,11 @@ describe.skipIf(!engines[0]!.available)('notes left at start that cannot be undo
     db.close()
 
     b = await daemon(dataDir)
-    await waitForDaemonLog(b.d, /restore task-a: could not undo .*never_made_a.*next start/)
-    await waitForDaemonLog(b.d, /restore task-b: target no-such-target was deleted/)
-    expect(undoNotes(dataDir).map((n) => n.task_uuid)).toEqual(['task-a'])
+    await waitForLog(b.d, /restore task-a: could not undo .*never_made_a.*next start/)
+    await waitForLog(b.d, /restore task-b: target no-such-target was deleted/)
+    // The note is forgotten just after that line is logged: wait for the catalog to say so.
+    const left = () => undoNotes(dataDir).map((n) => n.task_uuid)
+    await waitFor('task-b’s note to be forgotten', () => (left().length === 1 ? true : undefined))
+    expect(left()).toEqual(['task-a'])
   })
 })

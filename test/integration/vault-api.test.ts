@@ -16,7 +16,7 @@ import {
 } from 'node:fs'
 import { join, relative } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
+import { startDaemon, tempDir, waitForLog, type RunningDaemon } from '../helpers/daemon'
 import { waitForTask } from '../helpers/tasks'
 
 const MiB = 1024 * 1024
@@ -377,10 +377,8 @@ describe('a store directory with its vault', () => {
     expect(kit).toContain(`Vault:        ${vault.vault_id}`)
     const key = /^Recovery key: (\S{88})$/m.exec(kit)?.[1]
     expect(key).toBeDefined()
-    await new Promise((r) => setTimeout(r, 100))
-    const log = d.stderr.join('\n')
-    expect(log).toMatch(/WARN .*recovery kit of vault .* was exported/)
-    expect(log).not.toContain(key!)
+    await waitForLog(d, /WARN .*recovery kit of vault .* was exported/)
+    expect(d.stderr.join('\n')).not.toContain(key!)
 
     const other = await secondDaemon()
     const garbage = await importStore(other, storeDir, { recovery_key: 'not a key' })

@@ -19,6 +19,7 @@ import {
 } from '../../sdk/conformance/services'
 import { targetConformance } from '../../sdk/conformance/target-suite'
 import { firstProgram } from './index'
+import { waitFor } from '../../../test/helpers/wait'
 
 let plugin: TargetPlugin
 let base: string
@@ -37,6 +38,13 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
     (err: Error) => err,
   )
 }
+/** The process groups started since `before`, once the plugin's pipeline is running. */
+const newGroups = (before: Set<number>) =>
+  waitFor('the pipeline to start', () => {
+    const groups = new Set([...childGroups()].filter((g) => !before.has(g)))
+    return groups.size > 0 ? groups : undefined
+  })
+
 const hashTree = async (root: string): Promise<Record<string, string>> => {
   const out: Record<string, string> = {}
   for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
@@ -119,8 +127,7 @@ describe('target exec', () => {
     const before = childGroups()
     const ctx = testContext()
     const stream = await plugin.backup(ep('yes | head -c 100000000 | (sleep 30; cat)'), ctx)
-    await new Promise((r) => setTimeout(r, 300))
-    const groups = new Set([...childGroups()].filter((g) => !before.has(g)))
+    const groups = await newGroups(before)
     expect(groups.size).toBe(1)
     ctx.controller.abort()
     expect(await rejection(readAll(stream))).toBeInstanceOf(PluginAbortedError)
@@ -130,8 +137,7 @@ describe('target exec', () => {
     const input = new PassThrough()
     input.write(Buffer.alloc(1024))
     const restoring = plugin.restore(ep('true', 'sleep 30 | cat; cat'), input, rctx)
-    await new Promise((r) => setTimeout(r, 300))
-    const rgroups = new Set([...childGroups()].filter((g) => !before.has(g)))
+    const rgroups = await newGroups(before)
     expect(rgroups.size).toBe(1)
     rctx.controller.abort()
     expect(await rejection(restoring)).toBeInstanceOf(PluginAbortedError)

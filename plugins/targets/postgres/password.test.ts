@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PluginError } from '../../sdk/errors'
 import { readAll, testContext } from '../../sdk/conformance/services'
 import type { Endpoint, TargetPlugin } from '../../sdk/types'
-import { waitFor } from '../../../test/fixtures/targets/mysql-probes'
+import { waitFor } from '../../../test/helpers/wait'
 import {
   pgClusterAvailable,
   startPgCluster,
