@@ -88,8 +88,8 @@ describe('against a real daemon and tree archive', () => {
 
   const mounted: { unmount(): void }[] = []
 
-  /** Mounts the archive page of `uuid`, signed in, with the message and dialog providers. */
-  async function mountArchive(uuid: string) {
+  /** Mounts the archive page of `uuid` (`query` after it), signed in, with the message and dialog providers. */
+  async function mountArchive(uuid: string, query = '') {
     setActivePinia(createPinia())
     await useConnection().signInWithToken(d.token)
     const router = createRouter({
@@ -99,7 +99,7 @@ describe('against a real daemon and tree archive', () => {
         { path: '/:rest(.*)*', component: { render: () => null } },
       ],
     })
-    await router.push(`/archives/${uuid}`)
+    await router.push(`/archives/${uuid}${query}`)
     const Host = defineComponent({
       setup: () => () => h(NMessageProvider, () => h(NDialogProvider, () => h(RouterView))),
     })
@@ -110,6 +110,7 @@ describe('against a real daemon and tree archive', () => {
       }),
     )
     await flushPromises()
+    return router
   }
 
   /** The paths of the rows the browser shows, in order. */
@@ -208,7 +209,7 @@ describe('against a real daemon and tree archive', () => {
     })
 
     it('browses the root, a folder and back by the breadcrumbs, with sizes, dates and modes', async () => {
-      await mountArchive(archive.uuid)
+      const router = await mountArchive(archive.uuid)
       await until(() => rows().length > 0, 'the root listed')
       expect(rows()).toEqual(['docs', 'many'])
       await click(byTestId('tree-open-docs')!)
@@ -220,10 +221,20 @@ describe('against a real daemon and tree archive', () => {
       await click(byTestId('tree-open-docs/sub')!)
       await until(() => rows().includes('docs/sub/report.odt'), 'docs/sub listed')
       expect(text('tree-crumbs').replace(/\s+/g, '')).toBe('root/docs/sub')
+      // The folder is in the page's address.
+      expect(router.currentRoute.value.query.path).toBe('docs/sub')
       await click(byTestId('tree-crumb-docs')!)
       await until(() => rows().includes('docs/a.txt'), 'back in docs')
       await click(byTestId('tree-crumb-root')!)
       await until(() => rows().includes('many'), 'back at the root')
+      expect(router.currentRoute.value.query.path).toBeUndefined()
+    })
+
+    it('opens at the folder a link names (?path=)', async () => {
+      const router = await mountArchive(archive.uuid, '?path=docs%2Fsub')
+      await until(() => rows().join() === 'docs/sub/report.odt', 'docs/sub listed')
+      await router.push(`/archives/${archive.uuid}?path=docs`)
+      await until(() => rows().includes('docs/c.txt'), 'docs listed')
     })
 
     it('pages through a big folder with Load more', async () => {
