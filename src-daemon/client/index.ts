@@ -358,7 +358,8 @@ export class BulwarkClient {
   deleteJob = (uuid: string) => this.request<Deleted>('DELETE', `/v1/job/${seg(uuid)}`)
   pauseJob = (uuid: string) => this.request<Updated>('POST', `/v1/job/${seg(uuid)}/pause`)
   unpauseJob = (uuid: string) => this.request<Updated>('POST', `/v1/job/${seg(uuid)}/unpause`)
-  runJob = (uuid: string, opts: { owner?: string } = {}) =>
+  /** Backs up now; `full_read` reads every file of a directory, even unchanged ones. */
+  runJob = (uuid: string, opts: { owner?: string; full_read?: boolean } = {}) =>
     this.request<Scheduled>('POST', `/v1/job/${seg(uuid)}/run`, opts)
 
   // --- archives -----------------------------------------------------------

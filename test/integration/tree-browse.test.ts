@@ -483,4 +483,16 @@ describe('tree archives: the CLI', () => {
     expect(bad.code).not.toBe(0)
     expect(bad.stderr).toContain('--conflict must be one of refuse, overwrite, keep-both')
   })
+
+  it('run job --full-read reads every file again; without it, none unchanged is read', async () => {
+    const run = async (extra: string[]) => {
+      const r = await cli(['run', 'job', 'home', ...extra])
+      expect(r.code, r.stderr).toBe(0)
+      const task = await d.settled(r.stdout.trim())
+      expect(task.status, task.log).toBe('done')
+      return task.log as string
+    }
+    expect(await run([])).toMatch(/files: [\d,]+ unchanged \(reused\), 0 read, 0 new/)
+    expect(await run(['--full-read'])).toMatch(/files: 0 unchanged \(reused\), [1-9][\d,]* read/)
+  })
 })

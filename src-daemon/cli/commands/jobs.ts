@@ -316,12 +316,23 @@ export const jobCommands: Command[] = [
     noun: 'job',
     args: [REF_ARG('job')],
     summary: 'back up now: schedule an ad hoc run and print its task uuid (or --follow it)',
-    flags: [ownerFlag, followFlag],
+    flags: [
+      ownerFlag,
+      followFlag,
+      {
+        name: 'full-read',
+        help: 'for a directory: read every file, even those unchanged since the last backup',
+      },
+    ],
     details: `Follow the task later with:  bulwark show task TASK_UUID --follow\n\n${FOLLOW_DETAILS}`,
     async run(ctx) {
       const ref = await resolve(ctx)
       const who = owner(ctx)
-      const run = () => ctx.client.runJob(ref.uuid, who ? { owner: who } : {})
+      const opts = {
+        ...(who ? { owner: who } : {}),
+        ...(ctx.flags.has('full-read') ? { full_read: true } : {}),
+      }
+      const run = () => ctx.client.runJob(ref.uuid, opts)
       if (ctx.flags.has('follow')) return followTask(ctx, async () => (await run()).task_uuid)
       const res = await run()
       if (ctx.json) ctx.out.json(res)
