@@ -16,6 +16,7 @@ import type { Endpoint, StorePlugin } from '../../sdk/types'
 import { startS3Server, type S3TestServer } from '../../../test/helpers/s3-server'
 import { startMultipartProxy, type MultipartProxy } from '../../../test/helpers/s3-multipart-proxy'
 import { s3InterruptedPut } from '../../../test/helpers/interrupted-puts'
+import { waitFor } from '../../../test/helpers/wait'
 import s3Store from './index'
 
 const MiB = 1024 * 1024
@@ -125,6 +126,7 @@ describe('store s3', () => {
     expect(await rejection(pending)).toBeInstanceOf(PluginAbortedError)
     expect(Date.now() - abortedAt).toBeLessThan(3000)
     const made = src.made()
+    // That nothing more is read is the point: a quiet moment is the only way to see it.
     await new Promise((r) => setTimeout(r, 200))
     expect(src.made()).toBe(made) // stopped reading the source
     expect(made).toBeLessThan(40 * MiB)
@@ -181,7 +183,11 @@ describe('store s3', () => {
       c.controller.abort()
       expect(await rejection(pending)).toBeInstanceOf(PluginAbortedError)
       expect(Date.now() - abortedAt).toBeLessThan(2000)
-      await new Promise((r) => setTimeout(r, 100))
+      // The parts' connections close and the upload is aborted on the server just
+      // after the put rejects: wait for both.
+      await waitFor('the parts to be cancelled and the upload aborted', () =>
+        cancelledParts >= 2 && seen.at(-1)?.startsWith('DELETE') ? true : undefined,
+      )
       expect(cancelledParts).toBe(2)
       expect(seen.at(-1)).toMatch(/^DELETE uploadId=held/)
       expect(src.made()).toBeLessThan(20 * MiB) // two parts in flight, one being filled
