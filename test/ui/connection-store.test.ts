@@ -13,7 +13,7 @@ import type { DaemonEvent, Task } from '../../src-daemon/contract'
 import { useConnection } from '../../src-renderer/src/stores/connection'
 import { useLiveTasks } from '../../src-renderer/src/stores/tasks'
 import { tempDir, type RunningDaemon } from '../helpers/daemon'
-import { sleep, startUiDaemon, until } from '../helpers/ui'
+import { startUiDaemon, until } from '../helpers/ui'
 
 const TOKEN_KEY = 'bulwark.token'
 
@@ -110,8 +110,15 @@ describe('useConnection', () => {
     // A listener taken off hears no more.
     off()
     const count = events.length
+    const still: DaemonEvent[] = []
+    const offStill = conn.onEvent((e) => still.push(e))
     await d.api('DELETE', `/v1/schedule/${uuid}`)
-    await sleep(300)
+    // A listener still on hears the deletion; by then the one taken off would have too.
+    await until(
+      () => still.find((e) => e.type === 'resource' && e.uuid === uuid),
+      'the deletion event',
+    )
+    offStill()
     expect(events).toHaveLength(count)
     // Signing out closes the stream.
     conn.signOut()
@@ -203,7 +210,15 @@ describe('useLiveTasks', () => {
     // The daemon agrees, and later events do not add it again.
     const stored = (await d.api<Task>('GET', `/v1/task/${uuid}`)).body
     expect(stored.status).toBe('done')
-    await sleep(300)
+    // An event made now reaches the page after any the task sent: once it has, they are all in.
+    const marker: DaemonEvent[] = []
+    const off = conn.onEvent((e) => marker.push(e))
+    const later = await d.api('POST', '/v1/schedules', { name: 'later', when: 'daily at 6am' })
+    await until(
+      () => marker.find((e) => e.type === 'resource' && e.uuid === later.body.uuid),
+      'an event made after the task ended',
+    )
+    off()
     await flushPromises()
     expect(tasks.finished.filter((t) => t.uuid === uuid)).toHaveLength(1)
     expect(tasks.active).toEqual([])

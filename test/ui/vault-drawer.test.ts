@@ -18,7 +18,6 @@ import {
   byTestId,
   mountEditor,
   save,
-  sleep,
   startUiDaemon,
   text,
   type,
@@ -218,8 +217,7 @@ describe('VaultDrawer', () => {
 
     byTestId('recovery-kit-close')!.click()
     await until(() => !byTestId('recovery-kit-text'), 'the kit to go')
-    await sleep(50)
-    expect(document.body.textContent).not.toContain(kit.trim())
+    await until(() => !document.body.textContent!.includes(kit.trim()), 'the kit to leave the page')
   })
 
   it('runs a garbage collection and links to its task', async () => {
@@ -319,7 +317,7 @@ describe('VaultDrawer locks', () => {
     await clickButton('Continue…')
     expect(document.body.textContent).toContain('This lock is live')
     await clickButton('Keep it')
-    await sleep(100)
+    await flushPromises() // a break would have been asked for by now
     expect(calls).toHaveLength(1)
     expect((await locks()).map((l) => l.id)).toEqual([LIVE])
 
