@@ -99,6 +99,9 @@ export interface VaultSession {
   lost: AbortSignal
 }
 
+/** How long a tree read for browsing or a restore stays in memory after its last use. */
+const TREE_IDLE_MS = 2 * 60_000
+
 /** Opening a vault (reading vault.json, unwrapping the key) may take no longer. */
 const OPEN_TIMEOUT_MS = 2 * 60_000
 
@@ -460,8 +463,23 @@ export class VaultArchives {
     }
   }
 
-  /** Recently read trees (archives never change): browsing pages through one tree many times. */
-  private readonly trees = new Map<string, Promise<TreeRecord[]>>()
+  /**
+   * Recently read trees (archives never change): browsing pages through one
+   * tree many times. A 50,000-file tree is tens of MiB, so they are kept only
+   * while used: dropped TREE_IDLE_MS after their last read.
+   */
+  private readonly trees = new Map<
+    string,
+    { records: Promise<TreeRecord[]>; timer?: NodeJS.Timeout }
+  >()
+
+  private keepTree(uuid: string): void {
+    const entry = this.trees.get(uuid)
+    if (!entry) return
+    clearTimeout(entry.timer)
+    entry.timer = setTimeout(() => this.trees.delete(uuid), TREE_IDLE_MS)
+    entry.timer.unref()
+  }
 
   /**
    * A tree archive's records in tree order (depth-first, names in code-unit
@@ -473,17 +491,25 @@ export class VaultArchives {
     ctx: PluginContext,
   ): Promise<TreeRecord[]> {
     const known = this.trees.get(archive.uuid)
-    if (known) return known
+    if (known) {
+      this.keepTree(archive.uuid)
+      return known.records
+    }
     const reading = this.withSession(
       store,
       ctx,
       { operation: 'restore', exclusive: false },
       async (s) => (await this.loadTree(store, archive, s)).records,
     )
-    this.trees.set(archive.uuid, reading)
+    this.trees.set(archive.uuid, { records: reading })
+    this.keepTree(archive.uuid)
     reading.catch(() => this.trees.delete(archive.uuid))
     // The two newest stay (a diff reads two); older ones are dropped.
-    while (this.trees.size > 2) this.trees.delete(this.trees.keys().next().value!)
+    while (this.trees.size > 2) {
+      const oldest = this.trees.keys().next().value!
+      clearTimeout(this.trees.get(oldest)?.timer)
+      this.trees.delete(oldest)
+    }
     return reading
   }
 

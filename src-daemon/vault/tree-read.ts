@@ -72,7 +72,7 @@ export class ChunkCache {
   constructor(
     private readonly opts: Pick<ReadOptions, 'store' | 'endpoint' | 'archiveUuid'>,
     private readonly opener: ChunkOpener,
-    private readonly maxBytes = 64 * 1024 * 1024,
+    private readonly maxBytes = 32 * 1024 * 1024,
   ) {}
 
   /** Notes that the slices will be read (once each), so their chunks stay until then. */

@@ -83,7 +83,12 @@ const isCount = (x: unknown): x is number =>
 const ID_RE = /^[0-9a-f]{64}$/
 
 /** One NDJSON line of a tree, checked; errors say which entry is wrong. */
-export function parseRecord(line: string, n: number, name: string): TreeRecord {
+export function parseRecord(
+  line: string,
+  n: number,
+  name: string,
+  ids?: Map<string, string>,
+): TreeRecord {
   const bad = (why: string) =>
     new VaultError('corrupt', `${name} is corrupt: tree entry ${n} ${why}`)
   let x: Record<string, unknown>
@@ -147,7 +152,10 @@ export function parseRecord(line: string, n: number, name: string): TreeRecord {
         throw bad('has a slice out of its chunk')
       }
       sum += len
-      return [id, size, off, len] as Slice
+      // Small files share chunks: one copy of each id string for the whole tree.
+      let shared = ids?.get(id)
+      if (shared === undefined) ids?.set(id, (shared = id))
+      return [shared, size, off, len] as Slice
     })
     if (sum !== rec.size) throw bad(`has slices of ${sum} bytes for a size of ${rec.size}`)
   } else if (rec.size !== 0) throw bad('is not a file but has a size')
@@ -186,6 +194,7 @@ export class TreeParser {
   readonly records: TreeRecord[] = []
   private rest = ''
   private readonly decoder = new TextDecoder('utf-8', { fatal: true })
+  private readonly ids = new Map<string, string>()
   constructor(private readonly name: string) {}
 
   push(buf: Buffer): void {
@@ -208,7 +217,7 @@ export class TreeParser {
 
   private add(line: string): void {
     if (line === '') return
-    const rec = parseRecord(line, this.records.length + 1, this.name)
+    const rec = parseRecord(line, this.records.length + 1, this.name, this.ids)
     const prev = this.records[this.records.length - 1]
     if (prev && compareTreePaths(prev.path, rec.path) >= 0) {
       throw new VaultError(
