@@ -10,6 +10,7 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { NDialogProvider, NMessageProvider } from 'naive-ui'
 import { createPinia, setActivePinia } from 'pinia'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -67,6 +68,7 @@ describe('tree helpers', () => {
     expect(restoreSummary(['a', 'b', 'c'], '/home/ann/docs', 'overwrite')).toBe(
       'Restores 3 items into /home/ann/docs; existing files are overwritten.',
     )
+    expect(restoreSummary([], '/x', 'keep-both')).toMatch(/^Restores the whole archive into \/x; /)
     expect(restoreSummary(['docs/r.odt'], '/x', 'refuse')).toBe(
       'Restores docs/r.odt into /x; if any file already exists there, nothing is written.',
     )
@@ -447,6 +449,29 @@ describe('against a real daemon and tree archive', () => {
       expect(restored('docs/a.txt')).toBe(original('docs/a.txt'))
       expect(restored('docs/b.txt')).toBe(original('docs/b.txt'))
     }, 60_000)
+  })
+
+  it('restores the whole archive into a new directory, equal to the directory it was taken from', async () => {
+    const whole = join(tempDir('bulwark-ui-tree-whole-'), 'copy')
+    await mountArchive(archive.uuid)
+    await until(() => byTestId('tree-restore-all'), 'the browser')
+    await click(byTestId('tree-restore-all')!)
+    await until(() => byTestId('tree-restore-dialog'), 'the dialog')
+    expect(document.body.textContent).toContain('Restore the whole archive')
+    await click(radio('tree-restore-dest-new'))
+    await type('tree-restore-to', whole)
+    expect(text('tree-restore-summary')).toBe(
+      `Restores the whole archive into ${whole}; if any file already exists there, nothing is written.`,
+    )
+    await click(byTestId('tree-restore-confirm')!)
+    const link = await until(
+      () => document.querySelector<HTMLAnchorElement>('[data-testid="toast-task-link"]'),
+      'the toast linking the restore task',
+    )
+    const task = await waitForTask(d, link.getAttribute('href')!.split('/tasks/')[1]!)
+    expect(task.status, task.log).toBe('done')
+    // The source has not changed since this archive was taken.
+    expect(execFileSync('diff', ['-r', source, whole], { encoding: 'utf8' })).toBe('')
   })
 
   // Last: it purges the older archive the comparison uses.

@@ -118,10 +118,15 @@ const CONFLICT_CONSEQUENCE: Record<RestoreConflict, string> = {
 
 /**
  * The confirmation's sentence: "Restores 3 items into /home/ann/docs;
- * existing files are overwritten." One item is named.
+ * existing files are overwritten." One item is named; no paths is the whole archive.
  */
 export function restoreSummary(paths: string[], into: string, conflict: RestoreConflict): string {
-  const what = paths.length === 1 ? paths[0] || 'the whole archive' : plural(paths.length, 'item')
+  const what =
+    paths.length === 0
+      ? 'the whole archive'
+      : paths.length === 1
+        ? paths[0]
+        : plural(paths.length, 'item')
   return `Restores ${what} into ${into}; ${CONFLICT_CONSEQUENCE[conflict]}.`
 }
 
