@@ -44,6 +44,8 @@ function run(bin: string, args: string[]) {
   return r
 }
 
+// A plain skipIf, not test/helpers/skip.ts: Windows is a platform the shim is not for, not a
+// machine that lacks something.
 describe.skipIf(process.platform === 'win32')('CLI shim on this machine', () => {
   it('installs into ~/.local/bin and runs the bundled CLI, arguments and exit codes through', () => {
     const home = tempDir('bulwark-shim-home-')
