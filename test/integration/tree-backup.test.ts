@@ -43,14 +43,18 @@ async function created(path: string, body: unknown): Promise<string> {
 }
 
 /** A files target and a job backing it up into the store. */
-async function dirJob(path: string, extra: Record<string, unknown> = {}): Promise<string> {
+async function dirJob(
+  path: string,
+  extra: Record<string, unknown> = {},
+  into = store,
+): Promise<string> {
   const name = `t-${randomBytes(4).toString('hex')}`
   const target = await created('/v1/targets', {
     name,
     plugin: 'files',
     endpoint: { path, ...extra },
   })
-  return created('/v1/jobs', { name, target, store, schedule, retention })
+  return created('/v1/jobs', { name, target, store: into, schedule, retention })
 }
 
 /** Runs the job; the finished task and its archive. */
@@ -322,6 +326,35 @@ describe('tree archives', () => {
     expect(readdirSync(outside)).toEqual([])
     expect(lstatSync(join(to, 'sub')).isDirectory()).toBe(true)
     expect(diff(join(src, 'sub/deep'), join(to, 'sub/deep'))).toBe('')
+  })
+
+  it('says what a failed restore left, and leaves no temporary file', async () => {
+    const src = join(tempDir(), 'src')
+    mkdirSync(join(src, 'a'), { recursive: true })
+    for (let i = 0; i < 20; i++) writeFileSync(join(src, `a/f${i}`), `small ${i}\n`)
+    // Written after the small files (tree order), in chunks of its own.
+    writeFileSync(join(src, 'z-large.bin'), randomBytes(3_000_000))
+    // A store of its own, so its biggest chunk object is one of the large file's.
+    const own = join(tempDir(), 'store')
+    const ownStore = await created('/v1/stores', {
+      name: 'own',
+      plugin: 'fs',
+      endpoint: { path: own },
+    })
+    const { archive } = await backUp(await dirJob(src, {}, ownStore))
+    const chunks = readdirSync(join(own, 'chunks'), { recursive: true })
+      .map((p) => join(own, 'chunks', String(p)))
+      .filter((p) => statSync(p).isFile())
+      .sort((a, b) => statSync(b).size - statSync(a).size)
+    rmSync(chunks[0]!)
+    const to = join(tempDir(), 'to')
+    const failed = await restore(archive, { to })
+    expect(failed.status).toBe('failed')
+    expect(failed.error).toMatch(/failed after \d+ of 22 entries \(\d+ files\) were put in place/)
+    expect(failed.error).toContain('is missing from the store')
+    const left = readdirSync(to, { recursive: true }).map(String)
+    expect(left.filter((n) => n.includes('.bulwark-'))).toEqual([])
+    expect(left).not.toContain('z-large.bin')
   })
 
   it('takes no paths for a stream archive', async () => {
