@@ -177,7 +177,14 @@ export async function startDaemon(opts: StartOptions = {}): Promise<RunningDaemo
 
 export async function runCli(
   args: string[],
-  opts: { dataDir?: string; env?: Record<string, string>; input?: string; cwd?: string } = {},
+  opts: {
+    dataDir?: string
+    env?: Record<string, string>
+    input?: string
+    cwd?: string
+    /** Called with all the stdout so far, as it comes (to wait for what a command prints). */
+    onStdout?: (stdout: string) => void
+  } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: Record<string, string> = { ...(process.env as Record<string, string>) }
   delete env.BULWARK_URL
@@ -194,7 +201,10 @@ export async function runCli(
   })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
+  child.stdout.on('data', (d) => {
+    stdout += d
+    opts.onStdout?.(stdout)
+  })
   child.stderr.on('data', (d) => (stderr += d))
   child.stdin.end(opts.input ?? '')
   const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)))

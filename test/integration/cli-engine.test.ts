@@ -231,7 +231,13 @@ describe('bulwark runs, follows, restores and purges backups', () => {
     const uuid = (await ok('run', 'job', 'slow-job')).trim()
     expect(uuid).toMatch(new RegExp(`^${UUID.source}$`))
     await waitForTask(d, uuid, (s) => s === 'running', 10_000)
-    const following = cli('show', 'task', uuid, '--follow')
+    // The follower opens the event stream before it reads and prints the task.
+    let printed: () => void
+    const taskPrinted = new Promise<void>((r) => (printed = r))
+    const following = runCli(['show', 'task', uuid, '--follow'], {
+      dataDir: d.dataDir,
+      onStdout: (out) => out.includes(uuid) && printed(),
+    })
 
     const active = await json<Task[]>('list', 'tasks')
     expect(active.map((t) => t.uuid)).toEqual([uuid])
@@ -246,8 +252,8 @@ describe('bulwark runs, follows, restores and purges backups', () => {
       (await json<Task[]>('list', 'tasks', '--status', 'failed')).map((t) => t.job_uuid),
     ).toEqual([ids.brokenJob])
 
-    // Let the follower open its stream and print the task before the cancel.
-    await new Promise((r) => setTimeout(r, 500))
+    // The cancel comes once the follower is live: it has printed the task.
+    await taskPrinted
     expect(await ok('cancel', 'task', uuid.slice(0, 8))).toBe(
       `canceling task ${uuid}: it was running and ends canceled in a moment\n`,
     )
