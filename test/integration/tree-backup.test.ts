@@ -31,6 +31,18 @@ import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask, waitForTask } from '../helpers/tasks'
 
 const asRoot = process.getuid?.() === 0
+
+/** Whether this machine lets us mount a tmpfs (root in a container may not). */
+function canMount(): boolean {
+  const dir = tempDir()
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' })
+    execFileSync('umount', [dir])
+    return true
+  } catch {
+    return false
+  }
+}
 let d: RunningDaemon
 let store: string
 let schedule: string
@@ -266,6 +278,32 @@ describe('tree archives', () => {
     expect(diff(join(src, 'sub/deep'), join(part, 'sub/deep'))).toBe('')
     expect(readFileSync(join(part, 'plain.txt'), 'utf8')).toBe('plain\n')
   })
+
+  // Mounting needs root (and a kernel that lets this sandbox mount tmpfs).
+  it.skipIf(!asRoot || !canMount())(
+    'stays on one filesystem when asked: the mount point is kept, empty',
+    async () => {
+      const src = join(tempDir(), 'src')
+      mkdirSync(join(src, 'mnt'), { recursive: true })
+      writeFileSync(join(src, 'here'), 'here\n')
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', join(src, 'mnt')])
+      try {
+        writeFileSync(join(src, 'mnt/elsewhere'), 'elsewhere\n')
+        const { task, archive } = await backUp(await dirJob(src, { one_file_system: true }))
+        expect(task.log).toContain('is on another filesystem: its contents are left out')
+        const to = join(tempDir(), 'to')
+        expect((await restore(archive, { to })).status).toBe('done')
+        expect(readdirSync(to).sort()).toEqual(['here', 'mnt'])
+        expect(readdirSync(join(to, 'mnt'))).toEqual([])
+        const all = await backUp(await dirJob(src))
+        const to2 = join(tempDir(), 'to2')
+        expect((await restore(all.archive, { to: to2 })).status).toBe('done')
+        expect(readdirSync(join(to2, 'mnt'))).toEqual(['elsewhere'])
+      } finally {
+        execFileSync('umount', [join(src, 'mnt')])
+      }
+    },
+  )
 
   it('refuses, overwrites or keeps both where files exist', async () => {
     const src = join(tempDir(), 'src')
