@@ -395,6 +395,37 @@ describe('tree archives', () => {
     expect(left).not.toContain('z-large.bin')
   })
 
+  it('cancels a backup and a restore midway, leaving nothing half-made', async () => {
+    const src = join(tempDir(), 'src')
+    mkdirSync(src)
+    for (let i = 0; i < 4; i++) writeFileSync(join(src, `big-${i}`), randomBytes(48 * 1024 * 1024))
+    const job = await dirJob(src)
+    /** Starts the task, cancels it once it has moved some bytes, and waits for its end. */
+    const run = async (path: string, body: unknown) => {
+      const uuid = (await d.api('POST', path, body)).body.task_uuid
+      for (;;) {
+        const t = (await d.api('GET', `/v1/task/${uuid}`)).body
+        if (t.bytes > 0 || !['pending', 'running'].includes(t.status)) break
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      await d.api('DELETE', `/v1/task/${uuid}`)
+      return waitForTask(d, uuid)
+    }
+    const canceled = await run(`/v1/job/${job}/run`, { owner: 'test' })
+    expect(canceled.status, canceled.log).toBe('canceled')
+    expect((await d.api('GET', `/v1/archives?job=${job}`)).body).toEqual([])
+
+    const { archive } = await backUp(job)
+    const to = join(tempDir(), 'to')
+    const stopped = await run(`/v1/archive/${archive.uuid}/restore`, { to })
+    expect(stopped.status, stopped.log).toBe('canceled')
+    expect(readdirSync(to).filter((n) => n.includes('.bulwark-'))).toEqual([])
+    rmSync(to, { recursive: true })
+    const done = await restore(archive, { to })
+    expect(done.status, done.log).toBe('done')
+    expect(diff(src, to)).toBe('')
+  }, 120_000)
+
   it('takes no paths for a stream archive', async () => {
     const file = join(tempDir(), 'data')
     writeFileSync(file, 'stream\n')
