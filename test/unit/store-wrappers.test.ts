@@ -16,6 +16,7 @@ import fsModule from '../../plugins/stores/fs/index'
 import { wrapStore, type WrapOptions } from '../../src-daemon/plugin-host/store-wrappers'
 import { faultyStore } from '../helpers/faulty-store'
 import { fsInterruptedPut } from '../helpers/interrupted-puts'
+import { waitFor } from '../helpers/wait'
 
 const fs = fsModule.plugin as StorePlugin
 const dirs: string[] = []
@@ -264,6 +265,10 @@ describe('store wrappers: limit', () => {
     return { store, held, most: () => most, releaseAll }
   }
 
+  // Calls reach the gated store through a few awaits: wait until `n` are held.
+  const holding = (g: { held: unknown[] }, n: number) =>
+    waitFor(`${n} call(s) held`, () => (g.held.length >= n ? true : undefined))
+  // Only for checks that nothing more happens: a quiet moment is the only way to see it.
   const settle = () => new Promise((r) => setTimeout(r, 20))
 
   it('never runs more than capabilities.connections calls at once per endpoint', async () => {
@@ -271,11 +276,12 @@ describe('store wrappers: limit', () => {
     const g = gated(3)
     const wrapped = wrapStore(g.store)
     const calls = Array.from({ length: 10 }, () => wrapped.head(ep, 'k', testContext()))
+    await holding(g, 3)
     await settle()
     expect(g.held.length).toBe(3)
     // Another endpoint has its own slots.
     const other = wrapped.head({ path: await freshDir() }, 'k', testContext())
-    await settle()
+    await holding(g, 4)
     expect(g.held.length).toBe(4)
     await g.releaseAll()
     expect(await Promise.all([...calls, other])).toEqual(Array(11).fill(null))
@@ -289,7 +295,7 @@ describe('store wrappers: limit', () => {
     const first = wrapped.head(ep, 'k', testContext())
     const c = testContext()
     const waiting = wrapped.head(ep, 'k', c)
-    await settle()
+    await holding(g, 1)
     c.controller.abort()
     expect(await rejection(waiting)).toBeInstanceOf(PluginAbortedError)
     const third = wrapped.head(ep, 'k', testContext())
@@ -309,14 +315,14 @@ describe('store wrappers: limit', () => {
     await settle()
     expect(g.held.length).toBe(0) // waiting for the get's slot
     expect((await readAll(stream)).toString()).toBe('data')
-    await settle()
+    await holding(g, 1)
     expect(g.held.length).toBe(1)
     await g.releaseAll()
     expect(await head).toEqual({ key: 'k', size: 4 })
     const destroyed = await wrapped.get(ep, 'k', testContext())
     destroyed.destroy()
     const after = wrapped.head(ep, 'k', testContext())
-    await settle()
+    await holding(g, 1)
     await g.releaseAll()
     expect(await after).toEqual({ key: 'k', size: 4 })
   })
