@@ -353,8 +353,9 @@ describe('against a real daemon and tree archive', () => {
       await mountArchive(older.uuid)
       const other = await until(
         () =>
-          text('tree-diff-other').includes('another archive of this target') &&
-          byTestId('tree-diff-other')!.querySelector<HTMLElement>('.n-base-selection'),
+          (text('tree-diff-other').includes('another archive of this target') &&
+            byTestId('tree-diff-other')!.querySelector<HTMLElement>('.n-base-selection')) ||
+          null,
         'the other archives',
       )
       other.click()
