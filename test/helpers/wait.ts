@@ -8,7 +8,7 @@ import { createServer } from 'node:net'
 export async function waitFor<T>(
   what: string,
   check: () => T | undefined | Promise<T | undefined>,
-  ms = 15_000,
+  ms = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + ms
   for (;;) {

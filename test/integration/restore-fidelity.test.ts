@@ -24,6 +24,7 @@ import {
 } from '../helpers/services'
 import { runTask, waitForTask } from '../helpers/tasks'
 import { privateRedis, redis as redisClient } from '../fixtures/targets/redis'
+import { waitFor } from '../helpers/wait'
 
 const hasMariadb = mariadbAvailable()
 const hasPostgres = postgresAvailable()
@@ -158,7 +159,7 @@ describe.skipIf(!hasPostgres)('PostgreSQL', () => {
     )
     try {
       holder.stdin!.write('BEGIN;\nLOCK TABLE t IN ACCESS EXCLUSIVE MODE;\n')
-      const holderPid = await until('the lock to be held', async () => {
+      const holderPid = await waitFor('the lock to be held', async () => {
         const pid = psql(
           db,
           "SELECT pid FROM pg_locks WHERE relation = 't'::regclass AND mode = 'AccessExclusiveLock' AND granted",
@@ -173,7 +174,7 @@ describe.skipIf(!hasPostgres)('PostgreSQL', () => {
         retention,
       })
       const uuid = (await d.api('POST', `/v1/job/${job}/run`, { owner: 'test' })).body.task_uuid
-      const waiting = await until('the task log to say what the backup waits for', async () => {
+      const waiting = await waitFor('the task log to say what the backup waits for', async () => {
         const task = (await d.api('GET', `/v1/task/${uuid}`)).body
         return /pg_dump has sent nothing/.test(task.log ?? '') ? task : undefined
       })
@@ -192,21 +193,6 @@ describe.skipIf(!hasPostgres)('PostgreSQL', () => {
     }
   })
 })
-
-/** Polls check every 20 ms until it returns something other than undefined. */
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 describe.skipIf(!hasRedis)('Redis: absolute_ttl', () => {
   const PASSWORD = 'restore-fidelity-redis'
@@ -234,7 +220,7 @@ describe.skipIf(!hasRedis)('Redis: absolute_ttl', () => {
     const { archive } = await backUp(await redisTarget(1))
     // The TTL the backup saw, then time passes: at least 1.5 s, polled on the source key.
     const seen = expiresAt - Date.now()
-    await until('1.5 s to pass on the source key', async () => {
+    await waitFor('1.5 s to pass on the source key', async () => {
       const left = await on(1, (c) => c.pttl('session'))
       return left <= seen - 1500 ? left : undefined
     })
@@ -258,7 +244,7 @@ describe.skipIf(!hasRedis)('Redis: absolute_ttl', () => {
     expect(await on(3, (c) => c.pexpiretime('session'))).toBeGreaterThan(expiresAt + 1000)
 
     // And it does expire then: still there until the source's time, gone from it on.
-    const goneAt = await until('the restored key to expire', async () =>
+    const goneAt = await waitFor('the restored key to expire', async () =>
       (await on(2, (c) => c.get('session'))) === null ? Date.now() : undefined,
     )
     expect(goneAt).toBeGreaterThanOrEqual(expiresAt)

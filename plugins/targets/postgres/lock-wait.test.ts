@@ -10,6 +10,7 @@ import { PG, postgresAvailable } from '../../../test/helpers/services'
 import type { TargetPlugin } from '../../sdk/types'
 import postgresTarget from './index'
 import { describeWait } from './waits'
+import { waitFor } from '../../../test/helpers/wait'
 
 const target = postgresTarget.plugin as TargetPlugin
 
@@ -77,16 +78,6 @@ function psql(db: string, sql: string): string {
   }).trim()
 }
 
-async function until<T>(what: string, check: () => T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 describe.skipIf(!up)('target postgres: a backup waiting for a lock', () => {
   const db = `bulwark_t_${randomBytes(5).toString('hex')}`
   let holder: ChildProcess | undefined
@@ -117,7 +108,7 @@ describe.skipIf(!up)('target postgres: a backup waiting for a lock', () => {
       { stdio: ['pipe', 'ignore', 'ignore'] },
     )
     holder.stdin!.write('BEGIN;\nLOCK TABLE t IN ACCESS EXCLUSIVE MODE;\n')
-    const holderPid = await until('the lock to be held', () => {
+    const holderPid = await waitFor('the lock to be held', () => {
       const pid = psql(
         db,
         "SELECT pid FROM pg_locks WHERE relation = 't'::regclass AND mode = 'AccessExclusiveLock' AND granted",
@@ -128,7 +119,7 @@ describe.skipIf(!up)('target postgres: a backup waiting for a lock', () => {
     const ctx = testContext()
     const started = Date.now()
     const data = readAll(await target.backup({ ...PG, password: '', database: db }, ctx))
-    const line = await until('the wait to be logged', () =>
+    const line = await waitFor('the wait to be logged', () =>
       ctx.lines.find((l) => l.startsWith('pg_dump has sent nothing')),
     )
     expect(Date.now() - started).toBeGreaterThanOrEqual(5000)
