@@ -32,6 +32,7 @@ import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
 import type { PluginContext } from '../../plugins/sdk/types'
 import type { RestoreConflict } from '../contract/tree'
 import { mapLimit } from '../platform/concurrency'
+import { VaultError } from './objects'
 import type { ChunkCache } from './tree-read'
 import { isWithin, type TreeRecord } from './tree'
 
@@ -352,10 +353,13 @@ export async function restoreTree(opts: TreeRestoreOptions): Promise<TreeRestore
     await Promise.all([...temps].map((t) => unlink(t).catch(() => undefined)))
     if (signal.aborted) throw new PluginAbortedError()
     const cause = err instanceof Error ? err.message : String(err)
-    throw new PluginError(
-      `the restore into ${dest} failed after ${result.entries} of ${selected.length} entries (${result.files} files) were put in place; the others were not restored, and no temporary file is left: ${cause}`,
-      err instanceof PluginError ? err.kind : 'permanent',
-      { cause: err },
-    )
+    const message = `the restore into ${dest} failed after ${result.entries} of ${selected.length} entries (${result.files} files) were put in place; the others were not restored, and no temporary file is left: ${cause}`
+    // Damage stays a VaultError naming its object, so the chunk index forgets that chunk.
+    if (err instanceof VaultError) {
+      throw new VaultError(err.code, message, { cause: err, key: err.key })
+    }
+    throw new PluginError(message, err instanceof PluginError ? err.kind : 'permanent', {
+      cause: err,
+    })
   }
 }
