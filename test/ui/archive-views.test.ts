@@ -246,12 +246,17 @@ describe('RestoreDialog', () => {
   it('restores into a new files target at a suggested fresh directory, saying it must be empty or absent', async () => {
     await mountEditor(d, RestoreDialog, { archive })
     await until(() => byTestId('restore-new-target'), 'the new-target button')
-    // Its own target is chosen first: that overwrites.
+    // Its own target is chosen first. A directory archive asks what to do with
+    // files already there: by default nothing is overwritten.
     await until(() => byTestId('restore-warning'), 'the warning for the own target')
-    expect(text('restore-warning')).toContain('This overwrites data')
+    const own = `this archive’s own target, ui-archive-src (files: directory ${source})`
+    expect(text('restore-warning')).toContain('Restores beside what is there')
     expect(text('restore-warning')).toContain(
-      `Overwrites the data in this archive’s own target, ui-archive-src (files: directory ${source})`,
+      `Restores the whole archive into ${own}; if any file already exists there, nothing is written.`,
     )
+    byTestId('restore-conflict-overwrite')!.querySelector('input')!.click()
+    await until(() => text('restore-warning').includes('This overwrites data'), 'overwrite named')
+    expect(text('restore-warning')).toContain('existing files are overwritten')
     byTestId('restore-new-target')!.click()
     await until(() => input('path'), 'the new target form')
     const suggested = input('path').value
