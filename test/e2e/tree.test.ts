@@ -21,7 +21,6 @@ import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { waitForTask } from '../helpers/tasks'
 
 const skip = browserUnavailable()
-if (skip) console.warn(`skipping the browser tests: ${skip}`)
 
 describe.skipIf(skip !== null)('a tree archive in Chromium', () => {
   let d: RunningDaemon
