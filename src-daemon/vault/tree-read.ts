@@ -38,7 +38,8 @@ export async function readTreeRecords(
   const pending: Promise<Buffer>[] = []
   const load = (i: number) => {
     const [id, size] = list[i]!
-    const p = loadChunk(opts, id, size, opts.ctx, chunks, `${name} chunk #${i + 1}`)
+    const what = `${name} chunk ${id.slice(0, 12)} (#${i + 1} of ${list.length})`
+    const p = loadChunk(opts, id, size, opts.ctx, chunks, what)
     p.catch(() => undefined)
     pending[i] = p
   }

@@ -22,6 +22,7 @@ import {
   open,
   rename,
   rm,
+  rmdir,
   symlink,
   chmod,
   utimes,
@@ -68,6 +69,34 @@ export interface TreeRestoreResult {
 
 /** Conflicts named in a refusal, at most. */
 const NAMED = 10
+
+/**
+ * Removes what a failed restore added: its files and links, then its
+ * directories deepest first (rmdir: only if empty, so nothing of anyone
+ * else's goes), and `dest` if the restore created it. Returns how many went.
+ */
+async function undoCreated(files: string[], dirs: string[], dest: string): Promise<number> {
+  let n = 0
+  for (const f of files.reverse()) {
+    if (
+      await unlink(f).then(
+        () => true,
+        () => false,
+      )
+    )
+      n++
+  }
+  for (const d of [...dirs, ...(dest ? [dest] : [])].sort((a, b) => b.length - a.length)) {
+    if (
+      await rmdir(d).then(
+        () => true,
+        () => false,
+      )
+    )
+      n++
+  }
+  return n
+}
 
 /** Which records a restore of `paths` writes: each path's entry and everything inside it. */
 export function selectRecords(records: TreeRecord[], paths: string[] | undefined): TreeRecord[] {
@@ -188,6 +217,9 @@ export async function restoreTree(opts: TreeRestoreOptions): Promise<TreeRestore
   }
 
   const conflicting = new Set(conflicts)
+  // What this restore made where nothing was: removed again if it fails.
+  const createdFiles: string[] = []
+  const createdDirs: string[] = []
   const temps = new Set<string>()
   const result: TreeRestoreResult = { entries: 0, files: 0, bytes: 0, kept: 0, replaced: 0 }
   const madeDirs = new Map<string, TreeRecord>()
@@ -212,6 +244,7 @@ export async function restoreTree(opts: TreeRestoreOptions): Promise<TreeRestore
     }
     try {
       await mkdir(abs(rel), { mode: 0o700 })
+      createdDirs.push(abs(rel))
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       if ((await kindAt(abs(rel))) !== 'dir') {
@@ -240,6 +273,7 @@ export async function restoreTree(opts: TreeRestoreOptions): Promise<TreeRestore
     temps.delete(tmp)
     if (final !== abs(rel)) result.kept++
     else if (conflicting.has(rel)) result.replaced++
+    if (final !== abs(rel) || !conflicting.has(rel)) createdFiles.push(final)
     result.entries++
   }
 
@@ -351,9 +385,14 @@ export async function restoreTree(opts: TreeRestoreOptions): Promise<TreeRestore
     return result
   } catch (err) {
     await Promise.all([...temps].map((t) => unlink(t).catch(() => undefined)))
+    // What this restore added is taken away again (files it replaced stay replaced).
+    const removed = await undoCreated(createdFiles, createdDirs, destKind === 'missing' ? dest : '')
     if (signal.aborted) throw new PluginAbortedError()
     const cause = err instanceof Error ? err.message : String(err)
-    const message = `the restore into ${dest} failed after ${result.entries} of ${selected.length} entries (${result.files} files) were put in place; the others were not restored, and no temporary file is left: ${cause}`
+    const replaced = result.replaced
+      ? `; ${result.replaced} existing entries it had replaced stay replaced`
+      : ''
+    const message = `the restore into ${dest} failed after ${result.entries} of ${selected.length} entries; the ${removed} it had added were removed again${replaced}, and no temporary file is left: ${cause}`
     // Damage stays a VaultError naming its object, so the chunk index forgets that chunk.
     if (err instanceof VaultError) {
       throw new VaultError(err.code, message, { cause: err, key: err.key })
