@@ -329,12 +329,15 @@ describe('backing up and restoring a directory', () => {
       })
       expect(restore.status, restore.log).toBe('done')
       expect(execFileSync('diff', ['-r', src, dest], { encoding: 'utf8' })).toBe('')
-      // Restoring again into the now non-empty directory is refused, loudly.
+      // Restoring again over the same files is refused, loudly, naming them (a tree archive's
+      // default conflict rule).
       const again = await runTask(own, `/v1/archive/${archive.uuid}/restore`, {
         target: destTarget,
       })
       expect(again.status).toBe('failed')
-      expect(again.error).toMatch(/not empty/)
+      expect(again.error).toMatch(
+        /refused before writing anything: \d+ path\(s\) already exist there/,
+      )
       expect(again.log).toMatch(/RESTORE FAILED/)
     } finally {
       await own.stop()
