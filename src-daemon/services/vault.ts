@@ -28,7 +28,7 @@ import {
 import type { TaskRow } from '../catalog/rows'
 import { mapLimit } from '../platform/concurrency'
 import { redactor } from '../platform/redact'
-import { VaultArchives, type StoreHandle } from '../tasks/vault-archives'
+import { VaultArchives, isVaultFormat, type StoreHandle } from '../tasks/vault-archives'
 import {
   addSlot,
   readConfig,
@@ -83,6 +83,7 @@ interface ScannedArchive {
   takenAt: number
   expiresAt: number
   size: number
+  format: 'vault' | 'tree'
   notes: string
   chunkCount: number
   storedBytes: number
@@ -675,7 +676,7 @@ export class VaultService {
         target_plugin: a.target.plugin,
         size: a.size,
         purged_at: null,
-        format: 'vault',
+        format: a.format,
         new_bytes: null,
         stored_bytes: a.storedBytes,
         chunk_count: a.chunkCount,
@@ -693,7 +694,7 @@ export class VaultService {
     ])
     const gone: string[] = []
     for (const row of catalog.listArchives({ store_uuid: storeUuid })) {
-      if (row.format !== 'vault' || row.status === 'purged' || present.has(row.uuid)) continue
+      if (!isVaultFormat(row.format) || row.status === 'purged' || present.has(row.uuid)) continue
       if (row.job_uuid && busy.has(row.job_uuid)) continue
       catalog.archives.update(row.uuid, { status: 'purged', purged_at: now })
       gone.push(row.uuid)
@@ -870,7 +871,9 @@ function summarize(m: Manifest, chunks: ReadonlyMap<string, number>): ScannedArc
     target: m.target,
     takenAt: Date.parse(m.taken_at),
     expiresAt: Date.parse(m.expires_at),
-    size: m.size,
+    // A tree archive's size is its files' bytes, as the backup recorded it.
+    size: m.tree ? m.tree.bytes : m.size,
+    format: m.tree ? 'tree' : 'vault',
     notes: m.notes,
     chunkCount: m.chunks.length,
     storedBytes,

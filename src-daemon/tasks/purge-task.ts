@@ -1,5 +1,6 @@
 // A purge: removes an expired archive's data from its store and marks it purged.
 import type { TaskHandler } from './env'
+import { isVaultFormat } from './vault-archives'
 
 export const runPurge: TaskHandler = async (task, ctx, env) => {
   const archive = task.archive_uuid ? env.catalog.archives.get(task.archive_uuid) : undefined
@@ -16,7 +17,7 @@ export const runPurge: TaskHandler = async (task, ctx, env) => {
     await env.archives.remove(store, archive, ctx)
     ctx.log(`removed ${archive.store_key} from store ${archive.store_uuid}`)
     // A vault archive's chunks are freed by garbage collection.
-    if (archive.format === 'vault' && !env.catalog.tasks.hasActive('gc', archive.store_uuid)) {
+    if (isVaultFormat(archive.format) && !env.catalog.tasks.hasActive('gc', archive.store_uuid)) {
       env.queue.enqueue({ op: 'gc', owner: 'system', priority: 95, store_uuid: archive.store_uuid })
     }
   } else {

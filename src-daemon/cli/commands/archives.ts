@@ -46,12 +46,12 @@ function status(ctx: Context): ArchiveStatus | undefined {
 const newBytes = (a: Archive) =>
   a.new_bytes === null || a.new_bytes === undefined ? null : `+${fmtSize(a.new_bytes)}`
 
-/** "vault, 12 chunks" / "plain" for `show archive`. */
+/** "vault, 12 chunks" / "tree, 186 chunks" / "plain" for `show archive`. */
 function formatLine(a: Archive): string | null {
   if (!a.format) return null
   const n = a.chunk_count
-  return a.format === 'vault' && n !== null && n !== undefined
-    ? `vault, ${plural(n, 'chunk')}`
+  return (a.format === 'vault' || a.format === 'tree') && n !== null && n !== undefined
+    ? `${a.format}, ${plural(n, 'chunk')}`
     : a.format
 }
 
