@@ -150,3 +150,34 @@ export interface TreeDownloadPart {
   path?: string
   format?: 'tar' | 'zip'
 }
+
+/** The `ls -l` letter of each entry type (a hard link is a regular file sharing content). */
+const TYPE_CHAR: Record<TreeEntryType, string> = {
+  file: '-',
+  hardlink: '-',
+  dir: 'd',
+  symlink: 'l',
+  fifo: 'p',
+  chardev: 'c',
+  blockdev: 'b',
+}
+
+/** "drwxr-xr-x", "-rwsr-x---": the type and permission bits as `ls -l` shows them. */
+export function modeString(type: TreeEntryType, mode: number): string {
+  const bit = (mask: number, ch: string) => (mode & mask ? ch : '-')
+  // The execute slot also carries setuid/setgid/sticky: lower case with x, upper without.
+  const special = (x: number, s: number, on: string) =>
+    mode & s ? (mode & x ? on : on.toUpperCase()) : bit(x, 'x')
+  return (
+    TYPE_CHAR[type] +
+    bit(0o400, 'r') +
+    bit(0o200, 'w') +
+    special(0o100, 0o4000, 's') +
+    bit(0o040, 'r') +
+    bit(0o020, 'w') +
+    special(0o010, 0o2000, 's') +
+    bit(0o004, 'r') +
+    bit(0o002, 'w') +
+    special(0o001, 0o1000, 't')
+  )
+}

@@ -1,7 +1,7 @@
 // Browsing directory (tree) archives from the command line: `ls archive UUID
 // [PATH]` (reached through `list archive`, which lists archives when given
 // no UUID), `find archive UUID PATTERN` and `diff archive OLDER NEWER`.
-import type { TreeDiffEntry, TreeEntry, TreePage } from '../../contract'
+import { modeString, type TreeDiffEntry, type TreeEntry, type TreePage } from '../../contract'
 import type { Command, Context } from '../command'
 import { fmtDate, fmtSize, parseInteger } from '../format'
 import { resolveRef } from '../refs'
@@ -9,33 +9,6 @@ import { UUID_ARG } from './common'
 
 const archiveRef = (ctx: Context, ref: string) =>
   resolveRef('archive', ref, () => ctx.client.listArchives())
-
-const TYPE_CHAR: Record<TreeEntry['type'], string> = {
-  file: '-',
-  hardlink: '-',
-  dir: 'd',
-  symlink: 'l',
-  fifo: 'p',
-  chardev: 'c',
-  blockdev: 'b',
-}
-
-/** "drwxr-xr-x", "-rwsr-x---", "drwxrwxrwt": as `ls -l` writes a mode. */
-export function modeString(type: TreeEntry['type'], mode: number): string {
-  const bits = (shift: number, special: boolean, mark: string) => {
-    const r = mode & (4 << shift) ? 'r' : '-'
-    const w = mode & (2 << shift) ? 'w' : '-'
-    const x = mode & (1 << shift)
-    const last = special ? (x ? mark : mark.toUpperCase()) : x ? 'x' : '-'
-    return r + w + last
-  }
-  return (
-    TYPE_CHAR[type] +
-    bits(6, (mode & 0o4000) !== 0, 's') +
-    bits(3, (mode & 0o2000) !== 0, 's') +
-    bits(0, (mode & 0o1000) !== 0, 't')
-  )
-}
 
 /** Every page of a listing (following next_cursor), or the first `limit` entries. */
 async function allPages(

@@ -8,10 +8,11 @@ import type {
   RestoreConflict,
   TreeDiffEntry,
   TreeEntry,
-  TreeEntryType,
   TreePage,
 } from '../../../src-daemon/contract'
 import { useConnection } from '../stores/connection'
+
+export { modeString } from '../../../src-daemon/contract'
 import { describeError } from './errors'
 import { fmtBytes, plural } from './format'
 
@@ -31,37 +32,6 @@ export function crumbs(path: string): { name: string; path: string }[] {
   const parts = path.split('/')
   parts.forEach((name, i) => out.push({ name, path: parts.slice(0, i + 1).join('/') }))
   return out
-}
-
-/** The `ls -l` letter of each entry type (a hard link is a regular file sharing content). */
-const TYPE_CHAR: Record<TreeEntryType, string> = {
-  file: '-',
-  hardlink: '-',
-  dir: 'd',
-  symlink: 'l',
-  fifo: 'p',
-  chardev: 'c',
-  blockdev: 'b',
-}
-
-/** "drwxr-xr-x", "-rwsr-x---": the type and permission bits as `ls -l` shows them. */
-export function modeString(type: TreeEntryType, mode: number): string {
-  const bit = (mask: number, ch: string) => (mode & mask ? ch : '-')
-  // The execute slot also carries setuid/setgid/sticky: lower case with x, upper without.
-  const special = (x: number, s: number, on: string) =>
-    mode & s ? (mode & x ? on : on.toUpperCase()) : bit(x, 'x')
-  return (
-    TYPE_CHAR[type] +
-    bit(0o400, 'r') +
-    bit(0o200, 'w') +
-    special(0o100, 0o4000, 's') +
-    bit(0o040, 'r') +
-    bit(0o020, 'w') +
-    special(0o010, 0o2000, 's') +
-    bit(0o004, 'r') +
-    bit(0o002, 'w') +
-    special(0o001, 0o1000, 't')
-  )
 }
 
 /** "+1.2 KiB", "−300 B", "±0 B": a size change with its sign. */
