@@ -10,7 +10,13 @@ import { writeTree } from '../vault/tree-writer'
 import type { TreeRecord } from '../vault/tree'
 import type { TaskEnv } from './env'
 import { formatBytes } from './progress'
-import type { NewArchive, StoreHandle, VaultSession, WrittenArchive } from './vault-archives'
+import {
+  manifestHead,
+  type NewArchive,
+  type StoreHandle,
+  type VaultSession,
+  type WrittenArchive,
+} from './vault-archives'
 
 /** Manifest tag: backups since the last one that read every file ("0" for that one). */
 export const SINCE_FULL_READ_TAG = 'bulwark.since_full_read'
@@ -72,17 +78,9 @@ export async function writeTreeArchive(
     previous,
     fullRead,
     onProgress: opts.onProgress,
-    manifest: {
-      version: 1,
-      archive: archive.uuid,
-      taken_at: new Date(archive.takenAt).toISOString(),
-      expires_at: new Date(archive.expiresAt).toISOString(),
-      target: archive.target,
-      job: archive.job,
-      store: store.uuid,
-      notes: '',
-      tags: { [SINCE_FULL_READ_TAG]: String(fullRead || !previous ? 0 : since + 1) },
-    },
+    manifest: manifestHead(archive, store.uuid, {
+      [SINCE_FULL_READ_TAG]: String(fullRead || !previous ? 0 : since + 1),
+    }),
   })
   ctx.log(
     `${n(stats.files)} files: ${n(stats.reused)} unchanged (reused), ${n(stats.read)} read, ${n(stats.added)} new; ${n(stats.entries)} entries, ${formatBytes(stats.readBytes)} read of ${formatBytes(stats.bytes)}`,

@@ -348,17 +348,7 @@ export class VaultArchives {
       master: session.master,
       index: session.index,
       source: data,
-      manifest: {
-        version: 1,
-        archive: archive.uuid,
-        taken_at: new Date(archive.takenAt).toISOString(),
-        expires_at: new Date(archive.expiresAt).toISOString(),
-        target: archive.target,
-        job: archive.job,
-        store: store.uuid,
-        notes: '',
-        tags: {},
-      },
+      manifest: manifestHead(archive, store.uuid),
     })
     return {
       key: stats.manifestKey,
@@ -685,4 +675,23 @@ async function vaultObjects(store: StoreHandle, ctx: PluginContext): Promise<str
     }
   }
   return null
+}
+
+/** What every manifest of a new archive says of it (the writers add its chunks, size and tree). */
+export function manifestHead(
+  archive: NewArchive,
+  storeUuid: string,
+  tags: Record<string, string> = {},
+): Omit<Manifest, 'chunks' | 'size' | 'vault' | 'tree'> {
+  return {
+    version: 1,
+    archive: archive.uuid,
+    taken_at: new Date(archive.takenAt).toISOString(),
+    expires_at: new Date(archive.expiresAt).toISOString(),
+    target: archive.target,
+    job: archive.job,
+    store: storeUuid,
+    notes: '',
+    tags,
+  }
 }
