@@ -7,7 +7,7 @@
 import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import * as fx from '../../plugins/targets/rabbitmq/rabbitmq-fixtures'
+import * as fx from '../fixtures/targets/rabbitmq'
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask } from '../helpers/tasks'
 

@@ -15,7 +15,8 @@ import { targetConformance } from '../../sdk/conformance/target-suite'
 import type { Endpoint, TargetPlugin } from '../../sdk/types'
 import { normalize, type Definitions } from './definitions'
 import rabbitmqTarget from './index'
-import * as fx from './rabbitmq-fixtures'
+import * as fx from '../../../test/fixtures/targets/rabbitmq'
+import { freePort } from '../../../test/helpers/wait'
 
 const available = await fx.rabbitmqAvailable()
 const plugin = rabbitmqTarget.plugin as TargetPlugin
@@ -53,7 +54,7 @@ describe.skipIf(!available)('target rabbitmq', () => {
         })
       },
       badEndpoint: async () =>
-        ep({ url: `http://127.0.0.1:${await fx.freePort()}`, password: 'Telltale-pw-9f3k2' }),
+        ep({ url: `http://127.0.0.1:${await freePort()}`, password: 'Telltale-pw-9f3k2' }),
       cleanup: () => conf.cleanup(),
       spawnsTools: false,
     })
@@ -253,7 +254,7 @@ describe.skipIf(!available)('target rabbitmq', () => {
     })
 
     it('no management API at the url: connection refused, and how to enable the plugin', async () => {
-      const url = `http://127.0.0.1:${await fx.freePort()}`
+      const url = `http://127.0.0.1:${await freePort()}`
       const err = (await rejection(plugin.test(ep({ url }), testContext()))) as PluginError
       expect(err).toBeInstanceOf(PluginError)
       expect(err.kind).toBe('transient')

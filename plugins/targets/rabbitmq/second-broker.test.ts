@@ -9,8 +9,11 @@ import { readAll, testContext } from '../../sdk/conformance/services'
 import type { Endpoint, TargetPlugin } from '../../sdk/types'
 import { normalize, withoutVhost, type Definitions } from './definitions'
 import rabbitmqTarget from './index'
-import * as fx from './rabbitmq-fixtures'
-import { startSecondBroker, type SecondBroker } from './second-broker'
+import * as fx from '../../../test/fixtures/targets/rabbitmq'
+import {
+  startSecondBroker,
+  type SecondBroker,
+} from '../../../test/fixtures/targets/rabbitmq-second-broker'
 
 const available = await fx.rabbitmqAvailable()
 const plugin = rabbitmqTarget.plugin as TargetPlugin
