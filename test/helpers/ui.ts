@@ -29,6 +29,7 @@ export async function mountEditor(d: RunningDaemon, editor: Component, props: ob
   trackRequests()
   await useConnection().signInWithToken(d.token)
   const saved: string[] = []
+  current = { saved }
   const show = ref(true)
   const Host = defineComponent({
     setup: () => () =>
@@ -119,21 +120,32 @@ function trackRequests() {
   }) as typeof fetch
 }
 
+/** The `saved` list of the editor mounted last (see mountEditor). */
+let current: { saved: string[] } | undefined
+
+/** A refusal the form shows: an error on a field, or the editor's failure alert. */
+const refusalShown = () =>
+  !!byTestId('editor-error') ||
+  [...document.querySelectorAll('.n-form-item-feedback--error')].some((e) => e.textContent?.trim())
+
 /**
- * Clicks the editor's submit button and waits for the outcome: the request it
- * sent answered and the button no longer busy, or, when the form refused
- * itself and sent nothing, the form's validation settled.
+ * Clicks the editor's submit button and waits for the outcome: the editor
+ * saved, or it shows a refusal (its own, or the daemon's answer), with no
+ * request of the page still open and the button no longer busy. Should
+ * neither come (a test that expects nothing to happen), it returns after 5 s.
  */
 export async function save() {
-  const started = requests.started
+  const savedBefore = current?.saved.length ?? 0
   const clicked = Date.now()
   const button = byTestId('editor-save')!
   button.click()
   await until(() => {
     if (button.classList.contains('n-button--loading')) return false
-    if (requests.started > started) return requests.finished === requests.started
-    // Nothing sent: validation runs on promises alone, so it has settled well within this.
-    return Date.now() - clicked > 300
+    if (requests.finished !== requests.started) return false
+    if ((current?.saved.length ?? 0) > savedBefore) return true
+    // A refusal already on screen may be the last one: give validation time to clear it or send.
+    if (refusalShown()) return Date.now() - clicked > 300
+    return Date.now() - clicked > 5000
   }, 'the editor to save or refuse')
   await flushPromises()
 }
