@@ -18,7 +18,7 @@
 //   BENCH_FILE=test/bench/e2e.bench.ts npx vitest run --config test/bench/vitest.bench.config.ts
 // Env: BENCH_E2E_MIB (512), BENCH_RUNS (3), BENCH_PG_SCALE (30; 0 skips PostgreSQL),
 // BENCH_S3=0 skips the S3 half.
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -27,6 +27,7 @@ import { afterAll, test } from 'vitest'
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { startS3Server, type S3TestServer } from '../helpers/s3-server'
 import { mixedStream } from './gen'
+import { created, median, ratio, table, taskSeconds, timed } from './through-daemon'
 
 const MiB = 1024 * 1024
 const SIZE = Number(process.env.BENCH_E2E_MIB ?? 512) * MiB
@@ -39,9 +40,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true })
 })
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const mibs = (bytes: number, s: number) => `${(bytes / MiB / s).toFixed(0)} MiB/s`
-const ratio = (ours: number, theirs: number) => `${(theirs / ours).toFixed(2)}×`
 
 async function sha256(file: string): Promise<string> {
   const h = createHash('sha256')
@@ -49,47 +48,8 @@ async function sha256(file: string): Promise<string> {
   return h.digest('hex')
 }
 
-/**
- * Seconds a command takes. Asynchronous on purpose: s3rver answers from this
- * very process, so a synchronous spawn would leave restic waiting on it forever.
- */
-async function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
-  const t = performance.now()
-  const child = spawn(cmd, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  let stderr = ''
-  child.stderr.on('data', (c) => (stderr += c))
-  const code = await new Promise<number | null>((r) => child.once('close', r))
-  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${stderr}`)
-  return (performance.now() - t) / 1000
-}
-
 function sh(script: string, env?: NodeJS.ProcessEnv): Promise<number> {
   return timed('sh', ['-c', script], env)
-}
-
-async function created(d: RunningDaemon, path: string, body: unknown): Promise<string> {
-  const res = await d.api('POST', path, body)
-  if (res.status !== 200) throw new Error(`POST ${path}: ${JSON.stringify(res.body)}`)
-  return res.body.uuid
-}
-
-/** Seconds from the request that schedules a task to the moment the API reports it ended. */
-async function taskSeconds(d: RunningDaemon, path: string, body: unknown = {}): Promise<any> {
-  const t = performance.now()
-  const res = await d.api('POST', path, body)
-  if (!res.body?.task_uuid) throw new Error(`POST ${path}: ${JSON.stringify(res.body)}`)
-  for (;;) {
-    const task = (await d.api('GET', `/v1/task/${res.body.task_uuid}`)).body
-    if (!['pending', 'running'].includes(task.status)) {
-      const seconds = (performance.now() - t) / 1000
-      if (task.status !== 'done') throw new Error(`task ${task.status}: ${task.error}\n${task.log}`)
-      return { seconds, task }
-    }
-    await new Promise((r) => setTimeout(r, 10))
-  }
 }
 
 interface Basics {
@@ -182,13 +142,6 @@ function streamTable(label: string, ours: StreamFigures[], theirs: StreamFigures
     rows.push([`${label}: ${name}`, mibs(SIZE, o), mibs(SIZE, t), ratio(o, t), target])
   }
   return rows
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
-  const line = (r: string[]) => `| ${r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join(' | ')} |`
-  const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`
-  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n')
 }
 
 test('end to end through the daemon, beside the reference tools', async () => {

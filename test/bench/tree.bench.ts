@@ -16,13 +16,14 @@
 // Run (needs `npm run build` and restic):
 //   BENCH_FILE=test/bench/tree.bench.ts npx vitest run --config test/bench/vitest.bench.config.ts
 // Env: BENCH_RUNS (1), BENCH_TREES (large,small,home).
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { afterAll, test } from 'vitest'
-import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
+import { startDaemon, tempDir } from '../helpers/daemon'
 import { mixedStream, prng } from './gen'
+import { created, median, ratio, table, taskSeconds, timed } from './through-daemon'
 
 const MiB = 1024 * 1024
 const RUNS = Number(process.env.BENCH_RUNS ?? 1)
@@ -36,44 +37,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true })
 })
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const ratio = (ours: number, theirs: number) => `${(theirs / ours).toFixed(2)}×`
 const secs = (s: number) => `${s.toFixed(2)} s`
-
-async function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
-  const t = performance.now()
-  const child = spawn(cmd, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  let stderr = ''
-  child.stderr.on('data', (c) => (stderr += c))
-  const code = await new Promise<number | null>((r) => child.once('close', r))
-  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${stderr}`)
-  return (performance.now() - t) / 1000
-}
-
-async function created(d: RunningDaemon, path: string, body: unknown): Promise<string> {
-  const res = await d.api('POST', path, body)
-  if (res.status !== 200) throw new Error(`POST ${path}: ${JSON.stringify(res.body)}`)
-  return res.body.uuid
-}
-
-/** Seconds from the request that schedules a task to the moment the API reports it ended. */
-async function taskSeconds(d: RunningDaemon, path: string, body: unknown = {}): Promise<any> {
-  const t = performance.now()
-  const res = await d.api('POST', path, body)
-  if (!res.body?.task_uuid) throw new Error(`POST ${path}: ${JSON.stringify(res.body)}`)
-  for (;;) {
-    const task = (await d.api('GET', `/v1/task/${res.body.task_uuid}`)).body
-    if (!['pending', 'running'].includes(task.status)) {
-      const seconds = (performance.now() - t) / 1000
-      if (task.status !== 'done') throw new Error(`task ${task.status}: ${task.error}\n${task.log}`)
-      return { seconds, task }
-    }
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
 
 function sameTree(a: string, b: string): void {
   const diff = spawnSync('diff', ['-r', '--no-dereference', a, b], { encoding: 'utf8' })
@@ -214,13 +178,6 @@ async function measureTree(
     rmSync(join(work, `store-${name}-${n}`), { recursive: true, force: true })
     rmSync(join(work, `restic-${name}-${n}`), { recursive: true, force: true })
   }
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
-  const line = (r: string[]) => `| ${r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join(' | ')} |`
-  const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`
-  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n')
 }
 
 test('directory trees through the daemon, beside restic', async () => {
