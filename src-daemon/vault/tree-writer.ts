@@ -114,6 +114,15 @@ function checkUnchanged(abs: string, before: BigIntStats, after: BigIntStats, go
   if (after.ino !== before.ino) throw changed(abs, 'replaced while read')
 }
 
+/** Opens a walked file for reading; a failure names the file as the walk does. */
+async function openEntry(e: WalkEntry) {
+  try {
+    return await open(e.abs, 'r')
+  } catch (err) {
+    throw walkProblem(err, e.abs)
+  }
+}
+
 /**
  * A small file's bytes, checked against its walk stat: open, one read of a
  * byte more than its size (more means it grew), fstat, close; four thread-pool
@@ -121,12 +130,7 @@ function checkUnchanged(abs: string, before: BigIntStats, after: BigIntStats, go
  */
 async function readSmall(e: WalkEntry): Promise<Buffer> {
   const size = Number(e.st.size)
-  let fh
-  try {
-    fh = await open(e.abs, 'r')
-  } catch (err) {
-    throw walkProblem(err, e.abs)
-  }
+  const fh = await openEntry(e)
   try {
     const buf = Buffer.allocUnsafe(size + 1)
     let got = 0
@@ -192,12 +196,7 @@ export async function writeTree(opts: TreeWriteOptions): Promise<TreeWriteStats>
     const chunker = new Chunker(gear, config.chunking)
     const own: Pending['own'] = []
     let got = 0
-    let fh
-    try {
-      fh = await open(e.abs, 'r')
-    } catch (err) {
-      throw walkProblem(err, e.abs)
-    }
+    const fh = await openEntry(e)
     try {
       const out: Buffer[] = []
       for (;;) {
