@@ -314,12 +314,7 @@ export class ArchiveService {
   private filename(a: ArchiveListRow): string {
     const plugin = a.target_plugin || a.target_current_plugin || ''
     const ext = this.ctx.registry.find('target', plugin)?.extension ?? 'bin'
-    const stamp = new Date(a.taken_at)
-      .toISOString()
-      .replace(/\.\d+Z$/, '')
-      .replace(/[-:]/g, '')
-      .replace('T', '-')
-    return `${safeName(a.target_name ?? '') || plugin || 'archive'}-${stamp}.${ext}`
+    return `${archiveStem(a, plugin || 'archive')}.${ext}`
   }
 
   private view(r: ArchiveListRow): Archive {
@@ -374,6 +369,19 @@ export function parseDay(value: string, field: string): number {
     throw invalid(field, `${field} must be a real date as YYYYMMDD, such as 20260131; got ${value}`)
   }
   return date.getTime()
+}
+
+/**
+ * "<target name>-<YYYYmmdd-HHMMSS, UTC>", how downloads of an archive are named
+ * (before their extension); `fallback` stands in for a name with nothing safe in it.
+ */
+export function archiveStem(a: ArchiveListRow, fallback: string): string {
+  const stamp = new Date(a.taken_at)
+    .toISOString()
+    .replace(/\.\d+Z$/, '')
+    .replace(/[-:]/g, '')
+    .replace('T', '-')
+  return `${safeName(a.target_name ?? '') || fallback}-${stamp}`
 }
 
 /** A name made of [A-Za-z0-9_.-] (accents dropped), without leading dots, at most 100 characters. */

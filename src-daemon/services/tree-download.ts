@@ -10,7 +10,7 @@ import { Readable } from 'node:stream'
 import { invalid, type TreeDownloadPart } from '../contract'
 import type { Logger } from '../platform/logger'
 import { isWithin, type TreeRecord } from '../vault/tree'
-import { safeName, type ArchiveDownload } from './archives'
+import { archiveStem, safeName, type ArchiveDownload } from './archives'
 import type { TreeFiles } from './tree-files'
 import { exactContent, type PackEntry } from './tree-pack'
 import { tarLength, tarStream } from './tree-tar'
@@ -52,7 +52,8 @@ export async function treeDownload(
   } catch (err) {
     throw deps.failure(err)
   }
-  const stem = path === '' ? wholeTreeName(tree) : safeName(posix.basename(path)) || 'folder'
+  const stem =
+    path === '' ? archiveStem(tree.archive, 'archive') : safeName(posix.basename(path)) || 'folder'
   const stream = Readable.from(
     logged(format === 'zip' ? zipStream(entries) : tarStream(entries), deps),
   )
@@ -140,17 +141,6 @@ function packEntry(name: string, r: TreeRecord): PackEntry {
   if (r.group !== undefined) e.group = r.group
   if (r.type === 'symlink') e.linkTarget = r.target
   return e
-}
-
-/** "<target name>-<YYYYmmdd-HHMMSS, UTC>", as whole-archive downloads are named. */
-function wholeTreeName(tree: OpenTree): string {
-  const a = tree.archive
-  const stamp = new Date(a.taken_at)
-    .toISOString()
-    .slice(0, 19)
-    .replace(/[-:]/g, '')
-    .replace('T', '-')
-  return `${safeName(a.target_name ?? '') || 'archive'}-${stamp}`
 }
 
 /** The download's bytes, its end or failure logged (the client only sees the connection cut). */
