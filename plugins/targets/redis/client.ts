@@ -16,9 +16,22 @@ export interface RedisEndpoint {
   connectTimeout: number
   /** Restores: keys expire at the absolute time recorded at backup, not their TTL counted from the restore. */
   absoluteTtl: boolean
+  /** keys: SCAN + DUMP over the network; rdb: the server's own RDB file after a BGSAVE (rdb-*.ts). */
+  mode: 'keys' | 'rdb'
+  /** rdb: seconds to wait for the BGSAVE, a restart command, or the restarted server. */
+  saveTimeout: number
+  /** rdb: the RDB file's path, when CONFIG GET cannot tell it. */
+  rdbPath?: string
+  /** rdb restores: the shell command that restarts the server (required for them). */
+  restartCommand?: string
+  /** rdb restores: the shell command that stops the server before its file is replaced. */
+  stopCommand?: string
 }
 
 export const DEFAULT_CONNECT_TIMEOUT = 15
+export const DEFAULT_SAVE_TIMEOUT = 600
+/** Fields that only mode rdb reads; set with mode keys they are a mistake worth saying. */
+const RDB_ONLY = ['rdb_path', 'restart_command', 'stop_command'] as const
 export const CONNECTION_NAME = 'bulwark-redis-target'
 
 function text(ep: Endpoint, name: string): string | undefined {
@@ -46,6 +59,14 @@ function flag(ep: Endpoint, name: string): boolean {
   throw new PluginError(`the Redis target's ${name} must be true or false`)
 }
 
+function mode(ep: Endpoint): 'keys' | 'rdb' {
+  const value = ep.mode ?? 'keys'
+  if (value === '' || value === 'keys' || value === 'rdb') return value === 'rdb' ? 'rdb' : 'keys'
+  throw new PluginError(
+    `the Redis target's mode must be keys (SCAN + DUMP over the network) or rdb (the server's RDB file after a BGSAVE), got ${JSON.stringify(value)}`,
+  )
+}
+
 export function parseEndpoint(ep: Endpoint): RedisEndpoint {
   const e: RedisEndpoint = {
     host: text(ep, 'host') ?? '127.0.0.1',
@@ -53,11 +74,33 @@ export function parseEndpoint(ep: Endpoint): RedisEndpoint {
     db: integer(ep, 'db', 0, 0, 15),
     connectTimeout: integer(ep, 'connect_timeout', DEFAULT_CONNECT_TIMEOUT, 1, 86_400),
     absoluteTtl: flag(ep, 'absolute_ttl'),
+    mode: mode(ep),
+    saveTimeout: integer(ep, 'save_timeout', DEFAULT_SAVE_TIMEOUT, 1, 86_400),
   }
   const username = text(ep, 'username')
   const password = text(ep, 'password')
   if (username) e.username = username
   if (password) e.password = password
+  if (e.mode === 'keys') {
+    const set = RDB_ONLY.find((name) => text(ep, name) !== undefined)
+    if (set) {
+      throw new PluginError(
+        `the Redis target's ${set} is only used with mode rdb; clear ${set} or set mode to rdb`,
+      )
+    }
+    return e
+  }
+  const rdbPath = text(ep, 'rdb_path')
+  if (rdbPath !== undefined && !rdbPath.startsWith('/')) {
+    throw new PluginError(
+      `the Redis target's rdb_path must be an absolute path (such as /var/lib/redis/dump.rdb)`,
+    )
+  }
+  const restartCommand = text(ep, 'restart_command')?.trim()
+  const stopCommand = text(ep, 'stop_command')?.trim()
+  if (rdbPath) e.rdbPath = rdbPath
+  if (restartCommand) e.restartCommand = restartCommand
+  if (stopCommand) e.stopCommand = stopCommand
   return e
 }
 

@@ -119,6 +119,11 @@ export async function openArchive(source: AsyncIterable<unknown>): Promise<Archi
   }
   const magic = await reader.take(MAGIC.length + 2)
   if (!magic || !magic.subarray(0, MAGIC.length).equals(MAGIC)) {
+    if (magic && /^REDIS\d{4}/.test(magic.toString('latin1'))) {
+      throw new PluginError(
+        'the archive is an RDB file, made by a target in mode rdb: restore it with a target whose mode is rdb',
+      )
+    }
     throw corrupt('it is not a Bulwark Redis archive')
   }
   const version = magic[MAGIC.length]!

@@ -2,13 +2,18 @@
 // PTTL (+ PEXPIRETIME) into a framed stream (format.ts), and restores it with
 // RESTORE ... REPLACE (ABSTTL with absolute_ttl) into any db of any Redis at
 // the same or a later version. No agent, no access to the server's files; the
-// connection closes on error and abort.
+// connection closes on error and abort. With mode rdb it instead streams the
+// server's RDB file after a BGSAVE and restores one by replacing that file and
+// restarting the server (rdb-backup.ts, rdb-restore.ts), on the server's host.
 import type { Readable } from 'node:stream'
 import { PluginAbortedError, PluginError } from '../../sdk/errors'
 import { defineTarget, type Endpoint, type PluginContext } from '../../sdk/types'
 import { backupStream } from './backup'
 import { connect, parseEndpoint, redisName, where } from './client'
 import { corrupt } from './format'
+import { rdbBackup } from './rdb-backup'
+import { checkHere, locateRdb } from './rdb-file'
+import { rdbRestore } from './rdb-restore'
 import { restoreKeys } from './restore'
 
 const keys = (n: number) => `${n} ${n === 1 ? 'key' : 'keys'}`
@@ -25,6 +30,7 @@ export default defineTarget({
   async backup(endpoint: Endpoint, ctx: PluginContext): Promise<Readable> {
     const e = parseEndpoint(endpoint)
     const conn = await connect(e, ctx)
+    if (e.mode === 'rdb') return rdbBackup(conn, e, ctx)
     try {
       const count = await conn.client.dbsize()
       ctx.log(`backing up db ${e.db} of ${redisName(conn.version)} at ${where(e)} (${keys(count)})`)
@@ -44,6 +50,7 @@ export default defineTarget({
     try {
       if (ctx.signal.aborted) throw new PluginAbortedError()
       const e = parseEndpoint(endpoint)
+      if (e.mode === 'rdb') return await rdbRestore(e, data, ctx)
       const conn = await connect(e, ctx)
       try {
         const { restored, replaced, expired } = await restoreKeys(conn, e, data, ctx)
@@ -75,7 +82,11 @@ export default defineTarget({
     try {
       await conn.client.ping()
       const count = await conn.client.dbsize()
-      return `connected to ${redisName(conn.version)}, db ${e.db} (${keys(count)})`
+      const found = `connected to ${redisName(conn.version)}, db ${e.db} (${keys(count)})`
+      if (e.mode === 'keys') return found
+      const at = await locateRdb(conn, e)
+      await checkHere(e, at, 'read')
+      return `${found}; mode rdb: its RDB file ${at.path} is on this machine`
     } catch (err) {
       throw conn.explain(err)
     } finally {
