@@ -171,6 +171,20 @@ describe.skipIf(!available)('target redis: mode rdb', () => {
     expect(await on(dst, (c) => c.exists('memory-only'))).toBe(0)
   })
 
+  it('a restart command that does not restart the server gets the previous file put back', async () => {
+    await dstWithOwnData()
+    const oldFile = await readFile(dst.rdb)
+    const pid = await dst.pid()
+    const ep = dst.endpoint({ restart_command: 'true', save_timeout: 2 })
+    const err = await fx.rejection(restore(ep, archive))
+    expect(err.message).toMatch(
+      /^the restore failed and was undone: restart_command finished, but Redis at 127\.0\.0\.1:\d+ still runs as before \(the same run_id\) after 2 s \(save_timeout\): it did not restart, so it did not load the restored file\. The previous RDB file is back as /,
+    )
+    expect(await readFile(dst.rdb)).toEqual(oldFile)
+    expect(await dst.pid()).toBe(pid)
+    expect(await on(dst, (c) => c.exists('old', 'memory-only'))).toBe(2)
+  })
+
   it('without restart_command a restore fails before touching anything', async () => {
     await dstWithOwnData()
     const was = await state(dst)

@@ -118,9 +118,21 @@ type Ready =
   | { state: 'ready'; keyspace: string }
   | { state: 'loading'; why: string }
   | { state: 'down'; why: string }
+  | { state: 'same'; why: string }
 
-/** Waits, up to save_timeout, for the restarted server to answer and finish loading. */
-async function waitReady(e: RedisEndpoint, ctx: PluginContext): Promise<Ready> {
+/** INFO server's run_id, which changes on every start; undefined when INFO is not allowed. */
+const runId = async (conn: Connection): Promise<string | undefined> =>
+  /^run_id:(\w+)/m.exec(await conn.client.info('server').catch(() => ''))?.[1]
+
+/**
+ * Waits, up to save_timeout, for the restarted server to answer and finish
+ * loading; a server still running as `before` (its run_id) has not restarted.
+ */
+async function waitReady(
+  e: RedisEndpoint,
+  ctx: PluginContext,
+  before: string | undefined,
+): Promise<Ready> {
   const end = Date.now() + e.saveTimeout * 1000
   let last: Ready = { state: 'down', why: 'it never answered' }
   ctx.log(
@@ -132,11 +144,14 @@ async function waitReady(e: RedisEndpoint, ctx: PluginContext): Promise<Ready> {
     try {
       conn = await connect(e, ctx)
       await conn.client.ping()
-      if ((await persistence(conn)).get('loading') === '0') {
+      if (before !== undefined && (await runId(conn)) === before) {
+        last = { state: 'same', why: `run_id ${before}` }
+      } else if ((await persistence(conn)).get('loading') === '0') {
         const keyspace = await conn.client.info('keyspace')
         return { state: 'ready', keyspace }
+      } else {
+        last = { state: 'loading', why: 'it is still loading' }
       }
-      last = { state: 'loading', why: 'it is still loading' }
     } catch (err) {
       if (ctx.signal.aborted) throw new PluginAbortedError()
       const msg = (err as Error).message
@@ -201,7 +216,9 @@ export async function rdbRestore(
   }
   const conn = await connect(e, ctx)
   let at: RdbLocation
+  let running: string | undefined
   try {
+    running = await runId(conn)
     at = await locateRdb(conn, e)
     await checkHere(e, at, 'write')
     await refuseUnsafe(conn, e)
@@ -297,7 +314,13 @@ export async function rdbRestore(
   }
   if (ctx.signal.aborted) throw new PluginAbortedError()
 
-  const ready = await waitReady(e, ctx)
+  const ready = await waitReady(e, ctx, running)
+  if (ready.state === 'same') {
+    return rollBack(
+      `restart_command finished, but Redis at ${where(e)} still runs as before (the same run_id) ` +
+        `after ${e.saveTimeout} s (save_timeout): it did not restart, so it did not load the restored file`,
+    )
+  }
   if (ready.state === 'down') {
     return rollBack(
       `Redis at ${where(e)} did not answer within ${e.saveTimeout} s (save_timeout) after ` +
