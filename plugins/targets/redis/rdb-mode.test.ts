@@ -142,6 +142,24 @@ describe.skipIf(!available)('target redis: mode rdb', () => {
     expect(await on(dst, (c) => c.exists('old', 'memory-only'))).toBe(2)
   })
 
+  it('a cancel while the archive arrives leaves the live file as it was and no temporary file', async () => {
+    await dstWithOwnData()
+    const was = await state(dst)
+    const ctx = testContext()
+    // The head of an RDB file, then nothing more for as long as it takes.
+    const data = new Readable({ read() {} })
+    data.push(archive.subarray(0, 1000))
+    const restoring = fx.rejection(
+      plugin.restore(dst.endpoint({ restart_command: dst.restart }), data, ctx),
+    )
+    await waitFor('the archive to be received', async () =>
+      (await readdir(dst.dir)).some((f) => f.includes('.bulwark-')) ? true : undefined,
+    )
+    ctx.controller.abort()
+    expect(await restoring).toBeInstanceOf(PluginAbortedError)
+    expect(await state(dst)).toEqual(was)
+  })
+
   it('a restart command that fails gets the previous file put back and run again, and the restore fails saying so', async () => {
     await dstWithOwnData()
     const oldFile = await readFile(dst.rdb)
