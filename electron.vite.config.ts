@@ -15,6 +15,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src-main/index.ts'),
           daemon: resolve(__dirname, 'src-daemon/daemon-entry.ts'),
           cli: resolve(__dirname, 'src-daemon/cli/index.ts'),
+          agent: resolve(__dirname, 'src-daemon/agent-entry.ts'),
           // The vault's worker thread, found beside daemon.js (vault/chunk-pool.ts).
           'chunk-worker': resolve(__dirname, 'src-daemon/vault/chunk-worker.ts'),
         },

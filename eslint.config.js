@@ -43,6 +43,7 @@ export const MAY_IMPORT = {
   // HTTP only; use-cases live in services
   'src-daemon/api': ['src-daemon/services', ...LEAVES],
   'src-daemon/services': [
+    'src-daemon/agents',
     'src-daemon/catalog',
     'src-daemon/tasks',
     'src-daemon/scheduler',
@@ -57,6 +58,16 @@ export const MAY_IMPORT = {
   'src-daemon/scheduler': [...LEAVES],
   // runners get the vault, the registry and the catalog; never services
   'src-daemon/tasks': [
+    'src-daemon/catalog',
+    'src-daemon/agents',
+    'src-daemon/vault',
+    'src-daemon/plugin-host',
+    'plugins/sdk',
+    ...LEAVES,
+  ],
+  // remote agents: the daemon's listener and links, and the agent itself;
+  // the agent runs target plugins and cuts chunks with the vault's chunker
+  'src-daemon/agents': [
     'src-daemon/catalog',
     'src-daemon/vault',
     'src-daemon/plugin-host',
@@ -84,6 +95,13 @@ export const MAY_IMPORT = {
     ...LEAVES,
   ],
   'src-daemon/daemon-entry.ts': ['src-daemon/main.ts', ...LEAVES],
+  'src-daemon/agent-entry.ts': [
+    'src-daemon/agents',
+    'src-daemon/plugin-host',
+    'src-daemon/main.ts',
+    'package.json',
+    ...LEAVES,
+  ],
   // the desktop shell talks to the daemon over HTTP only; it finds the data
   // directory exactly as the daemon does (paths.ts, a leaf of node:os/path)
   'src-main': ['src-daemon/contract', 'src-daemon/client', 'src-daemon/platform/paths.ts'],

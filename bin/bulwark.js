@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `bulwark daemon …` runs the daemon; every other command is the API client.
+// `bulwark daemon …` runs the daemon, `bulwark agent …` a remote agent; every
+// other command is the API client.
 // Both are built by `npm run build` (electron-vite) into out/main.
 import { existsSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
-const entry = process.argv[2] === 'daemon' ? 'daemon' : 'cli'
+const entry = ['daemon', 'agent'].includes(process.argv[2]) ? process.argv[2] : 'cli'
 const file = fileURLToPath(new URL(`../out/main/${entry}.js`, import.meta.url))
 if (!existsSync(file)) {
   process.stderr.write(
@@ -12,5 +13,5 @@ if (!existsSync(file)) {
   )
   process.exit(1)
 }
-if (entry === 'daemon') process.argv.splice(2, 1)
+if (entry !== 'cli') process.argv.splice(2, 1)
 await import(pathToFileURL(file).href)

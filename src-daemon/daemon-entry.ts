@@ -18,6 +18,8 @@ Options:
                         (default: $BULWARK_HOME, else the platform data directory)
   --listen HOST:PORT    address to listen on (default: $BULWARK_LISTEN, else ${DEFAULT_LISTEN});
                         port 0 picks a free port
+  --agent-listen HOST:PORT  where remote agents connect (TLS; default: $BULWARK_AGENT_LISTEN,
+                        else off); a port alone listens on all addresses
   --log-level LEVEL     debug, info, warn or error (default: $BULWARK_LOG_LEVEL, else info)
   --ready-json          print one JSON line {"ready":true,"url",...} on stdout once listening
   --shutdown-on-stdin   exit when stdin closes (used by the desktop app)
@@ -31,6 +33,7 @@ async function main(): Promise<number> {
       options: {
         'data-dir': { type: 'string' },
         listen: { type: 'string' },
+        'agent-listen': { type: 'string' },
         'log-level': { type: 'string' },
         'ready-json': { type: 'boolean' },
         'shutdown-on-stdin': { type: 'boolean' },
@@ -72,6 +75,10 @@ async function main(): Promise<number> {
   let daemon
   try {
     const listen = parseListen(args.listen ?? process.env.BULWARK_LISTEN ?? DEFAULT_LISTEN)
+    const agentListenText = args['agent-listen'] ?? process.env.BULWARK_AGENT_LISTEN
+    const agentListen = agentListenText
+      ? parseListen(/^\d+$/.test(agentListenText) ? `0.0.0.0:${agentListenText}` : agentListenText)
+      : undefined
     const extraHosts = (process.env.BULWARK_ALLOWED_HOSTS ?? '').split(',').filter(Boolean)
     const workers = Number.parseInt(process.env.BULWARK_WORKERS ?? '2', 10)
     daemon = await startDaemon({
@@ -90,6 +97,8 @@ async function main(): Promise<number> {
       gcGraceHours: numberEnv('BULWARK_GC_GRACE_HOURS'),
       lockLeaseSeconds: numberEnv('BULWARK_LOCK_LEASE_SECONDS'),
       lockWaitSeconds: numberEnv('BULWARK_LOCK_WAIT_SECONDS'),
+      agentListen,
+      agentWaitSeconds: numberEnv('BULWARK_AGENT_WAIT_SECONDS'),
     })
   } catch (err) {
     const known =

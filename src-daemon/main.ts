@@ -69,6 +69,10 @@ export interface DaemonConfig {
   plugins?: (registry: PluginRegistry) => void
   /** Waits before each retry of a notification (BULWARK_NOTIFY_RETRY_MS="2000,10000,60000", the default). */
   notifyRetryMs?: number[]
+  /** The remote agents' listener (--agent-listen / BULWARK_AGENT_LISTEN); off when absent. */
+  agentListen?: ListenAddress
+  /** How long a task waits for its agent to connect (BULWARK_AGENT_WAIT_SECONDS, default 600). */
+  agentWaitSeconds?: number
 }
 
 /** How long a printed sign-in link works (it works once). */
@@ -143,7 +147,24 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         lockLeaseMs: (config.lockLeaseSeconds ?? 300) * 1000,
         lockWaitMs: (config.lockWaitSeconds ?? 1800) * 1000,
       },
+      config.agentWaitSeconds === undefined ? undefined : config.agentWaitSeconds * 1000,
     )
+    cleanups.push(() => services.agentHub.close())
+    if (config.agentListen) {
+      try {
+        await services.agentHub.listen(config.agentListen)
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        const at = `${config.agentListen.host}:${config.agentListen.port}`
+        if (code === 'EADDRINUSE')
+          throw new ListenError(`${at} (--agent-listen) is already in use; choose another port`)
+        if (code === 'EADDRNOTAVAIL')
+          throw new ListenError(
+            `cannot listen for agents on ${at}: no such address on this machine`,
+          )
+        throw err
+      }
+    }
     // One store handle and one set of opened vaults, shared by the tasks and the API.
     const runner = new TaskRunner(
       {
@@ -155,6 +176,7 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         log,
         target: (uuid) => services.targets.endpointFor(uuid),
         store: (uuid) => services.vault.handle(uuid),
+        agents: services.agentHub,
         gcGraceMs: (config.gcGraceHours ?? 24) * 3600_000,
       },
       config.workers ?? 2,

@@ -10,6 +10,7 @@ import { guard } from './guard'
 import type { OneTimeCodes } from './one-time'
 import { authRoutes } from './routes/auth'
 import type { DownloadTickets } from './tickets'
+import { agentRoutes } from './routes/agents'
 import { archiveRoutes } from './routes/archives'
 import { channelRoutes } from './routes/channels'
 import { configRoutes } from './routes/config'
@@ -88,6 +89,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   treeRoutes(app, opts.services)
   taskRoutes(app, opts.services)
   channelRoutes(app, opts.services)
+  agentRoutes(app, opts.services)
   healthRoutes(app, opts.services)
   metricsRoutes(app, opts.services)
   return app

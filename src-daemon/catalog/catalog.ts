@@ -2,6 +2,7 @@
 // more than one of them (usage by jobs, denormalised listings).
 import type { Db } from './db'
 import type {
+  AgentRow,
   ArchiveRow,
   JobRow,
   RetentionRow,
@@ -115,6 +116,7 @@ export class Catalog {
   readonly jobs: Table<JobRow>
   readonly archives: Table<ArchiveRow>
   readonly tasks: TasksRepo
+  readonly agents: Table<AgentRow>
 
   constructor(readonly db: Db) {
     this.targets = new Table(db, 'targets')
@@ -123,6 +125,7 @@ export class Catalog {
     this.retention = new Table(db, 'retention')
     this.jobs = new Table(db, 'jobs')
     this.archives = new Table(db, 'archives')
+    this.agents = new Table(db, 'agents')
     this.tasks = new TasksRepo(db)
   }
 

@@ -14,6 +14,19 @@ export interface TargetRow {
 
 export type StoreRow = Omit<TargetRow, 'agent'>
 
+export interface AgentRow {
+  uuid: string
+  name: string
+  public_key: string
+  token_hash: string
+  token_expires_at: number | null
+  host: string
+  version: string
+  created_at: number
+  paired_at: number | null
+  last_seen: number | null
+}
+
 export interface ScheduleRow {
   uuid: string
   name: string

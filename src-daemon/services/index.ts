@@ -1,4 +1,6 @@
 // Builds every service from one context; the API and the scheduler use these.
+import { AgentHub } from '../agents/hub'
+import { AgentService } from './agents'
 import { ArchiveService } from './archives'
 import { ChannelService } from './channels'
 import type { ServiceContext } from './context'
@@ -23,13 +25,25 @@ export function createServices(
     lockLeaseMs: 300_000,
     lockWaitMs: 1_800_000,
   },
+  agentWaitMs?: number,
 ) {
-  const targets = new PluginResourceService(ctx, 'target')
+  const agentHub = new AgentHub({
+    catalog: ctx.catalog,
+    clock: ctx.clock,
+    log: ctx.log,
+    dataDir: info.dataDir,
+    version: info.version,
+    waitMs: agentWaitMs,
+  })
+  const agents = new AgentService(ctx, agentHub)
+  const targets = new PluginResourceService(ctx, 'target', agents)
   const stores = new PluginResourceService(ctx, 'store')
   const schedules = new ScheduleService(ctx)
   const vault = new VaultService(ctx, stores, { daemon: info.dataDir, ...locking })
   const archives = new ArchiveService(ctx, targets, stores, vault)
   return {
+    agentHub,
+    agents,
     targets,
     stores,
     schedules,
@@ -42,7 +56,12 @@ export function createServices(
     meta: new MetaService(ctx, info),
     health: new HealthService(ctx),
     channels: new ChannelService(ctx),
-    metrics: new MetricsService({ catalog: ctx.catalog, clock: ctx.clock, version: info.version }),
+    metrics: new MetricsService({
+      catalog: ctx.catalog,
+      clock: ctx.clock,
+      version: info.version,
+      agentsConnected: () => agentHub.connectedCount(),
+    }),
     events: ctx.events,
   }
 }

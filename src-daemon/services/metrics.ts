@@ -18,6 +18,8 @@ export interface MetricsDeps {
   catalog: Catalog
   clock: Clock
   version: string
+  /** Remote agents connected now. */
+  agentsConnected?: () => number
 }
 
 const JOB = ['job_uuid', 'job_name'] as const
@@ -164,9 +166,7 @@ export class MetricsService {
     g.running.set(tasks.running)
     g.up.set(1)
     g.build.set({ version }, 1)
-    // Remote agents do not exist yet: 0 until they do, so dashboards and
-    // alerts can be written against the series now.
-    g.agents.set(0)
+    g.agents.set(this.deps.agentsConnected?.() ?? 0)
     for (const s of signals) {
       g.health.set(
         {

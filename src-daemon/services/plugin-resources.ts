@@ -44,18 +44,10 @@ export interface PluginResourceInput {
   agent?: string
 }
 
-/**
- * Remote agents do not exist yet: a target with one would be accepted and its
- * backups would silently run on the daemon's own host instead. Refused until
- * they do.
- */
-function refuseAgent(input: PluginResourceInput): void {
-  if (input.agent !== undefined && input.agent.trim() !== '') {
-    throw invalid(
-      'agent',
-      'remote agents are not available yet: leave agent empty; the target is backed up and restored by the daemon on its own host',
-    )
-  }
+/** How targets name their agent: a name or uuid in, the stored uuid, and back. */
+export interface AgentNames {
+  resolve(ref: string | undefined): string
+  nameOf(uuid: string): string
 }
 
 type Row = TargetRow | StoreRow
@@ -67,6 +59,7 @@ export class PluginResourceService<K extends PluginKind> {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly kind: K,
+    private readonly agents?: AgentNames,
   ) {
     this.table = kind === 'target' ? 'targets' : 'stores'
   }
@@ -95,8 +88,17 @@ export class PluginResourceService<K extends PluginKind> {
     return { plugin, values: checkEndpoint(plugin, parseEndpoint(input.endpoint)) }
   }
 
+  /** A target's agent as stored (a uuid, '' for this host); a store has none. */
+  private agentOf(input: PluginResourceInput): string {
+    if (this.kind !== 'target') {
+      if (input.agent) throw invalid('agent', 'stores have no agent: leave agent out')
+      return ''
+    }
+    return this.agents ? this.agents.resolve(input.agent) : ''
+  }
+
   create(input: PluginResourceInput): string {
-    refuseAgent(input)
+    const agent = this.agentOf(input)
     const uuid = randomUUID()
     const plugin = this.plugin(input.plugin)
     const values = checkEndpoint(plugin, parseEndpoint(input.endpoint))
@@ -114,8 +116,7 @@ export class PluginResourceService<K extends PluginKind> {
       endpoint,
     }
     const row = { ...base, created_at: now, updated_at: now }
-    if (this.kind === 'target')
-      this.ctx.catalog.targets.insert({ ...row, agent: input.agent ?? '' })
+    if (this.kind === 'target') this.ctx.catalog.targets.insert({ ...row, agent })
     else this.ctx.catalog.stores.insert(row)
     this.ctx.events.emit({ type: 'resource', kind: this.kind, uuid, action: 'created' })
     return uuid
@@ -123,7 +124,7 @@ export class PluginResourceService<K extends PluginKind> {
 
   update(uuid: string, input: PluginResourceInput): void {
     const existing = this.row(uuid)
-    refuseAgent(input)
+    const agent = this.agentOf(input)
     const plugin = this.plugin(input.plugin)
     const owner = `${this.kind}/${uuid}`
     // Secrets sent back redacted are kept, unless the plugin itself changed.
@@ -143,7 +144,7 @@ export class PluginResourceService<K extends PluginKind> {
       updated_at: this.ctx.clock.now(),
     }
     if (this.kind === 'target') {
-      this.ctx.catalog.targets.update(uuid, { ...patch, agent: input.agent ?? '' })
+      this.ctx.catalog.targets.update(uuid, { ...patch, agent })
     } else {
       this.ctx.catalog.stores.update(uuid, patch)
     }
@@ -274,7 +275,9 @@ export class PluginResourceService<K extends PluginKind> {
       plugin: row.plugin,
       endpoint: this.redacted(row),
     }
-    return ('agent' in row ? { ...base, agent: row.agent } : base) as View<K>
+    return (
+      'agent' in row ? { ...base, agent: this.agents?.nameOf(row.agent) ?? row.agent } : base
+    ) as View<K>
   }
 }
 

@@ -14,6 +14,7 @@ import type { TaskRow } from '../catalog/rows'
 import type { PluginContext } from '../../plugins/sdk/types'
 import { TaskFailure, type TaskEnv, type TaskHandler } from './env'
 import { BackupHooks, readHooks } from './hooks'
+import type { AgentLink } from '../agents/link'
 import type { VaultSession, WrittenArchive } from './vault-archives'
 import { writeTreeArchive } from './tree-backup'
 import { taskParams, type BackupParams } from './task-params'
@@ -58,13 +59,17 @@ async function backUp(
   const targetRow = env.catalog.targets.get(job.target_uuid)
   if (!targetRow) throw new TaskFailure('the job has no target')
   const target = env.target(job.target_uuid)
+  // A target on an agent runs there: waited for (its own limit) before the store is touched.
+  const agent = targetRow.agent ? await agentLink(env, targetRow.agent, ctx) : undefined
   const store = await env.store(job.store_uuid)
-  const targetPlugin = await env.registry.target(target.plugin)
+  const targetPlugin = agent
+    ? agent.target(target.plugin)
+    : await env.registry.target(target.plugin)
   const archiveUuid = randomUUID()
   const takenAt = env.clock.now()
   const expiresAt = takenAt + retention.expiry * 1000
   ctx.log(
-    `backing up target "${targetRow.name}" (${target.plugin}) to store ${job.store_uuid}${store.vault ? ' (vault)' : ''}`,
+    `backing up target "${targetRow.name}" (${target.plugin}${agent ? ` on agent "${agent.name}"` : ''}) to store ${job.store_uuid}${store.vault ? ' (vault)' : ''}`,
   )
 
   const archive = {
@@ -134,6 +139,26 @@ async function backUp(
     counter.bytes = written.size
     return written
   }
+  /** A target on an agent into a vault: the agent sends only the chunks the vault lacks. */
+  const fromAgent = async (session: VaultSession): Promise<WrittenArchive> => {
+    await hooks.before(session.ctx)
+    let reported = 0
+    const chunks = agent!.chunks(
+      target.plugin,
+      target.endpoint,
+      { params: session.config.chunking, idKey: session.master.idKey },
+      session.ctx,
+      (bytes) => {
+        const now = env.clock.now()
+        if (now - reported < 500) return
+        reported = now
+        env.queue.progress(task.uuid, bytes, null)
+      },
+    )
+    const written = await env.archives.write(store, archive, chunks, session.ctx, session)
+    counter.bytes = written.size
+    return written
+  }
   // A vault is opened (or created) and locked before the dump starts, so a
   // vault that cannot be opened fails the task at once, saying why.
   const written = store.vault
@@ -141,7 +166,7 @@ async function backUp(
         store,
         ctx,
         { operation: 'backup', exclusive: false, create: true, syncIndex: true },
-        targetPlugin.tree ? walk : transfer,
+        agent ? fromAgent : targetPlugin.tree ? walk : transfer,
       )
     : await transfer()
   const elapsed = env.clock.now() - takenAt
@@ -176,4 +201,14 @@ async function backUp(
     `archive ${archiveUuid} stored as ${written.key}: ${formatBytes(counter.bytes)} in ${(elapsed / 1000).toFixed(1)} s (${formatRate(counter.bytes, elapsed)})${added}; expires ${toIso(expiresAt)}`,
   )
   return archiveUuid
+}
+
+/** The connected agent a target runs on (waiting for it, as linkFor says). */
+export async function agentLink(
+  env: TaskEnv,
+  agent: string,
+  ctx: PluginContext,
+): Promise<AgentLink> {
+  if (!env.agents) throw new TaskFailure('this daemon does not run remote agents')
+  return env.agents.linkFor(agent, ctx)
 }

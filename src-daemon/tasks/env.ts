@@ -1,5 +1,6 @@
 // What a task handler needs from the daemon. Endpoints arrive already
 // resolved (secrets included), so handlers never see the secret store.
+import type { AgentHub } from '../agents/hub'
 import type { Catalog } from '../catalog/catalog'
 import type { TaskRow } from '../catalog/rows'
 import type { PluginRegistry } from '../plugin-host/registry'
@@ -20,6 +21,8 @@ export interface TaskEnv {
   target(uuid: string): { plugin: string; endpoint: Endpoint }
   /** A store, ready to use. */
   store(uuid: string): Promise<StoreHandle>
+  /** Connected remote agents: a target with an agent runs there. */
+  agents?: AgentHub
   /** How long an unreferenced chunk is kept before GC deletes it. */
   gcGraceMs: number
 }

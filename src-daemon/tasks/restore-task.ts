@@ -17,6 +17,7 @@ import { ByteCounter, formatBytes, formatRate } from './progress'
 import { TaskFailure, type TaskHandler } from './env'
 import { noteCreations, undoTaskNotes } from './restore-undo'
 import { runTreeRestore } from './tree-restore-task'
+import { agentLink } from './backup-task'
 
 export const runRestore: TaskHandler = async (task, ctx, env) => {
   const archive = task.archive_uuid ? env.catalog.archives.get(task.archive_uuid) : undefined
@@ -24,10 +25,21 @@ export const runRestore: TaskHandler = async (task, ctx, env) => {
   if (archive.status !== 'valid')
     throw new TaskFailure(`archive ${archive.uuid} is ${archive.status}`)
   if (!task.target_uuid) throw new TaskFailure('no target to restore into')
-  if (archive.format === 'tree') return runTreeRestore(task, archive, ctx, env)
+  const agentUuid = env.catalog.targets.get(task.target_uuid)?.agent
+  if (archive.format === 'tree') {
+    if (agentUuid) {
+      throw new TaskFailure(
+        'a directory (tree) archive cannot be restored through an agent yet: restore it into a files target on this host, or download it',
+      )
+    }
+    return runTreeRestore(task, archive, ctx, env)
+  }
   const target = env.target(task.target_uuid)
+  const agent = agentUuid ? await agentLink(env, agentUuid, ctx) : undefined
   const store = await env.store(archive.store_uuid)
-  const targetPlugin = await env.registry.target(target.plugin)
+  const targetPlugin = agent
+    ? agent.target(target.plugin)
+    : await env.registry.target(target.plugin)
   ctx.log(
     `restoring archive ${archive.uuid} (${formatBytes(archive.size ?? 0)}) into target ${task.target_uuid} (${target.plugin})`,
   )

@@ -31,7 +31,7 @@ import { openBlob, sealBlob } from '../vault/blob'
 import { opener, readArchive, verifyArchive, type ReadOptions } from '../vault/reader'
 import { ChunkCache, fileStream, readTreeManifest, readTreeRecords } from '../vault/tree-read'
 import type { TreeRecord } from '../vault/tree'
-import { writeArchive } from '../vault/writer'
+import { writeArchive, type ChunkClaims, type RemoteChunk } from '../vault/writer'
 import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
 import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
 
@@ -331,11 +331,14 @@ export class VaultArchives {
   async write(
     store: StoreHandle,
     archive: NewArchive,
-    data: Readable,
+    data: Readable | ((claims: ChunkClaims) => AsyncIterable<RemoteChunk>),
     ctx: PluginContext,
     session?: VaultSession,
   ): Promise<WrittenArchive> {
-    if (!store.vault) return this.writeBlob(store, archive, data, ctx)
+    if (!store.vault) {
+      if (typeof data === 'function') throw new Error('chunks from an agent need a vault')
+      return this.writeBlob(store, archive, data, ctx)
+    }
     if (!session) {
       const opts = { operation: 'backup', exclusive: false, create: true, syncIndex: true }
       return this.withSession(store, ctx, opts, (s) => this.write(store, archive, data, ctx, s))
@@ -347,7 +350,7 @@ export class VaultArchives {
       config: session.config,
       master: session.master,
       index: session.index,
-      source: data,
+      ...(typeof data === 'function' ? { remote: data } : { source: data }),
       manifest: manifestHead(archive, store.uuid),
     })
     return {

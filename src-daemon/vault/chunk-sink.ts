@@ -6,10 +6,16 @@
 // over it; a chunk is added to the index only after the store confirmed it.
 // Hashing and sealing run on the chunk pool's worker threads.
 import { setMaxListeners } from 'node:events'
-import { PluginAbortedError, isNotFound } from '../../plugins/sdk/errors'
+import { PluginAbortedError, PluginError, isNotFound } from '../../plugins/sdk/errors'
 import { retryableBody } from '../../plugins/sdk/retryable-body'
 import type { Endpoint, PluginContext, StorePlugin } from '../../plugins/sdk/types'
-import { ChunkPool, defaultWorkers, inlineProcessor, type ChunkProcessor } from './chunk-pool'
+import {
+  ChunkPool,
+  defaultWorkers,
+  inlineProcessor,
+  type ChunkProcessor,
+  type ChunkRef,
+} from './chunk-pool'
 import type { MasterKey } from './keys'
 import { VaultError, chunkKey, openChunk } from './objects'
 import { fetchObject } from './fetch'
@@ -61,8 +67,6 @@ export class ChunkSink {
    * settled). Takes ownership of plaintext (its memory may be detached).
    */
   async put(plaintext: Buffer, stopped: AbortSignal): Promise<string> {
-    const { store, endpoint, index } = this.opts
-    const ctx: PluginContext = { ...this.opts.ctx, signal: stopped }
     const ref = await this.chunks.hash(plaintext)
     const id = ref.id
     if (this.seen.has(id)) {
@@ -70,11 +74,42 @@ export class ChunkSink {
       return id
     }
     this.seen.add(id)
-    if (await index.has(id)) {
-      this.stats.storedBytes += index.storedSize?.(id) ?? 0
+    if (await this.opts.index.has(id)) {
+      this.stats.storedBytes += this.opts.index.storedSize?.(id) ?? 0
       this.chunks.drop(ref)
       return id
     }
+    return this.store(ref, stopped)
+  }
+
+  /**
+   * Whether the archive or the index already has the chunk (counted as
+   * referenced if so); if not, the chunk is reserved for putClaimed.
+   */
+  async known(id: string): Promise<boolean> {
+    if (this.seen.has(id)) return true
+    this.seen.add(id)
+    if (!(await this.opts.index.has(id))) return false
+    this.stats.storedBytes += this.opts.index.storedSize?.(id) ?? 0
+    return true
+  }
+
+  /** Stores a chunk that known() said is missing, once its bytes prove to be `claimed`. */
+  async putClaimed(plaintext: Buffer, claimed: string, stopped: AbortSignal): Promise<void> {
+    const ref = await this.chunks.hash(plaintext)
+    if (ref.id !== claimed) {
+      this.chunks.drop(ref)
+      throw new PluginError(
+        `chunk ${claimed.slice(0, 12)} arrived with bytes that do not match its id`,
+      )
+    }
+    await this.store(ref, stopped)
+  }
+
+  private async store(ref: ChunkRef, stopped: AbortSignal): Promise<string> {
+    const { store, endpoint, index } = this.opts
+    const ctx: PluginContext = { ...this.opts.ctx, signal: stopped }
+    const id = ref.id
     const key = chunkKey(id)
     const head = await store.head(endpoint, key, ctx)
     // An object the index does not know is trusted only once it opens: a

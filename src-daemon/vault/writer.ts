@@ -56,6 +56,25 @@ export interface WriteStats {
   manifestKey: string
 }
 
+/** What a remote chunker (an agent) asks before sending a chunk: does the vault hold it? */
+export interface ChunkClaims {
+  /** True if the vault (or this archive) has the chunk: it is not sent. */
+  known(id: string): Promise<boolean>
+}
+
+/**
+ * A chunk cut elsewhere (by an agent): its keyed id and size, and its
+ * plaintext when the vault lacks it (null when known); the plaintext is
+ * hashed again here, so a chunk whose bytes do not match its id is refused.
+ */
+export interface RemoteChunk {
+  id: string
+  size: number
+  data: Promise<Buffer> | null
+  /** Called once the store holds it (or it was known). */
+  stored?(): void
+}
+
 export interface WriteOptions {
   store: StorePlugin
   endpoint: Endpoint
@@ -63,7 +82,10 @@ export interface WriteOptions {
   config: VaultConfig
   master: MasterKey
   index: ChunkIndex
-  source: Readable
+  /** The archive's bytes, cut into chunks here... */
+  source?: Readable
+  /** ...or its chunks, cut elsewhere (an agent), given what the vault knows. */
+  remote?: (claims: ChunkClaims) => AsyncIterable<RemoteChunk>
   manifest: Omit<Manifest, 'chunks' | 'size' | 'vault'>
   /** Called with the plaintext bytes read so far. */
   onProgress?(bytes: number): void
@@ -107,9 +129,18 @@ export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
     list[seq]![0] = await sink.put(plaintext, stopped)
   }
 
+  /** A chunk cut by an agent: stored (its bytes checked against its id) unless the vault knows it. */
+  const putRemote = async (c: RemoteChunk, seq: number, stopped: AbortSignal): Promise<void> => {
+    list[seq] = [c.id, c.size]
+    if (c.data) await sink.putClaimed(await c.data, c.id, stopped)
+    c.stored?.()
+  }
+  const remote = opts.remote?.(sink)[Symbol.asyncIterator]()
+  if (!source === !remote) throw new Error('writeArchive needs a source or remote chunks')
+
   const onAbort = () => {
     stop.abort()
-    source.destroy(new PluginAbortedError())
+    source?.destroy(new PluginAbortedError())
   }
   signal.addEventListener('abort', onAbort, { once: true })
   let size = 0
@@ -117,7 +148,7 @@ export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
   async function* cut(): AsyncGenerator<Buffer> {
     const ready: Buffer[] = []
     const emit = (c: Buffer) => ready.push(c)
-    for await (const part of source) {
+    for await (const part of source!) {
       const data = toBuffer(part)
       chunker.push(data, emit)
       // Each chunk is dropped from `ready` as it is handed on.
@@ -133,7 +164,10 @@ export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
       onAbort()
       throw new PluginAbortedError()
     }
-    await mapLimit(cut(), concurrency, putChunk, stop.signal)
+    if (remote) {
+      await mapLimit({ [Symbol.asyncIterator]: () => remote }, concurrency, putRemote, stop.signal)
+      size = list.reduce((n, [, length]) => n + length, 0)
+    } else await mapLimit(cut(), concurrency, putChunk, stop.signal)
     if (signal.aborted) throw new PluginAbortedError()
 
     const manifest: Manifest = {
@@ -156,7 +190,8 @@ export async function writeArchive(opts: WriteOptions): Promise<WriteStats> {
       manifestKey: mkey,
     }
   } catch (err) {
-    source.destroy()
+    source?.destroy()
+    await remote?.return?.()
     stop.abort()
     if (signal.aborted) throw new PluginAbortedError()
     throw err

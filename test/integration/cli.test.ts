@@ -79,7 +79,7 @@ describe('bulwark without a daemon', () => {
     expect(help.stdout).toContain('paused job REF')
     expect(cmdHelp.code).toBe(0)
     expect(cmdHelp.stdout).toMatch(/^Usage: {2}bulwark create target --name NAME --plugin PLUGIN/)
-    expect(cmdHelp.stdout).toContain('--agent HOST:PORT')
+    expect(cmdHelp.stdout).toContain('--agent NAME')
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
     expect(version).toMatchObject({ code: 0, stdout: `bulwark ${pkg.version}\n` })
     expect(noArgs.code).toBe(2)
@@ -356,7 +356,7 @@ describe('bulwark against a daemon', () => {
       '--set',
       'exclude=*.tmp,cache',
     )
-    // Remote agents do not exist yet: a target naming one is refused, with the field.
+    // A target naming an agent that does not exist is refused, with the field.
     expect(
       await fails(
         1,
@@ -371,7 +371,7 @@ describe('bulwark against a daemon', () => {
         '--agent',
         '10.0.0.5:5444',
       ),
-    ).toMatch(/remote agents are not available yet.*\(field: agent\)/)
+    ).toMatch(/no agent named "10\.0\.0\.5:5444".*\(field: agent\)/s)
     expect(JSON.parse((await json<Target>('show', 'target', 'docs')).endpoint)).toMatchObject({
       path: '/srv/docs',
       exclude: ['*.tmp', 'cache'],

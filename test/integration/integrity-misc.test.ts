@@ -1,5 +1,5 @@
 // Issue 10, the smaller promises, against the built daemon over real HTTP:
-// a target's `agent` is refused until agents exist; the data directory lock
+// a target's `agent` must name an existing agent; the data directory lock
 // is taken atomically (pairs of daemons started at one instant: exactly one
 // runs) and the data directory and its files are private even when they were
 // made loose before; SIGTERM always removes daemon.json and daemon.lock;
@@ -53,12 +53,12 @@ async function until<T>(check: () => T | Promise<T>, what: string, ms = 30_000):
 }
 
 describe('target agent', () => {
-  it('refuses a non-empty agent on create and update until agents exist', async () => {
+  it('refuses an agent that does not exist on create and update', async () => {
     const body = { name: 'remote', plugin: 'files', endpoint: { path: '/srv/www' } }
     const refused = await d.api('POST', '/v1/targets', { ...body, agent: '10.0.0.5:5444' })
     expect(refused.status).toBe(400)
     expect(refused.body.error).toMatchObject({ code: 'validation', field: 'agent' })
-    expect(refused.body.error.message).toMatch(/agents are not available yet/)
+    expect(refused.body.error.message).toMatch(/no agent named "10\.0\.0\.5:5444"/)
     expect((await d.api('GET', '/v1/targets')).body).toEqual([])
 
     const ok = await d.api('POST', '/v1/targets', { ...body, agent: '' })

@@ -51,6 +51,14 @@ const PROBES: Record<string, { forbidden: string; allowed: string }> = {
     forbidden: 'src-daemon/services/index.ts',
     allowed: 'src-daemon/vault/reader.ts',
   },
+  'src-daemon/agents': {
+    forbidden: 'src-daemon/services/index.ts',
+    allowed: 'src-daemon/vault/chunker.ts',
+  },
+  'src-daemon/agent-entry.ts': {
+    forbidden: 'src-daemon/services/index.ts',
+    allowed: 'src-daemon/agents/agent.ts',
+  },
   'src-daemon/vault': {
     forbidden: 'src-daemon/catalog/catalog.ts',
     allowed: 'plugins/sdk/types.ts',
@@ -112,6 +120,7 @@ const PROBES: Record<string, { forbidden: string; allowed: string }> = {
 const FILE_UNITS: Record<string, string> = {
   'src-daemon/main.ts': 'src-daemon/main.ts',
   'src-daemon/daemon-entry.ts': 'src-daemon/daemon-entry.ts',
+  'src-daemon/agent-entry.ts': 'src-daemon/agent-entry.ts',
   '*.{js,mjs,cjs,ts}': 'vitest.config.ts',
 }
 

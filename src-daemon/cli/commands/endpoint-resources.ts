@@ -159,8 +159,8 @@ function refuseVaultPasswordEdit(store: Resolved, endpoint: EndpointObject): voi
 
 const agentFlag: FlagSpec = {
   name: 'agent',
-  value: 'HOST:PORT',
-  help: 'a Bulwark agent that runs the backup where the data lives',
+  value: 'NAME',
+  help: 'the agent (bulwark list agents) that runs this target on the data\'s own host; "" for this host',
 }
 
 const VAULT_DETAILS =
@@ -254,7 +254,7 @@ export function endpointCommands(noun: Noun & ('target' | 'store'), api: Api): C
       summary: `create a ${kind}`,
       synopsis:
         `--name NAME --plugin PLUGIN (--endpoint JSON | --set KEY=VALUE ...) [--set-secret NAME ...] [--summary TEXT]` +
-        (hasAgent ? ' [--agent HOST:PORT]' : '') +
+        (hasAgent ? ' [--agent NAME]' : '') +
         (hasVault ? ' [--vault-password-stdin]' : ''),
       flags: [
         nameFlag(kind, true),

@@ -1,0 +1,26 @@
+// Remote agents: GET/POST /v1/agents, GET/DELETE /v1/agent/:ref (a uuid or a name).
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import type { Deleted } from '../../contract'
+import { AgentCreate, type AgentCreateInput } from '../../contract/agents'
+import type { Services } from '../../services'
+
+const Ref = Type.Object({ ref: Type.String({ minLength: 1, maxLength: 200 }) })
+
+export function agentRoutes(app: FastifyInstance, s: Services): void {
+  app.get('/v1/agents', () => s.agents.list())
+  app.post<{ Body: AgentCreateInput }>('/v1/agents', { schema: { body: AgentCreate } }, (req) =>
+    s.agents.create(req.body),
+  )
+  app.get<{ Params: Static<typeof Ref> }>('/v1/agent/:ref', { schema: { params: Ref } }, (req) =>
+    s.agents.get(req.params.ref),
+  )
+  app.delete<{ Params: Static<typeof Ref> }>(
+    '/v1/agent/:ref',
+    { schema: { params: Ref } },
+    (req): Deleted => {
+      s.agents.delete(req.params.ref)
+      return { ok: 'deleted' }
+    },
+  )
+}

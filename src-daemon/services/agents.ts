@@ -1,0 +1,132 @@
+// Remote agents as a resource: created with a one-time pairing token (only its
+// hash is kept), listed with their connection state, removed (which
+// disconnects them). Targets name an agent by name or uuid (resolve).
+import { randomBytes, randomUUID } from 'node:crypto'
+import { invalid, notFound } from '../contract'
+import {
+  PAIRING_TTL_MS,
+  type AgentCreateInput,
+  type AgentCreated,
+  type AgentView,
+} from '../contract/agents'
+import type { AgentRow } from '../catalog/rows'
+import { toIso } from '../platform/clock'
+import { tokenHash, type AgentHub } from '../agents/hub'
+import type { ServiceContext } from './context'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export class AgentService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly hub: AgentHub,
+  ) {}
+
+  list(): AgentView[] {
+    return this.ctx.catalog.agents.where({}).map((r) => this.view(r))
+  }
+
+  get(ref: string): AgentView {
+    return this.view(this.row(ref))
+  }
+
+  private row(ref: string): AgentRow {
+    const row = this.find(ref)
+    if (!row) throw notFound('agent', ref)
+    return row
+  }
+
+  private find(ref: string): AgentRow | undefined {
+    const text = ref.trim()
+    if (UUID.test(text)) return this.ctx.catalog.agents.get(text.toLowerCase())
+    return this.ctx.catalog.agents.where({ name: text })[0]
+  }
+
+  async create(input: AgentCreateInput): Promise<AgentCreated> {
+    if (this.find(input.name)) {
+      throw invalid('name', `an agent named "${input.name}" exists already: pick another name`)
+    }
+    const tls = await this.hub.identity()
+    const secret = randomBytes(24).toString('base64url')
+    const token = `${secret}.${tls.fingerprint}`
+    const now = this.ctx.clock.now()
+    const uuid = randomUUID()
+    this.ctx.catalog.agents.insert({
+      uuid,
+      name: input.name,
+      public_key: '',
+      token_hash: tokenHash(secret),
+      token_expires_at: now + PAIRING_TTL_MS,
+      host: '',
+      version: '',
+      created_at: now,
+      paired_at: null,
+      last_seen: null,
+    })
+    this.ctx.log.info(`agent "${input.name}" created; its pairing token works once, for 15 minutes`)
+    return {
+      ok: 'created',
+      uuid,
+      token,
+      command: `bulwark agent --server ${this.hub.url()} --pair ${token}`,
+      expires_at: toIso(now + PAIRING_TTL_MS),
+    }
+  }
+
+  delete(ref: string): void {
+    const row = this.row(ref)
+    const users = this.ctx.catalog.targets.where({ agent: row.uuid })
+    if (users.length > 0) {
+      throw invalid(
+        'agent',
+        `agent "${row.name}" runs the target(s) ${users.map((t) => `"${t.name}"`).join(', ')}: move them to another agent or to this host first`,
+      )
+    }
+    this.ctx.catalog.agents.delete(row.uuid)
+    this.hub.revoke(row.uuid)
+    this.ctx.log.info(`agent "${row.name}" removed`)
+  }
+
+  /** A target's `agent` field (a name or uuid, '' for this host) as the uuid stored. */
+  resolve(ref: string | undefined): string {
+    if (ref === undefined || ref.trim() === '') return ''
+    const row = this.find(ref)
+    if (row) return row.uuid
+    const names = this.ctx.catalog.agents.where({}).map((r) => r.name)
+    throw invalid(
+      'agent',
+      `no agent named "${ref.trim()}"` +
+        (names.length
+          ? `; the agents are: ${names.join(', ')}`
+          : '; create one with "bulwark create agent --name NAME" and pair it on the data\'s host') +
+        ' (or leave agent empty to run the target on this host)',
+    )
+  }
+
+  /** A stored agent uuid as its name, for views ('' for this host). */
+  nameOf(uuid: string): string {
+    if (!uuid) return ''
+    return this.ctx.catalog.agents.get(uuid)?.name ?? uuid
+  }
+
+  private view(row: AgentRow): AgentView {
+    const connected = this.hub.connected(row.uuid)
+    return {
+      uuid: row.uuid,
+      name: row.name,
+      state: !row.public_key ? 'pending' : connected ? 'connected' : 'offline',
+      host: row.host,
+      version: row.version,
+      created_at: toIso(row.created_at),
+      paired_at: row.paired_at ? toIso(row.paired_at) : null,
+      last_seen: connected
+        ? toIso(this.ctx.clock.now())
+        : row.last_seen
+          ? toIso(row.last_seen)
+          : null,
+      targets: this.ctx.catalog.targets
+        .where({ agent: row.uuid })
+        .map((t) => ({ uuid: t.uuid, name: t.name })),
+    }
+  }
+}
