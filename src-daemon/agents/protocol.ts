@@ -95,7 +95,8 @@ export function readFrame(buf: Buffer): Frame {
   if (buf.length < 5) throw new Error('a binary frame shorter than its header')
   const op = buf.readUInt32BE(0)
   const kind = buf[4]
-  if (kind === FRAME_DATA) return { op, kind, data: zstd.decompress(buf.subarray(5)), wire: buf.length }
+  if (kind === FRAME_DATA)
+    return { op, kind, data: zstd.decompress(buf.subarray(5)), wire: buf.length }
   if (kind === FRAME_CHUNK && buf.length >= 37) {
     return {
       op,
