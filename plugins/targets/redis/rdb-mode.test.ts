@@ -5,7 +5,8 @@
 // replaces the server's file and restarts it through restart_command, and
 // refuses, leaving the live file as it was, without restart_command, with AOF
 // on, with save points and no stop_command, or with bytes that are not a whole
-// RDB file; a failing restart puts the previous file back.
+// RDB file; a failing restart (or one that does not restart) puts the previous
+// file back, and a cancel after stop_command starts the server again.
 import { chmod, copyFile, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -231,6 +232,28 @@ describe.skipIf(!available)('target redis: mode rdb', () => {
     expect(ctx.lines).toContain(`Redis at 127.0.0.1:${dst.port} is stopped`)
     expect(await on(dst, (c) => c.exists('old'))).toBe(0)
     expect(await on(dst, (c) => c.dbsize())).toBe(512)
+  })
+
+  it('a cancel after stop_command starts the server again on its own file', async () => {
+    await dstWithOwnData()
+    const was = await state(dst)
+    const stop = `kill $(cat '${join(dst.dir, 'redis.pid')}'); sleep 30`
+    const ctx = testContext()
+    const restoring = fx.rejection(
+      restore(dst.endpoint({ restart_command: dst.restart, stop_command: stop }), archive, ctx),
+    )
+    await waitFor('stop_command to stop the server', async () =>
+      ctx.lines.includes(`running stop_command: ${stop}`) && !(await dst.pid()) ? true : undefined,
+    )
+    ctx.controller.abort()
+    expect(await restoring).toBeInstanceOf(PluginAbortedError)
+    expect(ctx.lines).toContain(
+      'canceled after stop_command; nothing was replaced; restart_command was run to start it again on its own file, and succeeded',
+    )
+    await dst.ready()
+    expect(await files(dst)).toEqual(was.files)
+    expect(await readFile(dst.rdb)).toEqual(was.rdb)
+    expect(await on(dst, (c) => c.exists('old', 'memory-only'))).toBe(1)
   })
 
   it('refuses a server with AOF on', async () => {

@@ -8,24 +8,24 @@
 // stop_command (if any), the live file is kept as <name>.before-restore-<time>,
 // the temporary file takes its place, restart_command runs, and the restore
 // waits, bounded by save_timeout, for the server to answer and finish
-// loading. If the restart fails the previous file goes back and
-// restart_command runs again. Once the live file is replaced, cancel waits
-// for the restart so the server is not left down.
+// loading (rdb-server.ts). If the restart fails the previous file goes back
+// and restart_command runs again. A cancel (or failure) after stop_command
+// and before the swap starts the server again on its own file; once the live
+// file is replaced, a cancel no longer cuts the restore short, so the server
+// is never left down.
 import { randomBytes } from 'node:crypto'
 import { chmod, chown, open, rename, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { createWriteStream } from 'node:fs'
 import { PluginAbortedError, PluginError } from '../../sdk/errors'
 import type { PluginContext } from '../../sdk/types'
 import { connect, redisName, where, type Connection, type RedisEndpoint } from './client'
 import { persistence } from './rdb-backup'
+import { dbs, runId, stopServer, waitReady } from './rdb-server'
 import { runCommand } from './rdb-commands'
 import { checkHere, inspectRdb, locateRdb, newestRdbFor, type RdbLocation } from './rdb-file'
-
-const READY_POLL_MS = 250
 
 /** Refuses a server that would not load the restored RDB file, or would overwrite it. */
 async function refuseUnsafe(conn: Connection, e: RedisEndpoint): Promise<void> {
@@ -114,91 +114,6 @@ async function ownLike(temp: string, at: RdbLocation): Promise<void> {
   await chown(temp, like.uid, like.gid).catch(() => undefined)
 }
 
-type Ready =
-  | { state: 'ready'; keyspace: string }
-  | { state: 'loading'; why: string }
-  | { state: 'down'; why: string }
-  | { state: 'same'; why: string }
-
-/** INFO server's run_id, which changes on every start; undefined when INFO is not allowed. */
-const runId = async (conn: Connection): Promise<string | undefined> =>
-  /^run_id:(\w+)/m.exec(await conn.client.info('server').catch(() => ''))?.[1]
-
-/**
- * Waits, up to save_timeout, for the restarted server to answer and finish
- * loading; a server still running as `before` (its run_id) has not restarted.
- */
-async function waitReady(
-  e: RedisEndpoint,
-  ctx: PluginContext,
-  before: string | undefined,
-): Promise<Ready> {
-  const end = Date.now() + e.saveTimeout * 1000
-  let last: Ready = { state: 'down', why: 'it never answered' }
-  ctx.log(
-    `waiting for Redis at ${where(e)} to answer PING and finish loading (INFO persistence loading:0), ` +
-      `at most ${e.saveTimeout} s (save_timeout)`,
-  )
-  while (Date.now() < end) {
-    let conn: Connection | undefined
-    try {
-      conn = await connect(e, ctx)
-      await conn.client.ping()
-      if (before !== undefined && (await runId(conn)) === before) {
-        last = { state: 'same', why: `run_id ${before}` }
-      } else if ((await persistence(conn)).get('loading') === '0') {
-        const keyspace = await conn.client.info('keyspace')
-        return { state: 'ready', keyspace }
-      } else {
-        last = { state: 'loading', why: 'it is still loading' }
-      }
-    } catch (err) {
-      if (ctx.signal.aborted) throw new PluginAbortedError()
-      const msg = (err as Error).message
-      last = /loading/i.test(msg) ? { state: 'loading', why: msg } : { state: 'down', why: msg }
-    } finally {
-      await conn?.close()
-    }
-    await sleep(READY_POLL_MS, undefined, { signal: ctx.signal }).catch(() => {
-      throw new PluginAbortedError()
-    })
-  }
-  return last
-}
-
-/**
- * Waits, up to save_timeout, until nothing accepts connections at the server's
- * address any more: a stop command may return while Redis still saves on its
- * way out, and that save would land on the restored file.
- */
-async function waitDown(e: RedisEndpoint, ctx: PluginContext): Promise<boolean> {
-  const end = Date.now() + e.saveTimeout * 1000
-  const probe = { ...e, connectTimeout: 1 }
-  while (Date.now() < end) {
-    let conn: Connection | undefined
-    try {
-      conn = await connect(probe, ctx)
-    } catch (err) {
-      if (ctx.signal.aborted) throw new PluginAbortedError()
-      if (/connection refused/.test((err as Error).message)) return true
-    } finally {
-      await conn?.close()
-    }
-    await sleep(READY_POLL_MS, undefined, { signal: ctx.signal }).catch(() => {
-      throw new PluginAbortedError()
-    })
-  }
-  return false
-}
-
-const dbs = (keyspace: string): string => {
-  const lines = keyspace
-    .split(/\r?\n/)
-    .filter((l) => /^db\d+:/.test(l))
-    .map((l) => l.replace(/,avg_ttl=.*$/, '').replace(/:keys=/, ': keys='))
-  return lines.length ? lines.join('; ') : 'no keys'
-}
-
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('.', '-')
 
 /** Restores the archive as the server's RDB file; see the head of this file. */
@@ -239,33 +154,32 @@ export async function rdbRestore(
       ctx,
     )
 
+  // A stopped server is brought back on its own file when the restore stops before the swap.
+  const bringBack = () =>
+    command('restart_command', e.restartCommand!, false).then(
+      () => 'restart_command was run to start it again on its own file, and succeeded',
+      (err: Error) =>
+        `restart_command was run to start it again on its own file, and failed (${err.message}): ` +
+        `Redis at ${where(e)} may be down`,
+    )
+
   if (e.stopCommand) {
-    try {
-      await command('stop_command', e.stopCommand, true)
-    } catch (err) {
+    const failed = await stopServer(e, e.stopCommand, ctx).catch((err: Error) => err)
+    if (failed) {
       await unlink(temp).catch(() => undefined)
-      if (err instanceof PluginAbortedError) throw err
+      const back = await bringBack()
+      if (failed instanceof PluginAbortedError) {
+        ctx.log(`canceled after stop_command; nothing was replaced; ${back}`)
+        throw failed
+      }
       throw new PluginError(
-        `${(err as Error).message}. Nothing was replaced (${at.path} is as it was), but Redis at ` +
-          `${where(e)} may be partly stopped: check it`,
+        `${failed.message}. Nothing was replaced (${at.path} is as it was); ${back}`,
       )
     }
-    const down = await waitDown(e, ctx).catch(async (err: unknown) => {
-      await unlink(temp).catch(() => undefined)
-      throw err
-    })
-    if (!down) {
-      await unlink(temp).catch(() => undefined)
-      throw new PluginError(
-        `stop_command finished, but Redis at ${where(e)} still accepts connections after ` +
-          `${e.saveTimeout} s (save_timeout): nothing was replaced (${at.path} is as it was); ` +
-          'make stop_command stop this server, and wait for it',
-      )
-    }
-    ctx.log(`Redis at ${where(e)} is stopped`)
   }
 
-  // From here on the live file changes: no early return on cancel until the server restarted.
+  // From here on the live file changes: a cancel no longer cuts the restore short.
+  const steady: PluginContext = { ...ctx, signal: new AbortController().signal }
   const before = `${at.path}.before-restore-${stamp(new Date())}`
   const hadFile = await stat(at.path).then(
     () => true,
@@ -277,7 +191,10 @@ export async function rdbRestore(
   } catch (err) {
     await unlink(temp).catch(() => undefined)
     if (hadFile) await rename(before, at.path).catch(() => undefined)
-    throw new PluginError(`could not put the restored file in place: ${(err as Error).message}`)
+    const back = e.stopCommand ? `; ${await bringBack()}` : ''
+    throw new PluginError(
+      `could not put the restored file in place: ${(err as Error).message}${back}`,
+    )
   }
   ctx.log(
     hadFile
@@ -312,9 +229,7 @@ export async function rdbRestore(
   } catch (err) {
     await rollBack((err as Error).message)
   }
-  if (ctx.signal.aborted) throw new PluginAbortedError()
-
-  const ready = await waitReady(e, ctx, running)
+  const ready = await waitReady(e, steady, running)
   if (ready.state === 'same') {
     return rollBack(
       `restart_command finished, but Redis at ${where(e)} still runs as before (the same run_id) ` +
@@ -334,4 +249,6 @@ export async function rdbRestore(
     )
   }
   ctx.log(`Redis at ${where(e)} is up on the restored data: ${dbs(ready.keyspace)}`)
+  if (ctx.signal.aborted)
+    ctx.log('the cancel came after the file was replaced: the restore was finished')
 }
