@@ -95,10 +95,10 @@ export const MAY_IMPORT = {
     ...LEAVES,
   ],
   'src-daemon/daemon-entry.ts': ['src-daemon/main.ts', ...LEAVES],
+  // the agent's own entry: never main.ts (its path helpers must stay in the daemon's bundle)
   'src-daemon/agent-entry.ts': [
     'src-daemon/agents',
     'src-daemon/plugin-host',
-    'src-daemon/main.ts',
     'package.json',
     ...LEAVES,
   ],

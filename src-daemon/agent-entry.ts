@@ -2,15 +2,19 @@
 // --pair it pairs first (the one line "bulwark create agent" printed); then,
 // and on every later start, it runs from its data directory's agent.json,
 // dialing out to the daemon and reconnecting until SIGINT/SIGTERM.
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Agent, AgentRefusedError, loadAgentConfig, newAgentConfig } from './agents/agent'
 import { splitToken } from './agents/hub'
-import { discoverExternalPlugins, registerExternalPlugins } from './plugin-host/external'
+import {
+  discoverExternalPlugins,
+  externalPluginsBeside,
+  registerExternalPlugins,
+} from './plugin-host/external'
 import { PluginRegistry } from './plugin-host/registry'
 import { ensurePrivateDir } from './platform/files'
 import { createLogger, parseLogLevel } from './platform/logger'
 import { resolveDataDir } from './platform/paths'
-import { bundledExternalPlugins } from './main'
 import pkg from '../package.json'
 
 const HELP = `Usage: bulwark agent [--server URL --pair TOKEN] [options]
@@ -78,9 +82,12 @@ async function main(): Promise<number> {
     return 2
   }
   const registry = new PluginRegistry()
-  const external = await discoverExternalPlugins([bundledExternalPlugins()], {
-    log: (l) => log.info(l),
-  })
+  const external = await discoverExternalPlugins(
+    [externalPluginsBeside(fileURLToPath(import.meta.url))],
+    {
+      log: (l) => log.info(l),
+    },
+  )
   registerExternalPlugins(registry, external, (l) => log.warn(l))
   const backoff = Number(process.env.BULWARK_AGENT_BACKOFF_MS)
   const agent = new Agent({

@@ -1,7 +1,7 @@
 // Composition root: platform → catalog → plugin host → services → scheduler → API.
 // `startDaemon` is what `bulwark daemon`, the desktop app and the tests run.
 import { existsSync, unlinkSync } from 'node:fs'
-import { dirname, join, resolve, sep } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DAEMON_FILE, TOKEN_FILE, type DaemonFile } from './contract'
 import { buildApi } from './api/server'
@@ -13,7 +13,11 @@ import { signInLink } from './api/routes/auth'
 import { Catalog } from './catalog/catalog'
 import { openCatalog } from './catalog/db'
 import { PluginRegistry } from './plugin-host/registry'
-import { discoverExternalPlugins, registerExternalPlugins } from './plugin-host/external'
+import {
+  discoverExternalPlugins,
+  externalPluginsBeside,
+  registerExternalPlugins,
+} from './plugin-host/external'
 import { systemClock, toIso, type Clock } from './platform/clock'
 import { ensurePrivateDir, writeFileAtomic } from './platform/files'
 import { loadOrCreateIdentity, loadOrCreateToken } from './platform/keys'
@@ -84,8 +88,7 @@ const SIGN_IN_TTL_MS = 24 * 3600_000
  * executables that must be real files, are unpacked beside it (build/electron-builder.yml).
  */
 export function bundledExternalPlugins(from = fileURLToPath(import.meta.url)): string {
-  const dir = resolve(dirname(from), '../../plugins/external')
-  return dir.replace(`${sep}app.asar${sep}`, `${sep}app.asar.unpacked${sep}`)
+  return externalPluginsBeside(from)
 }
 
 /** out/renderer beside the build (out/main/daemon.js → ../renderer). */

@@ -118,6 +118,12 @@ export class AgentHub {
     this.deps.log.info(`agents' listener on ${this.url()} (certificate ${tls.fingerprint})`)
   }
 
+  /** The agent's link if it is connected now. */
+  linkNow(uuid: string): AgentLink | undefined {
+    const link = this.links.get(uuid)
+    return link?.open ? link : undefined
+  }
+
   connected(uuid: string): boolean {
     return this.links.get(uuid)?.open === true
   }

@@ -36,7 +36,15 @@ export const StoreCreate = forCreate(storeFields)
 export const StoreUpdate = forUpdate(storeFields)
 
 /** POST /v1/targets/test and /v1/stores/test: an endpoint not saved yet, tested as create would check it. */
-export const EndpointTest = Type.Object({ plugin: Name, endpoint: Endpoint }, Strict)
+export const EndpointTest = Type.Object(
+  {
+    plugin: Name,
+    endpoint: Endpoint,
+    /** A target's agent: the test runs there. */
+    agent: Type.Optional(Type.String({ maxLength: 300 })),
+  },
+  Strict,
+)
 export type EndpointTestInput = Static<typeof EndpointTest>
 
 const scheduleFields = {

@@ -5,7 +5,7 @@
 // external-adapters.ts. A plugin that fails is skipped with a log line, never
 // failing discovery.
 import { access, constants, readdir, stat } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { dirname, resolve, sep } from 'node:path'
 import type { PluginInfo } from '../contract'
 import { mapLimit } from '../platform/concurrency'
 import type { StorePlugin, TargetPlugin } from '../../plugins/sdk/types'
@@ -17,6 +17,16 @@ import { runAction } from './external-run'
 export { endpointEnv, externalStore, externalTarget, type ExternalMeta } from './external-adapters'
 
 export const DEFAULT_INFO_TIMEOUT_MS = 5000
+
+/**
+ * plugins/external beside a built entry (out/main/daemon.js → ../../plugins/external).
+ * In the packaged desktop app the build is inside app.asar, and the plugins,
+ * executables that must be real files, are unpacked beside it (build/electron-builder.yml).
+ */
+export function externalPluginsBeside(entryFile: string): string {
+  const dir = resolve(dirname(entryFile), '../../plugins/external')
+  return dir.replace(`${sep}app.asar${sep}`, `${sep}app.asar.unpacked${sep}`)
+}
 /** A plugin's name is its executable's file name, and must look like this. */
 export const PLUGIN_NAME = /^[a-z0-9][a-z0-9_-]*$/
 const PARALLEL = 8

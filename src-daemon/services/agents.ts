@@ -10,6 +10,8 @@ import {
   type AgentView,
 } from '../contract/agents'
 import type { AgentRow } from '../catalog/rows'
+import { PluginError } from '../../plugins/sdk/errors'
+import type { TargetPlugin } from '../../plugins/sdk/types'
 import { toIso } from '../platform/clock'
 import { tokenHash, type AgentHub } from '../agents/hub'
 import type { ServiceContext } from './context'
@@ -100,6 +102,18 @@ export class AgentService {
           ? `; the agents are: ${names.join(', ')}`
           : '; create one with "bulwark create agent --name NAME" and pair it on the data\'s host') +
         ' (or leave agent empty to run the target on this host)',
+    )
+  }
+
+  /** A target plugin run on the agent now; throws (saying so) if it is not connected. */
+  remoteTarget(agent: string, plugin: string): TargetPlugin {
+    const link = this.hub.linkNow(agent)
+    if (link) return link.target(plugin)
+    const row = this.ctx.catalog.agents.get(agent)
+    throw new PluginError(
+      row
+        ? `agent "${row.name}" is not connected${row.last_seen ? ` (last seen ${toIso(row.last_seen)})` : ''}: start it on its host, then test again`
+        : "the target's agent no longer exists",
     )
   }
 

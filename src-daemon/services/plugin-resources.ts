@@ -19,6 +19,7 @@ import {
   type ConnectionTest,
 } from '../contract'
 import type { StoreRow, TargetRow } from '../catalog/rows'
+import type { TargetPlugin } from '../../plugins/sdk/types'
 import type { ServiceContext } from './context'
 import {
   checkEndpoint,
@@ -48,6 +49,8 @@ export interface PluginResourceInput {
 export interface AgentNames {
   resolve(ref: string | undefined): string
   nameOf(uuid: string): string
+  /** The plugin as it runs on the (connected) agent; throws saying why not. */
+  remoteTarget(agent: string, plugin: string): TargetPlugin
 }
 
 type Row = TargetRow | StoreRow
@@ -188,7 +191,8 @@ export class PluginResourceService<K extends PluginKind> {
   /** Asks the plugin whether it can reach the endpoint; the answer is for a person. */
   async test(uuid: string): Promise<ConnectionTest> {
     const { plugin, endpoint } = this.endpointFor(uuid)
-    return this.testEndpoint(plugin, endpoint)
+    const row = this.row(uuid)
+    return this.testEndpoint(plugin, endpoint, 'agent' in row ? row.agent : '')
   }
 
   /**
@@ -196,22 +200,34 @@ export class PluginResourceService<K extends PluginKind> {
    * create checks it, then the plugin gets what endpointFor would give it,
    * the daemon's own fields (a store's vault password) left out.
    */
-  async testUnsaved(input: { plugin: string; endpoint: unknown }): Promise<ConnectionTest> {
+  async testUnsaved(input: {
+    plugin: string
+    endpoint: unknown
+    agent?: string
+  }): Promise<ConnectionTest> {
+    const agent = this.agentOf(input as PluginResourceInput)
     const plugin = this.plugin(input.plugin)
     const values = checkEndpoint(plugin, parseEndpoint(input.endpoint))
     if (this.kind === 'store') checkNewVaultPassword(values[VAULT_PASSWORD_FIELD.name])
-    return this.testEndpoint(plugin.name, pluginEndpoint(values))
+    return this.testEndpoint(plugin.name, pluginEndpoint(values), agent)
   }
 
-  private async testEndpoint(plugin: string, endpoint: EndpointValues): Promise<ConnectionTest> {
+  /** Runs the plugin's test, on the target's agent if it has one. */
+  private async testEndpoint(
+    plugin: string,
+    endpoint: EndpointValues,
+    agent = '',
+  ): Promise<ConnectionTest> {
     const lines: string[] = []
     const ctx = { signal: AbortSignal.timeout(TEST_TIMEOUT_MS), log: (l: string) => lines.push(l) }
     const started = this.ctx.clock.now()
     try {
       const impl =
-        this.kind === 'target'
-          ? await this.ctx.registry.target(plugin)
-          : await this.ctx.registry.store(plugin)
+        this.kind === 'store'
+          ? await this.ctx.registry.store(plugin)
+          : agent && this.agents
+            ? this.agents.remoteTarget(agent, plugin)
+            : await this.ctx.registry.target(plugin)
       const message = await impl.test(endpoint, ctx)
       return { ok: true, message, duration_ms: this.ctx.clock.now() - started }
     } catch (err) {
