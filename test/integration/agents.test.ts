@@ -178,6 +178,51 @@ describe('a directory backed up and restored through an agent', () => {
     expect(retry.status, retry.log).toBe('done')
   })
 
+  it('a cancel reaches the agent: its dump stops and nothing is listed', async () => {
+    const d = await daemon()
+    const { agent } = await pairedAgent(d, 'canceled')
+    // A dump that never ends on its own: the exec target runs a command on the agent's host.
+    const pidFile = join(tempDir('bulwark-agent-pid-'), 'pid')
+    const store = (
+      await ok(d, 'POST', '/v1/stores', {
+        name: 'vault',
+        plugin: 'fs',
+        endpoint: { path: tempDir('bulwark-agent-store-'), vault_password: PASSWORD },
+      })
+    ).uuid
+    const target = (
+      await ok(d, 'POST', '/v1/targets', {
+        name: 'endless',
+        plugin: 'exec',
+        endpoint: {
+          backup_command: `echo $$ > ${pidFile}; exec cat /dev/urandom`,
+          restore_command: 'cat > /dev/null',
+        },
+        agent: 'canceled',
+      })
+    ).uuid
+    const job = await jobFor(d, target, store)
+    const started = await ok(d, 'POST', `/v1/job/${job}/run`, { owner: 'test' })
+    await waitFor('bytes to flow', async () =>
+      (await ok(d, 'GET', `/v1/task/${started.task_uuid}`)).bytes > 0 ? true : undefined,
+    )
+    const pid = Number(readFileSync(pidFile, 'utf8'))
+    await ok(d, 'DELETE', `/v1/task/${started.task_uuid}`)
+    const task = await waitForTask(d, started.task_uuid)
+    expect(task.status).toBe('canceled')
+    await agent.waitFor(/operation \d+: backup \(exec\) failed: canceled/)
+    // The dump command on the agent's host is gone.
+    await waitFor('the dump to stop', () => {
+      try {
+        process.kill(pid, 0)
+        return undefined
+      } catch {
+        return true
+      }
+    })
+    expect(await ok(d, 'GET', `/v1/archives?job=${job}`)).toEqual([])
+  })
+
   it('keeps working across a daemon restart', async () => {
     const dataDir = tempDir()
     let d = await daemon({ BULWARK_AGENT_LISTEN: '127.0.0.1:0' }, dataDir)
