@@ -49,7 +49,8 @@ export class AgentService {
       throw invalid('name', `an agent named "${input.name}" exists already: pick another name`)
     }
     const tls = await this.hub.identity()
-    const secret = randomBytes(24).toString('base64url')
+    // Starts with letters, so a command line never takes it for an option (base64url may start with '-').
+    const secret = `bw${randomBytes(24).toString('base64url')}`
     const token = `${secret}.${tls.fingerprint}`
     const now = this.ctx.clock.now()
     const uuid = randomUUID()
