@@ -153,3 +153,42 @@ describe('the launchd plist', () => {
     expect(code, stderr.join('\n')).toBe(0)
   })
 })
+
+describe("the agent's systemd unit", () => {
+  const file = join(ROOT, 'build/server/bulwark-agent.service')
+  const unit = parseUnit(readFileSync(file, 'utf8'))
+  const service = unit.get('Service')!
+
+  it('is a unit systemd accepts, restarted on failure, with its own state directory', () => {
+    expect([...unit.keys()]).toEqual(['Unit', 'Service', 'Install'])
+    expect(service.get('Restart')).toEqual(['on-failure'])
+    expect(service.get('StateDirectory')).toEqual(['bulwark-agent'])
+    let analyze = true
+    try {
+      execFileSync('sh', ['-c', 'command -v systemd-analyze'], { stdio: 'ignore' })
+    } catch {
+      analyze = false
+    }
+    if (!analyze) return console.warn('systemd-analyze is not installed: only parsed the unit')
+    const copy = join(tempDir('bulwark-unit-'), 'bulwark-agent.service')
+    dirs.push(join(copy, '..'))
+    writeFileSync(copy, readFileSync(file))
+    const run = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' })
+    const complaints = `${run.stdout}\n${run.stderr}`.split('\n').filter((l) => l.includes(copy))
+    expect(complaints).toEqual([])
+  })
+
+  it('runs `bulwark agent` from its data directory, which says how to pair when it is not paired', () => {
+    const [execStart] = service.get('ExecStart')!
+    const argv = execStart!.split(' ')
+    expect(argv.slice(1, 3)).toEqual(['/opt/bulwark/bin/bulwark.js', 'agent'])
+    const data = join(tempDir('bulwark-agent-service-'), 'data')
+    dirs.push(join(data, '..'))
+    const args = argv
+      .slice(1)
+      .map((a) => a.replace('/opt/bulwark', ROOT).replace('/var/lib/bulwark-agent', data))
+    const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000 })
+    expect(run.status).toBe(2)
+    expect(run.stderr).toMatch(/not paired yet .*bulwark create agent --name NAME/)
+  })
+})
