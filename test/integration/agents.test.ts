@@ -46,6 +46,26 @@ async function pairedAgent(d: RunningDaemon, name: string, prefix?: string[]) {
   return { agent, created, server }
 }
 
+async function vaultStore(d: RunningDaemon): Promise<string> {
+  const body = {
+    name: `vault-${randomBytes(3).toString('hex')}`,
+    plugin: 'fs',
+    endpoint: { path: tempDir('bulwark-agent-store-'), vault_password: PASSWORD },
+  }
+  return (await ok(d, 'POST', '/v1/stores', body)).uuid
+}
+
+/** A target that runs on `agent`. */
+async function remoteTarget(
+  d: RunningDaemon,
+  name: string,
+  plugin: string,
+  endpoint: Record<string, unknown>,
+  agent: string,
+): Promise<string> {
+  return (await ok(d, 'POST', '/v1/targets', { name, plugin, endpoint, agent })).uuid
+}
+
 function sourceDir(files: number, size: number): string {
   const dir = tempDir('bulwark-agent-src-')
   for (let i = 0; i < files; i++) writeFileSync(join(dir, `f${i}.bin`), randomBytes(size))
@@ -86,21 +106,8 @@ describe('a directory backed up and restored through an agent', () => {
     expect(listed[0].host).not.toBe('')
 
     const src = sourceDir(16, 1024 * 1024)
-    const store = (
-      await ok(d, 'POST', '/v1/stores', {
-        name: 'vault',
-        plugin: 'fs',
-        endpoint: { path: tempDir('bulwark-agent-store-'), vault_password: PASSWORD },
-      })
-    ).uuid
-    const target = (
-      await ok(d, 'POST', '/v1/targets', {
-        name: 'remote-dir',
-        plugin: 'files',
-        endpoint: { path: src },
-        agent: 'db1',
-      })
-    ).uuid
+    const store = await vaultStore(d)
+    const target = await remoteTarget(d, 'remote-dir', 'files', { path: src }, 'db1')
     expect((await ok(d, 'GET', `/v1/target/${target}`)).agent).toBe('db1')
     const job = await jobFor(d, target, store)
 
@@ -120,14 +127,7 @@ describe('a directory backed up and restored through an agent', () => {
 
     const dest = join(tempDir('bulwark-agent-dest-'), 'out')
     mkdirSync(dest)
-    const into = (
-      await ok(d, 'POST', '/v1/targets', {
-        name: 'remote-dest',
-        plugin: 'files',
-        endpoint: { path: dest },
-        agent: 'db1',
-      })
-    ).uuid
+    const into = await remoteTarget(d, 'remote-dest', 'files', { path: dest }, 'db1')
     const restored = await restoreInto(d, second.archive_uuid, into)
     expect(restored.status, restored.log).toBe('done')
     expect(tree(dest)).toEqual(tree(src))
@@ -143,21 +143,8 @@ describe('a directory backed up and restored through an agent', () => {
     const d = await daemon()
     const { agent, server } = await pairedAgent(d, 'killed')
     const src = sourceDir(6, 8 * 1024 * 1024)
-    const store = (
-      await ok(d, 'POST', '/v1/stores', {
-        name: 'vault',
-        plugin: 'fs',
-        endpoint: { path: tempDir('bulwark-agent-store-'), vault_password: PASSWORD },
-      })
-    ).uuid
-    const target = (
-      await ok(d, 'POST', '/v1/targets', {
-        name: 'big',
-        plugin: 'files',
-        endpoint: { path: src },
-        agent: 'killed',
-      })
-    ).uuid
+    const store = await vaultStore(d)
+    const target = await remoteTarget(d, 'big', 'files', { path: src }, 'killed')
     const job = await jobFor(d, target, store)
     const started = await ok(d, 'POST', `/v1/job/${job}/run`, { owner: 'test' })
     await agent.waitFor(/operation \d+: backup \(files\) started/)
@@ -183,13 +170,7 @@ describe('a directory backed up and restored through an agent', () => {
     const { agent } = await pairedAgent(d, 'canceled')
     // A dump that never ends on its own: the exec target runs a command on the agent's host.
     const pidFile = join(tempDir('bulwark-agent-pid-'), 'pid')
-    const store = (
-      await ok(d, 'POST', '/v1/stores', {
-        name: 'vault',
-        plugin: 'fs',
-        endpoint: { path: tempDir('bulwark-agent-store-'), vault_password: PASSWORD },
-      })
-    ).uuid
+    const store = await vaultStore(d)
     const target = (
       await ok(d, 'POST', '/v1/targets', {
         name: 'endless',
@@ -243,21 +224,8 @@ describe('a directory backed up and restored through an agent', () => {
       (await ok(d, 'GET', '/v1/agent/steady')).state === 'connected' ? true : undefined,
     )
     const src = sourceDir(2, 64 * 1024)
-    const store = (
-      await ok(d, 'POST', '/v1/stores', {
-        name: 'plain',
-        plugin: 'fs',
-        endpoint: { path: tempDir('bulwark-agent-store-'), vault_password: PASSWORD },
-      })
-    ).uuid
-    const target = (
-      await ok(d, 'POST', '/v1/targets', {
-        name: 'steady-dir',
-        plugin: 'files',
-        endpoint: { path: src },
-        agent: 'steady',
-      })
-    ).uuid
+    const store = await vaultStore(d)
+    const target = await remoteTarget(d, 'steady-dir', 'files', { path: src }, 'steady')
     const done = await run(d, await jobFor(d, target, store))
     expect(done.status, done.log).toBe('done')
   })
@@ -321,21 +289,8 @@ describe('pairing and identity', () => {
   it('a task for an offline agent waits, says so, then fails naming the agent', async () => {
     const d = await daemon({ BULWARK_AGENT_WAIT_SECONDS: '2' })
     await ok(d, 'POST', '/v1/agents', { name: 'away' })
-    const store = (
-      await ok(d, 'POST', '/v1/stores', {
-        name: 'vault',
-        plugin: 'fs',
-        endpoint: { path: tempDir('bulwark-agent-store-'), vault_password: PASSWORD },
-      })
-    ).uuid
-    const target = (
-      await ok(d, 'POST', '/v1/targets', {
-        name: 'away-dir',
-        plugin: 'files',
-        endpoint: { path: '/srv/not-here' },
-        agent: 'away',
-      })
-    ).uuid
+    const store = await vaultStore(d)
+    const target = await remoteTarget(d, 'away-dir', 'files', { path: '/srv/not-here' }, 'away')
     const task = await run(d, await jobFor(d, target, store))
     expect(task.status).toBe('failed')
     expect(task.log).toMatch(/waiting for agent "away" to connect \(never connected/)

@@ -4,7 +4,7 @@
 // this checkout and a temporary data directory), with the environment they set.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ROOT, tempDir } from '../helpers/daemon'
@@ -92,26 +92,31 @@ async function runAsService(argv: string[], env: Record<string, string>, install
   return { data, code, stderr }
 }
 
+/** `systemd-analyze verify` finds nothing to say about the unit (where systemd is installed). */
+function verifyUnit(file: string): void {
+  let analyze = true
+  try {
+    execFileSync('sh', ['-c', 'command -v systemd-analyze'], { stdio: 'ignore' })
+  } catch {
+    analyze = false
+  }
+  if (!analyze) return console.warn('systemd-analyze is not installed: only parsed the unit')
+  const copy = join(tempDir('bulwark-unit-'), basename(file))
+  dirs.push(join(copy, '..'))
+  writeFileSync(copy, readFileSync(file))
+  // Complaints about the unit (an unknown key, a key in the wrong section) name its file on stderr.
+  const run = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' })
+  const complaints = `${run.stdout}\n${run.stderr}`.split('\n').filter((l) => l.includes(copy))
+  expect(complaints).toEqual([])
+}
+
 describe('the systemd unit', () => {
   const unit = parseUnit(readFileSync(UNIT, 'utf8'))
   const service = unit.get('Service')!
 
   it('is a unit systemd accepts', () => {
     expect([...unit.keys()]).toEqual(['Unit', 'Service', 'Install'])
-    let analyze = true
-    try {
-      execFileSync('sh', ['-c', 'command -v systemd-analyze'], { stdio: 'ignore' })
-    } catch {
-      analyze = false
-    }
-    if (!analyze) return console.warn('systemd-analyze is not installed: only parsed the unit')
-    const copy = join(tempDir('bulwark-unit-'), 'bulwark.service')
-    dirs.push(join(copy, '..'))
-    writeFileSync(copy, readFileSync(UNIT))
-    // Complaints about the unit (an unknown key, a key in the wrong section) name its file on stderr.
-    const run = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' })
-    const complaints = `${run.stdout}\n${run.stderr}`.split('\n').filter((l) => l.includes(copy))
-    expect(complaints).toEqual([])
+    verifyUnit(UNIT)
   })
 
   it('runs as its own user, restarts on failure, and keeps to its data directory', () => {
@@ -163,19 +168,7 @@ describe("the agent's systemd unit", () => {
     expect([...unit.keys()]).toEqual(['Unit', 'Service', 'Install'])
     expect(service.get('Restart')).toEqual(['on-failure'])
     expect(service.get('StateDirectory')).toEqual(['bulwark-agent'])
-    let analyze = true
-    try {
-      execFileSync('sh', ['-c', 'command -v systemd-analyze'], { stdio: 'ignore' })
-    } catch {
-      analyze = false
-    }
-    if (!analyze) return console.warn('systemd-analyze is not installed: only parsed the unit')
-    const copy = join(tempDir('bulwark-unit-'), 'bulwark-agent.service')
-    dirs.push(join(copy, '..'))
-    writeFileSync(copy, readFileSync(file))
-    const run = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' })
-    const complaints = `${run.stdout}\n${run.stderr}`.split('\n').filter((l) => l.includes(copy))
-    expect(complaints).toEqual([])
+    verifyUnit(file)
   })
 
   it('runs `bulwark agent` from its data directory, which says how to pair when it is not paired', () => {
