@@ -6,7 +6,15 @@
 // plugins the daemon asks for: a backup's dump is cut into the vault's chunks
 // here (with the chunk-id key only, never the vault's encryption key or the
 // store's credentials) and only chunks the store lacks are sent.
-import { createHmac, createPrivateKey, generateKeyPairSync, sign } from 'node:crypto'
+import {
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  verify,
+} from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
@@ -27,6 +35,7 @@ import {
   FRAME_DATA,
   STREAM_WINDOW,
   authMessage,
+  daemonAuthMessage,
   chunkFrame,
   dataFrame,
   readFrame,
@@ -47,6 +56,8 @@ export interface AgentConfig {
   name?: string
   private_key: string
   public_key: string
+  /** The daemon's identity key (SPKI PEM), pinned at pairing. */
+  daemon_key?: string
 }
 
 export class AgentRefusedError extends Error {}
@@ -147,6 +158,7 @@ export class Agent {
     return new Promise((resolve) => {
       let accepted = false
       let refused: string | undefined
+      const challenge = randomBytes(24).toString('base64url')
       const ws = new WebSocket(config.server.replace(/^https:/, 'wss:') + AGENT_PATH, {
         rejectUnauthorized: false, // self-signed: pinned below instead
         maxPayload: 64 * 1024 * 1024,
@@ -181,6 +193,7 @@ export class Agent {
                 public_key: config.public_key,
                 host: hostname(),
                 version: this.opts.version,
+                challenge,
               }
             : {
                 t: 'auth' as const,
@@ -192,9 +205,29 @@ export class Agent {
                 ).toString('base64'),
                 host: hostname(),
                 version: this.opts.version,
+                challenge,
               }
           this.send(hello)
         } else if (msg.t === 'welcome') {
+          // The daemon proves its identity key: the one pinned at pairing (or, pairing, the one it sends).
+          const key = config.daemon_key ?? msg.daemon_key
+          let proven: boolean
+          try {
+            proven = verify(
+              null,
+              daemonAuthMessage(challenge, msg.uuid),
+              createPublicKey(key),
+              Buffer.from(msg.signature, 'base64'),
+            )
+          } catch {
+            proven = false
+          }
+          if (!proven) {
+            refused = `the daemon at ${config.server} did not prove the identity key this agent paired with: pair again with a new token`
+            ws.terminate()
+            return
+          }
+          config.daemon_key = key
           accepted = true
           if (this.opts.pairWith) {
             config.uuid = msg.uuid

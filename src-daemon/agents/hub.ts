@@ -5,7 +5,17 @@
 // first: with the one-time pairing token (once, giving its public key), or by
 // signing the daemon's nonce with its key. Tasks for an agent wait for it to
 // be connected (linkFor), up to a limit.
-import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto'
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createServer, type Server } from 'node:https'
 import { hostname } from 'node:os'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -14,6 +24,7 @@ import type { AgentRow } from '../catalog/rows'
 import type { Clock } from '../platform/clock'
 import { toIso } from '../platform/clock'
 import type { ListenAddress } from '../platform/listen'
+import { loadOrCreateIdentity } from '../platform/keys'
 import type { Logger } from '../platform/logger'
 import { PluginAbortedError } from '../../plugins/sdk/errors'
 import { DEFAULT_AGENT_PORT } from '../contract/agents'
@@ -22,6 +33,7 @@ import {
   AGENT_PATH,
   CLOSE_REFUSED,
   authMessage,
+  daemonAuthMessage,
   readFrame,
   type FromAgent,
   type ToAgent,
@@ -193,6 +205,16 @@ export class AgentHub {
   }
 
   private readonly sockets = new WeakMap<AgentLink, WebSocket>()
+  private signingKey: KeyObject | undefined
+
+  /** The daemon's identity key (identity.pem, made at its first start). */
+  private identityKey(): KeyObject {
+    loadOrCreateIdentity(this.deps.dataDir)
+    this.signingKey ??= createPrivateKey(
+      readFileSync(join(this.deps.dataDir, 'identity.pem'), 'utf8'),
+    )
+    return this.signingKey
+  }
 
   private accept(ws: WebSocket): void {
     const w = ws as WebSocket & { alive?: boolean }
@@ -230,7 +252,18 @@ export class AgentHub {
         this.links.get(row.uuid)?.close(new AgentGoneError(`agent "${row.name}" reconnected`))
         this.links.set(row.uuid, link)
         this.sockets.set(link, ws)
-        send({ t: 'welcome', uuid: row.uuid, name: row.name })
+        const identity = this.identityKey()
+        send({
+          t: 'welcome',
+          uuid: row.uuid,
+          name: row.name,
+          daemon_key: createPublicKey(identity).export({ type: 'spki', format: 'pem' }).toString(),
+          signature: sign(
+            null,
+            daemonAuthMessage(String((msg as { challenge?: unknown }).challenge), row.uuid),
+            identity,
+          ).toString('base64'),
+        })
         this.deps.log.info(
           `agent "${row.name}" connected from ${row.host} (Bulwark ${row.version})`,
         )

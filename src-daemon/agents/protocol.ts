@@ -31,7 +31,12 @@ export type Endpoint = Record<string, unknown>
 /** Daemon → agent. */
 export type ToAgent =
   | { t: 'hello'; nonce: string; version: string }
-  | { t: 'welcome'; uuid: string; name: string }
+  /**
+   * Accepted. `signature` signs daemonAuthMessage(challenge, uuid) with the
+   * daemon's identity key (identity.pem, served at /v1/meta/pubkey), whose
+   * public half, `daemon_key`, the agent pins at pairing.
+   */
+  | { t: 'welcome'; uuid: string; name: string; daemon_key: string; signature: string }
   /** Sent just before the daemon closes a connection it will not accept; the agent stops. */
   | { t: 'refused'; message: string }
   | {
@@ -53,8 +58,16 @@ export type ToAgent =
 
 /** Agent → daemon. */
 export type FromAgent =
-  | { t: 'pair'; token: string; public_key: string; host: string; version: string }
-  | { t: 'auth'; uuid: string; signature: string; host: string; version: string }
+  | {
+      t: 'pair'
+      token: string
+      public_key: string
+      host: string
+      version: string
+      /** A nonce of the agent's, for the daemon to sign. */
+      challenge: string
+    }
+  | { t: 'auth'; uuid: string; signature: string; host: string; version: string; challenge: string }
   | { t: 'log'; op: number; line: string }
   | { t: 'chunks'; op: number; batch: number; list: [string, number][] }
   | { t: 'end'; op: number; size: number }
@@ -67,6 +80,10 @@ export type FromAgent =
 /** What an agent signs to prove its key: the daemon's nonce and its own uuid. */
 export const authMessage = (nonce: string, uuid: string): Buffer =>
   Buffer.from(`bulwark-agent-auth\n${nonce}\n${uuid}`)
+
+/** What the daemon signs to prove its identity key: the agent's challenge and the agent's uuid. */
+export const daemonAuthMessage = (challenge: string, uuid: string): Buffer =>
+  Buffer.from(`bulwark-daemon-auth\n${challenge}\n${uuid}`)
 
 export function dataFrame(op: number, data: Buffer): Buffer {
   const packed = zstd.compress(data, { compressionLevel: 1 })

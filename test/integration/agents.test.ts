@@ -286,6 +286,26 @@ describe('pairing and identity', () => {
     expect(d.stderr.join('\n')).not.toContain(created.token.split('.')[0])
   })
 
+  it('refuses a daemon that does not prove the identity key the agent paired with', async () => {
+    const dataDir = tempDir()
+    const d = await daemon({}, dataDir)
+    const { agent, server } = await pairedAgent(d, 'wary')
+    const port = new URL(server).port
+    await d.stop()
+    daemons.splice(daemons.indexOf(d), 1)
+    await agent.waitFor('disconnected from')
+    // Same listener certificate, another identity key.
+    const { generateKeyPairSync } = await import('node:crypto')
+    writeFileSync(
+      join(dataDir, 'identity.pem'),
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      { mode: 0o600 },
+    )
+    await daemon({ BULWARK_AGENT_LISTEN: `127.0.0.1:${port}` }, dataDir)
+    await agent.waitFor(/did not prove the identity key this agent paired with/)
+    expect(await agent.exited).toBe(1)
+  })
+
   it('a task for an offline agent waits, says so, then fails naming the agent', async () => {
     const d = await daemon({ BULWARK_AGENT_WAIT_SECONDS: '2' })
     await ok(d, 'POST', '/v1/agents', { name: 'away' })
