@@ -36,6 +36,12 @@ export const PAGES = [
     component: () => import('./pages/StoresPage.vue'),
   },
   {
+    path: '/agents',
+    name: 'agents',
+    title: 'Agents',
+    component: () => import('./pages/AgentsPage.vue'),
+  },
+  {
     path: '/schedules',
     name: 'schedules',
     title: 'Schedules',
