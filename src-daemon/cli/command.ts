@@ -17,6 +17,7 @@ export type Noun =
   | 'task'
   | 'plugin'
   | 'channel'
+  | 'agent'
 
 export interface ArgSpec {
   name: string
@@ -79,6 +80,7 @@ export const NOUN_PLURAL: Record<Noun, string> = {
   task: 'tasks',
   plugin: 'plugins',
   channel: 'channels',
+  agent: 'agents',
 }
 
 /** Every spelling of a noun, singular or plural. Multi-word forms are matched first. */
@@ -113,6 +115,8 @@ export const NOUN_WORDS: [string[], Noun][] = [
   [['plugins'], 'plugin'],
   [['channel'], 'channel'],
   [['channels'], 'channel'],
+  [['agent'], 'agent'],
+  [['agents'], 'agent'],
 ]
 
 /** Other words for verbs (SHIELD says `update schedule`). */

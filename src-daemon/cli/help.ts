@@ -6,6 +6,7 @@ import { formatTable } from './output'
 
 const SECTIONS: [Noun | undefined, string][] = [
   ['target', 'Targets: the data to back up'],
+  ['agent', 'Agents: Bulwark on the hosts where data lives, running the backups of their targets'],
   ['store', 'Stores: where archives are kept'],
   ['vault', "Vaults: a store's encrypted, deduplicated archives, and the keys to them"],
   ['lock', 'Locks: what holds a store now, and breaking a lock its holder left behind'],
