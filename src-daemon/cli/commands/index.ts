@@ -1,5 +1,6 @@
 // Every command, in the order `bulwark help` lists them.
 import type { Command } from '../command'
+import { agentCommands } from './agents'
 import { archiveCommands } from './archives'
 import { channelCommands } from './channels'
 import { jobCommands } from './jobs'
@@ -16,6 +17,7 @@ import { vaultCommands } from './vault'
 
 export const COMMANDS: readonly Command[] = [
   ...targetCommands,
+  ...agentCommands,
   ...storeCommands,
   ...vaultCommands,
   ...lockCommands,
