@@ -192,6 +192,16 @@ async function undoLeftover(
     notes.remove(row.id)
     return
   }
+  if (target.agent) {
+    // Run here, the plugin would undo on this host what was created on the agent's.
+    const agent = deps.catalog.agents.get(target.agent)?.name ?? target.agent
+    log(
+      `target ${row.target_uuid} runs on agent "${agent}", which is not connected while the daemon starts, so what the restore created there (${describeNote(row)}) is not undone; remove it by hand on that host if it is still there`,
+      true,
+    )
+    notes.remove(row.id)
+    return
+  }
   const ctx: PluginContext = {
     signal: AbortSignal.any([signal, AbortSignal.timeout(UNDO_TIMEOUT_MS)]),
     log: (line) => log(line),

@@ -450,4 +450,37 @@ describe.skipIf(!engines[0]!.available)('notes left at start that cannot be undo
     await waitFor('task-b’s note to be forgotten', () => (left().length === 1 ? true : undefined))
     expect(left()).toEqual(['task-a'])
   })
+
+  it("never undoes on this host what a restore created on an agent's host", async () => {
+    const dataDir = tempDir()
+    let b = await daemon(dataDir)
+    // A database of the same name on this host, which an undo run here would drop.
+    const [pg] = engines
+    const name = randomDbName()
+    createDb(name)
+    try {
+      await b.created('/v1/agents', { name: 'far' })
+      const remote = await b.created('/v1/targets', {
+        name: 'on-far',
+        plugin: 'postgres',
+        endpoint: { database: name },
+        agent: 'far',
+      })
+      await b.d.stop()
+      running.splice(running.indexOf(b.d), 1)
+      const db = new Database(join(dataDir, 'catalog.db'))
+      db.prepare(
+        `INSERT INTO restore_undo (task_uuid, target_uuid, plugin, note, created_at) VALUES ('task-c', ?, 'postgres', ?, 0)`,
+      ).run(remote, JSON.stringify({ database: name }))
+      db.close()
+      b = await daemon(dataDir)
+      await waitForLog(b.d, /restore task-c: target .* runs on agent "far".*remove it by hand/)
+      await waitFor('the note to be forgotten', () =>
+        undoNotes(dataDir).length === 0 ? true : undefined,
+      )
+      expect(pg!.exists(name)).toBe(true)
+    } finally {
+      pg!.drop(name)
+    }
+  })
 })
