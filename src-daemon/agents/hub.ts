@@ -292,9 +292,10 @@ export class AgentHub {
   ): AgentRow | undefined {
     const now = this.deps.clock.now()
     const row = this.deps.catalog.agents.where({ token_hash: tokenHash(String(msg.token)) })[0]
-    if (!row || !row.token_hash || row.public_key) {
+    // A paired agent given a new token (POST /v1/agent/:ref/token) pairs again: its key is replaced.
+    if (!row || !row.token_hash) {
       refuse(
-        'the pairing token is not valid (a token works once): create a new one with "bulwark create agent"',
+        'the pairing token is not valid (a token works once): print a new one on the daemon with "bulwark pair agent NAME"',
       )
       return undefined
     }

@@ -46,6 +46,15 @@ export interface AgentCreated {
   expires_at: string
 }
 
+/**
+ * POST /v1/agent/:ref/token: a new one-time token for an agent that exists
+ * (its host rebuilt, its key lost). Pairing with it replaces the agent's key:
+ * the old one is refused from then on. Its targets stay as they are.
+ */
+export interface AgentToken extends Omit<AgentCreated, 'ok'> {
+  ok: 'token'
+}
+
 /** How long a pairing token works. */
 export const PAIRING_TTL_MS = 15 * 60_000
 /** The agents' listener port when only a host is given. */

@@ -7,6 +7,7 @@ import {
   PAIRING_TTL_MS,
   type AgentCreateInput,
   type AgentCreated,
+  type AgentToken,
   type AgentView,
 } from '../contract/agents'
 import type { AgentRow } from '../catalog/rows'
@@ -48,18 +49,14 @@ export class AgentService {
     if (this.find(input.name)) {
       throw invalid('name', `an agent named "${input.name}" exists already: pick another name`)
     }
-    const tls = await this.hub.identity()
-    // Starts with letters, so a command line never takes it for an option (base64url may start with '-').
-    const secret = `bw${randomBytes(24).toString('base64url')}`
-    const token = `${secret}.${tls.fingerprint}`
     const now = this.ctx.clock.now()
     const uuid = randomUUID()
     this.ctx.catalog.agents.insert({
       uuid,
       name: input.name,
       public_key: '',
-      token_hash: tokenHash(secret),
-      token_expires_at: now + PAIRING_TTL_MS,
+      token_hash: '',
+      token_expires_at: null,
       host: '',
       version: '',
       created_at: now,
@@ -67,12 +64,32 @@ export class AgentService {
       last_seen: null,
     })
     this.ctx.log.info(`agent "${input.name}" created; its pairing token works once, for 15 minutes`)
+    return { ...(await this.pairing(uuid)), ok: 'created' }
+  }
+
+  /** A new one-time pairing token for an existing agent; pairing with it replaces its key. */
+  async newToken(ref: string): Promise<AgentToken> {
+    const row = this.row(ref)
+    this.ctx.log.info(`agent "${row.name}": a new pairing token, which works once, for 15 minutes`)
+    return { ...(await this.pairing(row.uuid)), ok: 'token' }
+  }
+
+  /** Stores a new token's hash for the agent; the token and the line that pairs with it. */
+  private async pairing(uuid: string): Promise<Omit<AgentCreated, 'ok'>> {
+    const tls = await this.hub.identity()
+    // Starts with letters, so a command line never takes it for an option (base64url may start with '-').
+    const secret = `bw${randomBytes(24).toString('base64url')}`
+    const token = `${secret}.${tls.fingerprint}`
+    const expires = this.ctx.clock.now() + PAIRING_TTL_MS
+    this.ctx.catalog.agents.update(uuid, {
+      token_hash: tokenHash(secret),
+      token_expires_at: expires,
+    })
     return {
-      ok: 'created',
       uuid,
       token,
       command: `bulwark agent --server ${this.hub.url()} --pair ${token}`,
-      expires_at: toIso(now + PAIRING_TTL_MS),
+      expires_at: toIso(expires),
     }
   }
 

@@ -286,6 +286,31 @@ describe('pairing and identity', () => {
     expect(d.stderr.join('\n')).not.toContain(created.token.split('.')[0])
   })
 
+  it('pairs an existing agent again with a new token: its targets stay, its old key is refused', async () => {
+    const d = await daemon()
+    const { agent } = await pairedAgent(d, 'rebuilt')
+    const target = await remoteTarget(d, 'kept', 'files', { path: sourceDir(1, 1000) }, 'rebuilt')
+    await agent.stop()
+    const token = await ok(d, 'POST', '/v1/agent/rebuilt/token')
+    expect(token).toMatchObject({
+      ok: 'token',
+      uuid: (await ok(d, 'GET', '/v1/agent/rebuilt')).uuid,
+    })
+    expect(token.command).toMatch(/^bulwark agent --server https:\/\/\S+ --pair \S+$/)
+    const server = /--server (\S+)/.exec(token.command)![1]!
+    const fresh = startAgent({ server, token: token.token })
+    agents.push(fresh)
+    await fresh.waitFor('connected to')
+    expect((await ok(d, 'GET', '/v1/agent/rebuilt')).targets).toEqual([
+      { uuid: target, name: 'kept' },
+    ])
+    const old = startAgent({ dataDir: agent.dataDir })
+    agents.push(old)
+    await old.waitFor(/does not match/)
+    expect(await old.exited).toBe(1)
+    expect((await ok(d, 'GET', '/v1/agent/rebuilt')).state).toBe('connected')
+  })
+
   it('refuses a daemon that does not prove the identity key the agent paired with', async () => {
     const dataDir = tempDir()
     const d = await daemon({}, dataDir)

@@ -42,6 +42,7 @@ describe('bulwark agents', () => {
     expect(help.stdout).toMatch(/^ {2}list agents {2,}list remote agents/m)
     expect(help.stdout).toMatch(/^ {2}create agent {2,}create an agent/m)
     expect(help.stdout).toMatch(/^ {2}delete agent REF {2,}delete an agent/m)
+    expect(help.stdout).toMatch(/^ {2}pair agent REF {2,}print a new pairing line/m)
     expect(createHelp.stdout).toMatch(/^Usage: {2}bulwark create agent --name NAME/)
     expect(createHelp.stdout).toContain('--agent-listen')
   })
@@ -104,6 +105,12 @@ describe('bulwark agents', () => {
       last_seen: null,
       targets: [],
     })
+    const again = await json<AgentCreated>('pair', 'agent', 'json-agent')
+    expect(again).toMatchObject({ ok: 'token', uuid: created.uuid })
+    expect(again.token).not.toBe(created.token)
+    expect(await ok('pair', 'agent', 'json-agent')).toMatch(
+      /^bulwark agent --server \S+ --pair \S+$/m,
+    )
     expect(await json('delete', 'agent', created.uuid)).toEqual({ ok: 'deleted' })
   })
 

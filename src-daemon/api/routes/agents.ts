@@ -1,4 +1,5 @@
-// Remote agents: GET/POST /v1/agents, GET/DELETE /v1/agent/:ref (a uuid or a name).
+// Remote agents: GET/POST /v1/agents, GET/DELETE /v1/agent/:ref (a uuid or a name),
+// POST /v1/agent/:ref/token (a new pairing token for an agent that exists).
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Deleted } from '../../contract'
@@ -14,6 +15,11 @@ export function agentRoutes(app: FastifyInstance, s: Services): void {
   )
   app.get<{ Params: Static<typeof Ref> }>('/v1/agent/:ref', { schema: { params: Ref } }, (req) =>
     s.agents.get(req.params.ref),
+  )
+  app.post<{ Params: Static<typeof Ref> }>(
+    '/v1/agent/:ref/token',
+    { schema: { params: Ref } },
+    (req) => s.agents.newToken(req.params.ref),
   )
   app.delete<{ Params: Static<typeof Ref> }>(
     '/v1/agent/:ref',

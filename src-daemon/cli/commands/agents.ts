@@ -1,8 +1,8 @@
-// bulwark list|show|create|delete agent: remote agents, Bulwark on a data's
+// bulwark list|show|create|pair|delete agent: remote agents, Bulwark on a data's
 // own host that dials out to the daemon's agent listener and runs the backups
 // and restores of the targets that name it. `create agent` prints the one line
 // to run there, with its one-time pairing token.
-import type { AgentCreated, AgentView } from '../../contract/agents'
+import type { AgentCreated, AgentToken, AgentView } from '../../contract/agents'
 import type { Command, Context } from '../command'
 import { fmtDate, shortUuid, truncate } from '../format'
 import { resolveRef } from '../refs'
@@ -71,7 +71,7 @@ export const agentCommands: Command[] = [
     flags: [nameFlag('agent', true)],
     details:
       'The printed line holds a one-time pairing token: it works once, until the expiry printed\n' +
-      'with it, and is not shown again (delete the agent and create it again if it is lost).\n' +
+      'with it, and is not shown again (bulwark pair agent NAME prints a new one).\n' +
       "The agent dials out to the daemon's agent listener (bulwark daemon --agent-listen),\n" +
       "which must be reachable from the agent's host. Targets then name it with --agent NAME.\n" +
       'With --json: {"ok","uuid","token","command","expires_at"}.',
@@ -80,6 +80,28 @@ export const agentCommands: Command[] = [
       const res = await ctx.client.request<AgentCreated>('POST', '/v1/agents', { name })
       if (ctx.json) return ctx.out.json(res)
       ctx.out.line(`created agent "${name}" ${res.uuid}`)
+      ctx.out.line(
+        `Run this on the agent's host; its token works once, until ${fmtDate(res.expires_at)}:`,
+      )
+      ctx.out.line(res.command)
+    },
+  },
+  {
+    verb: 'pair',
+    noun: 'agent',
+    args: [REF_ARG('agent')],
+    summary:
+      'print a new pairing line for an agent (its host rebuilt, its key lost); its targets stay',
+    details:
+      "Pairing with the new one-time token replaces the agent's key: the old key is refused\n" +
+      'from then on. With --json: {"ok","uuid","token","command","expires_at"}.',
+    async run(ctx) {
+      const ref = await resolve(ctx)
+      const res = await ctx.client.request<AgentToken>(
+        'POST',
+        `/v1/agent/${encodeURIComponent(ref.uuid)}/token`,
+      )
+      if (ctx.json) return ctx.out.json(res)
       ctx.out.line(
         `Run this on the agent's host; its token works once, until ${fmtDate(res.expires_at)}:`,
       )
