@@ -157,6 +157,21 @@ describe('AgentsPage', () => {
     expect(await agents()).toHaveLength(1)
   })
 
+  it('gives an agent a new pairing line, saying what pairing with it does', async () => {
+    const first = await createAgent('rebuilt-host')
+    await mountPage('/agents', AgentsPage)
+    await until(() => row('rebuilt-host'), 'the row')
+    byTestId('agent-pair-rebuilt-host')!.click()
+    await until(() => input('command'), 'the new line')
+    const line = input('command')!.value
+    expect(line).toMatch(/^bulwark agent --server https:\/\/\S+ --pair \S+$/)
+    expect(line).not.toContain(first.token)
+    expect(document.body.textContent).toContain("replaces the agent's key")
+    // Asking changes nothing else: the agent is still there, still waiting to pair.
+    const row0 = (await agents()).find((a) => a.name === 'rebuilt-host')!
+    expect(row0.state).toBe('pending')
+  })
+
   it('lists an agent made elsewhere by itself, and removes one after asking', async () => {
     await mountPage('/agents', AgentsPage)
     await until(() => byTestId('empty-state'), 'the empty state')

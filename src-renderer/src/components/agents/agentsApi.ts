@@ -1,6 +1,6 @@
 // The /v1/agents calls, typed by the wire contract (src-daemon/contract/agents.ts),
 // through the connection's one client so a revoked token still signs out.
-import type { AgentCreated, AgentView } from '../../../../src-daemon/contract/agents'
+import type { AgentCreated, AgentToken, AgentView } from '../../../../src-daemon/contract/agents'
 import { useConnection } from '../../stores/connection'
 
 const client = () => useConnection().client
@@ -13,3 +13,7 @@ export const createAgent = (name: string) =>
 
 export const deleteAgent = (uuid: string) =>
   client().request<{ ok: 'deleted' }>('DELETE', `/v1/agent/${seg(uuid)}`)
+
+/** A new one-time pairing line for an agent that exists (pairing with it replaces its key). */
+export const newAgentToken = (uuid: string) =>
+  client().request<AgentToken>('POST', `/v1/agent/${seg(uuid)}/token`)
