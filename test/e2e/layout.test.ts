@@ -1,7 +1,9 @@
 // Layout in real Chromium against the real daemon: the sidebar's border runs
-// the page's full height, form help does not run into the next field's label,
-// the Archives table shows a target's name whole at 1280 px, and at 800 px the
-// Jobs table's sticky actions column does not cover the last run.
+// the page's full height, form help does not run into the next field's label;
+// at 1280x800 the Archives table shows a 30-character target name on one
+// line, neither wrapped nor cut (narrower, cut with its whole name on hover);
+// at 800x700 the Jobs table fits its page without scrolling sideways, and its
+// last-run cell is in view, covered by nothing (the row's actions included).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
@@ -17,11 +19,13 @@ import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask } from '../helpers/tasks'
 
 const skip = browserUnavailable()
+/** 30 characters, as a real share or database is often called. */
+const TARGET = 'customer-documents-share-north'
+const JOB = 'documents-nightly'
 
 describe.skipIf(skip !== null)('layout in Chromium', () => {
   let d: RunningDaemon
   let b: BrowserSession
-  const TARGET = 'customer-documents-share'
 
   beforeAll(async () => {
     d = await startDaemon({ env: { BULWARK_WORKERS: '1' } })
@@ -37,7 +41,7 @@ describe.skipIf(skip !== null)('layout in Chromium', () => {
       endpoint: { path: src },
     })
     const job = await created(d, '/v1/jobs', {
-      name: 'documents-nightly',
+      name: JOB,
       target,
       ...basics,
       paused: true,
@@ -55,6 +59,13 @@ describe.skipIf(skip !== null)('layout in Chromium', () => {
     const link = (await d.api('POST', '/v1/auth/link')).body.url
     await p.goto(link)
     await p.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    return p
+  }
+
+  /** A signed-in page of the given size, opened at `path`. */
+  async function pageAt(width: number, height: number, path: string): Promise<Page> {
+    const p = await page(width, height)
+    await p.goto(`${d.url}/#${path}`)
     return p
   }
 
@@ -95,42 +106,76 @@ describe.skipIf(skip !== null)('layout in Chromium', () => {
     expect(overlaps).toEqual([])
   })
 
-  it('shows a target’s name whole in the Archives table at 1280 px', async () => {
-    const p = await page(1280, 800)
-    await p.goto(`${d.url}/#/archives`)
+  it('at 1280x800 the Archives table shows a 30-character target name on one line', async () => {
+    const p = await pageAt(1280, 800, '/archives')
     await p.getByTestId('archive-open').first().waitFor()
-    const cut = await p.evaluate(() =>
-      [...document.querySelectorAll('.n-data-table-td')]
-        .filter((td) => td.textContent?.includes('customer-documents-share'))
-        .map((td) => [...td.querySelectorAll('*')].some((e) => e.scrollWidth > e.clientWidth + 1)),
-    )
-    expect(cut).toEqual([false])
+    const name = p.locator('[data-col-key="target_name"] .archive-target-name', {
+      hasText: TARGET,
+    })
+    await name.waitFor()
+    const m = await name.evaluate((el) => {
+      const range = document.createRange()
+      range.selectNodeContents(el)
+      const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)))
+      return {
+        text: el.textContent,
+        lines: tops.size,
+        scrollWidth: el.scrollWidth,
+        clientWidth: el.clientWidth,
+        height: el.getBoundingClientRect().height,
+        lineHeight: parseFloat(getComputedStyle(el).lineHeight),
+      }
+    })
+    expect(m.text).toBe(TARGET)
+    expect(m.lines, JSON.stringify(m)).toBe(1)
+    expect(m.scrollWidth, `cut: ${JSON.stringify(m)}`).toBeLessThanOrEqual(m.clientWidth)
+    expect(m.height, JSON.stringify(m)).toBeLessThan(m.lineHeight * 1.5)
   })
 
-  it('at 800 px the Jobs table’s sticky actions leave the last run readable', async () => {
-    const p = await page(800, 800)
-    await p.goto(`${d.url}/#/jobs`)
-    const row = p.getByTestId('job-row-documents-nightly')
+  it('in a window too narrow for it, the name is cut, and told whole on hover', async () => {
+    const p = await pageAt(900, 700, '/archives')
+    const name = p.locator('[data-col-key="target_name"] .archive-target-name', {
+      hasText: TARGET,
+    })
+    await name.waitFor()
+    const cut = await name.evaluate((el) => el.scrollWidth > el.clientWidth)
+    expect(cut).toBe(true)
+    await name.hover()
+    await expect.poll(() => name.getAttribute('title')).toBe(TARGET)
+  })
+
+  it('at 800x700 the Jobs table fits without scrolling sideways, the last run in view', async () => {
+    const p = await pageAt(800, 700, '/jobs')
+    const row = p.getByTestId(`job-row-${JOB}`)
     await row.waitFor()
-    // As it opens, and scrolled to its end: the last run beside the actions, not under them.
-    const cellsAt = async (end: boolean) => {
-      if (end)
-        await p.evaluate(() => {
-          for (const e of document.querySelectorAll('.n-data-table .n-scrollbar-container'))
-            e.scrollLeft = e.scrollWidth
-        })
-      return row.locator('td').evaluateAll((tds) =>
-        tds.map((td) => {
-          const r = td.getBoundingClientRect()
-          return { left: r.left, right: r.right }
-        }),
-      )
-    }
-    for (const end of [false, true]) {
-      const cells = await cellsAt(end)
-      const actions = cells[cells.length - 1]!
-      const runs = cells[cells.length - 2]!
-      expect(runs.right, `scrolled to the end: ${end}`).toBeLessThanOrEqual(actions.left + 0.5)
-    }
+    await p.getByTestId(`job-status-${JOB}`).waitFor()
+    const m = await row.evaluate((tr) => {
+      const table = tr.closest('.n-data-table')!
+      const body = tr.closest('.n-data-table-base-table-body')!
+      const scroller = body.querySelector('.n-scrollbar-container') ?? body
+      const runs = tr.querySelector('[data-col-key="runs"]')!
+      const r = runs.getBoundingClientRect()
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)
+      const status = tr.querySelector('[data-testid^="job-status-"]')!.getBoundingClientRect()
+      const s = status
+      const statusHit = document.elementFromPoint(s.left + s.width / 2, s.top + s.height / 2)
+      return {
+        tableScroll: table.scrollWidth,
+        tableClient: table.clientWidth,
+        scroll: scroller.scrollWidth,
+        client: scroller.clientWidth,
+        window: window.innerWidth,
+        runs: { left: r.left, right: r.right },
+        centreInside: hit !== null && runs.contains(hit),
+        statusInside: statusHit !== null && runs.contains(statusHit),
+      }
+    })
+    const detail = JSON.stringify(m)
+    expect(m.scroll, detail).toBeLessThanOrEqual(m.client)
+    expect(m.tableScroll, detail).toBeLessThanOrEqual(m.tableClient)
+    expect(m.runs.left, detail).toBeGreaterThanOrEqual(0)
+    expect(m.runs.right, detail).toBeLessThanOrEqual(m.window)
+    expect(m.centreInside, detail).toBe(true)
+    expect(m.statusInside, detail).toBe(true)
   })
 })
