@@ -11,6 +11,11 @@ export interface ManifestField {
   required?: boolean
   /** Not required when this other (boolean) field is true. */
   required_unless?: string
+  /**
+   * Used only while that other field has that value (a mode's own settings):
+   * given otherwise, the endpoint is refused when saved; forms hide it.
+   */
+  only_when?: { field: string; value: string }
   secret?: boolean
   /** Stores: the field names where the objects are (a path, a bucket, a prefix): two stores may not share one. */
   location?: boolean

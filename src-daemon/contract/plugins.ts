@@ -12,6 +12,11 @@ export interface FieldSpec {
   required?: boolean
   /** Not required when this other (boolean) field is true. */
   required_unless?: string
+  /**
+   * Used only while that other field has that value (a mode's own settings):
+   * given otherwise, the endpoint is refused when saved; forms hide it.
+   */
+  only_when?: { field: string; value: string }
   /** Passwords, secret keys: write-only through the API, kept out of the catalog in clear. */
   secret?: boolean
   /** Stores: the field names where the objects are (a path, a bucket, a prefix): two stores may not share one. */

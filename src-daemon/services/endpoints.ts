@@ -116,6 +116,21 @@ export function checkEndpoint(
     }
     out[field.name] = coerce(field, value, path)
   }
+  // A mode's own settings are dropped while another mode is chosen; one given
+  // a value of its own then is refused, rather than silently ignored.
+  for (const field of plugin.fields) {
+    const when = field.only_when
+    if (!when || out[when.field] === when.value) continue
+    const value = out[field.name]
+    if (value !== undefined && value !== '' && value !== field.default) {
+      const path = `endpoint.${field.name}`
+      throw invalid(
+        path,
+        `${path} is only used when ${when.field} is ${when.value}: clear it, or set ${when.field} to ${when.value}`,
+      )
+    }
+    delete out[field.name]
+  }
   return out
 }
 

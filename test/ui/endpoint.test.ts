@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { REDACTED, type FieldSpec } from '../../src-daemon/contract'
 import {
+  applies,
   missingFields,
   modelFrom,
   newModel,
@@ -65,5 +66,25 @@ describe('endpoint model', () => {
 
   it('treats an unreadable stored endpoint as empty fields', () => {
     expect(modelFrom(fields, 'not json').host).toBe('')
+  })
+
+  it("leaves a mode's own fields out (and hidden) until that mode is chosen", () => {
+    const modal: FieldSpec[] = [
+      ...fields,
+      {
+        name: 'restart',
+        title: 'Restart',
+        type: 'string',
+        only_when: { field: 'mode', value: 'b' },
+      },
+    ]
+    const m = { ...newModel(modal), host: 'h', database: 'd', restart: 'systemctl restart x' }
+    const restart = modal[modal.length - 1]!
+    expect(applies(restart, modal, m)).toBe(false)
+    expect(toEndpoint(modal, m)).not.toHaveProperty('restart')
+    m.mode = 'b'
+    expect(applies(restart, modal, m)).toBe(true)
+    expect(toEndpoint(modal, m)).toMatchObject({ mode: 'b', restart: 'systemctl restart x' })
+    expect(applies(fields[0]!, modal, m)).toBe(true)
   })
 })

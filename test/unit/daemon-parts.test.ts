@@ -117,6 +117,41 @@ describe('endpoints', () => {
     expect(checkEndpoint(pg, { database: 'x' })).toEqual({ database: 'x', all: false })
   })
 
+  it("refuses a mode's own field given while another mode is chosen, and drops its default", () => {
+    const redis: PluginInfo = {
+      ...plugin,
+      fields: [
+        { name: 'mode', title: 'Mode', type: 'enum', values: ['keys', 'rdb'], default: 'keys' },
+        {
+          name: 'save_timeout',
+          title: 'Save timeout',
+          type: 'integer',
+          default: 600,
+          only_when: { field: 'mode', value: 'rdb' },
+        },
+        {
+          name: 'restart_command',
+          title: 'Restart command',
+          type: 'string',
+          only_when: { field: 'mode', value: 'rdb' },
+        },
+      ],
+    }
+    expect(checkEndpoint(redis, {})).toEqual({ mode: 'keys' })
+    expect(checkEndpoint(redis, { save_timeout: 600, restart_command: '' })).toEqual({
+      mode: 'keys',
+    })
+    expect(() => checkEndpoint(redis, { restart_command: 'systemctl restart redis' })).toThrow(
+      /endpoint.restart_command is only used when mode is rdb: clear it, or set mode to rdb/,
+    )
+    expect(() => checkEndpoint(redis, { save_timeout: '60' })).toThrow(/only used when mode is rdb/)
+    expect(checkEndpoint(redis, { mode: 'rdb', restart_command: 'x' })).toEqual({
+      mode: 'rdb',
+      save_timeout: 600,
+      restart_command: 'x',
+    })
+  })
+
   it('keeps secrets out of what is stored and read, and back in what plugins get', () => {
     const secrets = new MemorySecretStore()
     const values = checkEndpoint(plugin, { port: 1, password: 's3cret!!' })

@@ -43,6 +43,7 @@ export function modelFrom(fields: FieldSpec[], endpoint: string): EndpointModel 
 export function toEndpoint(fields: FieldSpec[], model: EndpointModel): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const f of fields) {
+    if (!applies(f, fields, model)) continue
     const v = model[f.name]
     if (v === null || v === undefined) continue
     if (typeof v === 'string' && v === '' && f.type !== 'boolean') continue
@@ -50,6 +51,18 @@ export function toEndpoint(fields: FieldSpec[], model: EndpointModel): Record<st
     out[f.name] = v
   }
   return out
+}
+
+/** Whether a field is in use: one with only_when only while that other field has that value. */
+export function applies(f: FieldSpec, fields: FieldSpec[], model: EndpointModel): boolean {
+  const when = f.only_when
+  if (!when) return true
+  const v = model[when.field]
+  const chosen =
+    v === undefined || v === null || v === ''
+      ? fields.find((x) => x.name === when.field)?.default
+      : v
+  return chosen === when.value
 }
 
 export function isRequired(f: FieldSpec, model: EndpointModel): boolean {
