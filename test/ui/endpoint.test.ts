@@ -8,6 +8,7 @@ import {
   modelFrom,
   newModel,
   toEndpoint,
+  type EndpointModel,
 } from '../../src-renderer/src/composables/endpoint'
 
 const fields: FieldSpec[] = [
@@ -78,7 +79,12 @@ describe('endpoint model', () => {
         only_when: { field: 'mode', value: 'b' },
       },
     ]
-    const m = { ...newModel(modal), host: 'h', database: 'd', restart: 'systemctl restart x' }
+    const m: EndpointModel = {
+      ...newModel(modal),
+      host: 'h',
+      database: 'd',
+      restart: 'systemctl restart x',
+    }
     const restart = modal[modal.length - 1]!
     expect(applies(restart, modal, m)).toBe(false)
     expect(toEndpoint(modal, m)).not.toHaveProperty('restart')
