@@ -3,19 +3,23 @@
 // to croner patterns, and lists upcoming run times in a timezone. See docs/timespec.md.
 
 import { Cron } from 'croner'
-import { parseTimespec, SpecProblem, WEEKDAY_NAMES, type Spec } from './timespec-grammar.js'
+import { parseTimespec, type Spec } from './timespec-grammar.js'
+import { SpecProblem, WEEKDAY_NAMES } from './timespec-lexicon.js'
 
 /**
  * A schedule (or timezone) that cannot be used. The message says what is wrong and lists valid
- * alternatives; `example` is the first of them, ready to offer as a replacement.
+ * alternatives; `examples` are those alternatives (the API sends them as structured details, so
+ * clients need not read them out of the message), `example` the first of them.
  */
 export class TimespecError extends Error {
   readonly example: string
+  readonly examples: readonly string[]
 
-  constructor(message: string, example: string) {
+  constructor(message: string, example: string, examples: readonly string[] = [example]) {
     super(message)
     this.name = 'TimespecError'
     this.example = example
+    this.examples = examples
   }
 }
 
@@ -226,5 +230,6 @@ function scheduleError(
   if (mentionCron) options.push(`a cron expression like "${CRON_EXAMPLE}"`)
   const last = options.pop() ?? ''
   const list = options.length > 0 ? `${options.join(', ')} or ${last}` : last
-  return new TimespecError(`${headline}; try ${list}`, examples[0] ?? CRON_EXAMPLE)
+  const offered = [...new Set(mentionCron ? [...examples, CRON_EXAMPLE] : examples)]
+  return new TimespecError(`${headline}; try ${list}`, examples[0] ?? CRON_EXAMPLE, offered)
 }
