@@ -14,12 +14,20 @@ import { SpecProblem, WEEKDAY_NAMES } from './timespec-lexicon.js'
 export class TimespecError extends Error {
   readonly example: string
   readonly examples: readonly string[]
+  /** What is wrong, without the alternatives (for a client that shows `examples` on its own). */
+  readonly problem: string
 
-  constructor(message: string, example: string, examples: readonly string[] = [example]) {
+  constructor(
+    message: string,
+    example: string,
+    examples: readonly string[] = [example],
+    problem: string = message,
+  ) {
     super(message)
     this.name = 'TimespecError'
     this.example = example
     this.examples = examples
+    this.problem = problem
   }
 }
 
@@ -231,5 +239,10 @@ function scheduleError(
   const last = options.pop() ?? ''
   const list = options.length > 0 ? `${options.join(', ')} or ${last}` : last
   const offered = [...new Set(mentionCron ? [...examples, CRON_EXAMPLE] : examples)]
-  return new TimespecError(`${headline}; try ${list}`, examples[0] ?? CRON_EXAMPLE, offered)
+  return new TimespecError(
+    `${headline}; try ${list}`,
+    examples[0] ?? CRON_EXAMPLE,
+    offered,
+    headline,
+  )
 }
