@@ -1,7 +1,14 @@
-// Tokenizer and recursive-descent parser for the timespec schedule language
-// (after SHIELD's timespec grammar). Turns text such as "daily at 4am" into a
-// small Spec value; timespec.ts compiles Specs to cron patterns.
-import { editDistance } from '../contract/edit-distance'
+// Recursive-descent parser for the timespec schedule language (after SHIELD's
+// timespec grammar). Turns the tokens of text such as "daily at 4am" (from
+// timespec-lexicon.ts) into a small Spec value; timespec.ts compiles Specs to cron patterns.
+// Kept whole past ~300 lines: one recursive-descent parser, its rules read top to bottom.
+import {
+  lexTimespec,
+  SpecProblem,
+  weekdayNumber,
+  type Token,
+  type TokenKind,
+} from './timespec-lexicon.js'
 
 /** A parsed schedule. Times are minutes since midnight; weekdays are 0 (sunday) to 6. */
 export type Spec =
@@ -14,64 +21,6 @@ export type Spec =
 
 type MonthlySpec = Extract<Spec, { type: 'monthly-day' | 'monthly-nth' }>
 
-/** Why a timespec was rejected; timespec.ts turns it into a TimespecError. */
-export class SpecProblem extends Error {
-  constructor(
-    readonly kind: 'unrecognised' | 'invalid',
-    readonly problem: string,
-    readonly examples: readonly string[] = [],
-  ) {
-    super(problem)
-    this.name = 'SpecProblem'
-  }
-}
-
-type TokenKind = 'word' | 'number' | 'ordinal' | 'colon' | 'star'
-
-interface Token {
-  kind: TokenKind
-  text: string // as the user wrote it
-  word: string // lower-cased text (words only)
-  value: number // numbers and ordinals
-}
-
-const WEEKDAYS: readonly [RegExp, string][] = [
-  [/^sun(days?)?$/, 'sunday'],
-  [/^mon(days?)?$/, 'monday'],
-  [/^tue(s(days?)?)?$/, 'tuesday'],
-  [/^wed(nesdays?)?$/, 'wednesday'],
-  [/^thu(r(s(days?)?)?)?$/, 'thursday'],
-  [/^fri(days?)?$/, 'friday'],
-  [/^sat(urdays?)?$/, 'saturday'],
-]
-
-export const WEEKDAY_NAMES: readonly string[] = WEEKDAYS.map(([, name]) => name)
-
-const SYNONYMS: ReadonlyMap<string, string> = new Map([
-  ['minutes', 'minute'],
-  ['hours', 'hour'],
-  ['days', 'day'],
-  ['past', 'after'],
-  ['til', 'until'],
-  ['till', 'until'],
-])
-
-// Words people try that are not in the language: what to write instead, and examples.
-const HINTS: ReadonlyMap<string, [string, string[]]> = new Map([
-  ['last', ['"last <day>" needs a cron expression with L', ['0 1 * * 5L']]],
-  ['noon', ['write 12pm', ['daily at 12pm']]],
-  ['midnight', ['write 12am', ['daily at 12am']]],
-  ['second', ['schedules run at most once a minute', ['every minute']]],
-  ['seconds', ['schedules run at most once a minute', ['every minute']]],
-])
-
-const KEYWORDS = new Set([
-  ...'minutely hourly daily weekly monthly every minute hour day half quarter'.split(' '),
-  ...'from at on the am pm after until h x'.split(' '),
-])
-
-const VOCABULARY = [...KEYWORDS, ...SYNONYMS.keys(), ...WEEKDAY_NAMES]
-
 const EX_DAILY = ['daily at 4am', 'daily at 16:00']
 const EX_HOURLY = ['hourly at :15', 'hourly at 15']
 const EX_WEEKLY = ['weekly at 2:30am on sundays', 'sundays at 2:30am']
@@ -79,61 +28,12 @@ const EX_MONTHLY = ['monthly at 2:05 on 14th', 'monthly on the 3rd tuesday at 2:
 const EX_DAYS = ['daily at 4am', 'sundays at 2:30am', 'monthly at 2:05 on 14th']
 const EX_EVERY = ['every 4 hours from 12:15am', 'every 30 minutes', 'every day at 4am']
 
-function weekdayNumber(word: string): number | undefined {
-  const index = WEEKDAYS.findIndex(([pattern]) => pattern.test(word))
-  return index < 0 ? undefined : index
-}
-
-// ---------------------------------------------------------------- tokenizer
-
-const TOKEN_PATTERN = /\s+|(\d+)(?:st|nd|rd|th)(?![a-z])|\d+|[a-z]+|:|\*|./giuy
-
-function tokenize(input: string): Token[] {
-  const tokens: Token[] = []
-  TOKEN_PATTERN.lastIndex = 0
-  for (let m = TOKEN_PATTERN.exec(input); m; m = TOKEN_PATTERN.exec(input)) {
-    const text = m[0]
-    if (/^\s/.test(text)) continue
-    tokens.push(makeToken(text, m[1]))
-  }
-  return tokens
-}
-
-function makeToken(text: string, ordinalDigits: string | undefined): Token {
-  const lower = text.toLowerCase()
-  const base = { text, word: '', value: NaN }
-  if (ordinalDigits !== undefined) return { ...base, kind: 'ordinal', value: Number(ordinalDigits) }
-  if (/^\d/.test(text)) return { ...base, kind: 'number', value: Number(text) }
-  if (text === ':') return { ...base, kind: 'colon' }
-  if (text === '*') return { ...base, kind: 'star' }
-  if (/^[a-z]/i.test(text)) return { ...base, kind: 'word', word: SYNONYMS.get(lower) ?? lower }
-  throw new SpecProblem('unrecognised', `unexpected character "${text}"`)
-}
-
-function checkWord(token: Token): void {
-  if (KEYWORDS.has(token.word) || weekdayNumber(token.word) !== undefined) return
-  const unknown = `unknown word "${token.text}"`
-  const [hint, examples] = HINTS.get(token.word) ?? []
-  if (hint) throw new SpecProblem('unrecognised', `${unknown} (${hint})`, examples)
-  const guess = closestWord(token.word)
-  throw new SpecProblem('unrecognised', guess ? `${unknown} (did you mean "${guess}"?)` : unknown)
-}
-
-function closestWord(word: string): string | undefined {
-  const limit = word.length >= 5 ? 2 : 1
-  // Plain Levenshtein: a swap of neighbours counts two edits here (the hints were tuned so).
-  const scored = VOCABULARY.map((w) => ({ w, d: editDistance(word, w, { transpositions: false }) }))
-  const best = scored.sort((a, b) => a.d - b.d)[0]
-  return best && best.d <= limit && best.w.length > 1 ? best.w : undefined
-}
-
 // ---------------------------------------------------------------- parser
 
 /** Parse a timespec. Throws SpecProblem. */
 export function parseTimespec(input: string): Spec {
-  const tokens = tokenize(input)
+  const tokens = lexTimespec(input)
   if (tokens.length === 0) throw new SpecProblem('unrecognised', 'the schedule is empty')
-  tokens.filter((t) => t.kind === 'word').forEach(checkWord)
   return new Parser(tokens).parse()
 }
 
