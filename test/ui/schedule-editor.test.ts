@@ -95,6 +95,10 @@ describe('ScheduleEditor', () => {
     expect(allByTestId('schedule-next-run')).toHaveLength(0)
 
     const suggestions = allByTestId('schedule-suggestion')
+    // The buttons are the error's structured examples, not words read out of its message.
+    const examples: string[] = res.body.error.details.examples
+    expect(res.body.error.details.problem).toBe(message.slice(0, message.lastIndexOf('; try ')))
+    expect(suggestions.map((b) => b.textContent!.trim())).toEqual(examples.slice(0, 4))
     expect(suggestions.map((b) => b.textContent!.trim())).toContain('daily at 4am')
     const pick = suggestions.find((b) => b.textContent!.trim() === 'daily at 4am')!
     pick.click()

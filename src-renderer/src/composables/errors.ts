@@ -18,3 +18,8 @@ export function endpointField(err: unknown): string | undefined {
 export function errorField(err: unknown): string | undefined {
   return err instanceof ApiError ? err.field : undefined
 }
+
+/** The structured details of the daemon's refusal (`error.details`), or {} when it has none. */
+export function errorDetails(err: unknown): Record<string, unknown> {
+  return err instanceof ApiError ? (err.details ?? {}) : {}
+}

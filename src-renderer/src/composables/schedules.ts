@@ -1,10 +1,10 @@
 // Schedules in the UI: timezones to pick from, run times read in a schedule's
-// own timezone, the daemon's suggestions taken out of an invalid-schedule
-// error, and a debounced live preview of the next runs.
+// own timezone, the daemon's suggestions from an invalid-schedule error's
+// details, and a debounced live preview of the next runs.
 import { onScopeDispose, ref, shallowRef, watch, type Ref } from 'vue'
 import type { SchedulePreviewResult } from '../../../src-daemon/contract'
 import { useConnection } from '../stores/connection'
-import { describeError, errorField } from './errors'
+import { describeError, errorDetails, errorField } from './errors'
 
 /** Shown as placeholders and one-click examples in the schedule editor. */
 export const WHEN_EXAMPLES = [
@@ -80,21 +80,29 @@ export function fmtInZone(iso: string, tz: string): string {
   }
 }
 
+/** A refused `when`: what is wrong, and the valid schedules the daemon offers instead. */
+export interface WhenProblem {
+  message: string
+  examples: string[]
+}
+
 /**
- * The schedules an invalid-schedule message offers ('…; try "daily at 4am",
- * "weekly at 2:30am on sundays" or a cron expression like "30 2 * * *"').
+ * The daemon's refusal of a `when`, from its structured details (`problem`,
+ * `examples`); without examples the whole message is shown.
  */
-export function suggestionsFrom(message: string): string[] {
-  const at = message.lastIndexOf('; try ')
-  if (at < 0) return []
-  const found = [...message.slice(at).matchAll(/"([^"]+)"/g)].map((m) => m[1]!)
-  return [...new Set(found)]
+export function whenProblemOf(err: unknown): WhenProblem {
+  const details = errorDetails(err)
+  const examples = Array.isArray(details.examples)
+    ? [...new Set(details.examples.filter((e): e is string => typeof e === 'string'))]
+    : []
+  const problem = typeof details.problem === 'string' ? details.problem : undefined
+  return { message: examples.length > 0 && problem ? problem : describeError(err), examples }
 }
 
 export interface PreviewState {
   result: Ref<SchedulePreviewResult | null>
-  /** The daemon's error for `when` (shown under the field). */
-  whenError: Ref<string | null>
+  /** The daemon's refusal of `when` (shown under the field). */
+  whenError: Ref<WhenProblem | null>
   /** Any other failure (timezone, network). */
   otherError: Ref<string | null>
   loading: Ref<boolean>
@@ -111,7 +119,7 @@ export function useSchedulePreview(
 ): PreviewState {
   const conn = useConnection()
   const result = shallowRef<SchedulePreviewResult | null>(null)
-  const whenError = ref<string | null>(null)
+  const whenError = shallowRef<WhenProblem | null>(null)
   const otherError = ref<string | null>(null)
   const loading = ref(false)
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -132,7 +140,7 @@ export function useSchedulePreview(
       if (mine !== seq) return
       result.value = null
       const field = errorField(err)
-      whenError.value = field === 'when' ? describeError(err) : null
+      whenError.value = field === 'when' ? whenProblemOf(err) : null
       otherError.value = field === 'when' ? null : describeError(err)
     } finally {
       if (mine === seq) loading.value = false
