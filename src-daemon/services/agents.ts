@@ -2,7 +2,7 @@
 // hash is kept), listed with their connection state, removed (which
 // disconnects them). Targets name an agent by name or uuid (resolve).
 import { randomBytes, randomUUID } from 'node:crypto'
-import { invalid, notFound } from '../contract'
+import { BulwarkError, ErrorCode, invalid, notFound } from '../contract'
 import {
   PAIRING_TTL_MS,
   type AgentCreateInput,
@@ -97,9 +97,12 @@ export class AgentService {
     const row = this.row(ref)
     const users = this.ctx.catalog.targets.where({ agent: row.uuid })
     if (users.length > 0) {
-      throw invalid(
-        'agent',
+      // The targets in the details too, so a client can link them without reading the message.
+      throw new BulwarkError(
+        ErrorCode.Validation,
         `agent "${row.name}" runs the target(s) ${users.map((t) => `"${t.name}"`).join(', ')}: move them to another agent or to this host first`,
+        'agent',
+        { targets: users.map((t) => ({ uuid: t.uuid, name: t.name })) },
       )
     }
     this.ctx.catalog.agents.delete(row.uuid)

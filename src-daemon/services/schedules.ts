@@ -128,7 +128,10 @@ export class ScheduleService {
 
   private scheduleError(err: unknown): unknown {
     if (err instanceof TimespecError) {
-      return new BulwarkError(ErrorCode.InvalidSchedule, err.message, 'when')
+      return new BulwarkError(ErrorCode.InvalidSchedule, err.message, 'when', {
+        problem: err.problem,
+        examples: [...err.examples],
+      })
     }
     return err
   }
