@@ -69,6 +69,8 @@ describe('a fresh clone', () => {
           'run npm ci once with network access to fill it',
         )
       expect(install.code, install.out).toBe(0)
+      // What the daemon runs on accepts the Node version package.json promises.
+      expect(install.out).not.toContain('EBADENGINE')
       const status = await run('git', ['status', '--porcelain'], dir)
       expect(status.code).toBe(0)
       expect(status.out, 'files changed by npm ci in a fresh clone').toBe('')
