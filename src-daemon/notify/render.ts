@@ -83,3 +83,24 @@ export function truncate(text: string, max: number): string {
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
+
+/** The notice's link to the task or page in Bulwark, when it is an http(s) URL. */
+export const noticeLink = (n: Notice): string | null => {
+  const link = n.task?.url ?? n.url ?? null
+  if (!link) return null
+  try {
+    const { protocol } = new URL(link)
+    return protocol === 'http:' || protocol === 'https:' ? link : null
+  } catch {
+    return null
+  }
+}
+
+/** A colour per severity, for the kinds that show one (Discord, email). */
+export const NOTICE_COLOURS: Record<Notice['severity'], number> = {
+  failure: 0xd03030,
+  warning: 0xe0a000,
+  recovery: 0x2ea043,
+  success: 0x2ea043,
+  info: 0x3b82f6,
+}
