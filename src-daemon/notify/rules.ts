@@ -6,6 +6,7 @@
 // never), and once when it recovers; that state is kept per channel and job
 // in the catalog, so a restart does not announce it again. Healthchecks
 // channels are pinged on every run instead: they are monitors, not people.
+// Who a notice concerns (jobs, matching channels) is looked up in audience.ts.
 import type { DaemonEvent, HealthSignal, NotifyEvent, TaskStatus } from '../contract'
 import type { Catalog } from '../catalog/catalog'
 import type { ChannelRow, ChannelsRepo } from '../catalog/channels-repo'
@@ -13,6 +14,14 @@ import type { TaskRow } from '../catalog/rows'
 import type { Clock } from '../platform/clock'
 import type { Logger } from '../platform/logger'
 import { redactor } from '../platform/redact'
+import {
+  eventsOf,
+  jobOfSignal,
+  jobsOfSignal,
+  jobsOfTask,
+  matchingChannels,
+  taskContext,
+} from './audience'
 import { Courier } from './delivery'
 import { decideBackup } from './failure-once'
 import { healthNotice, taskNotice, type TaskContext } from './notices'
@@ -228,8 +237,8 @@ export class NotifyRules {
     const subject = damage ? `archive:${signal.subject.uuid}` : `health:${signal.id}`
     const repo = this.deps.channels.repo
     if (state === 'cleared') return repo.clearState(subject)
-    const job = this.jobOfSignal(signal)
-    const jobs = this.jobsOfSignal(signal, job)
+    const job = jobOfSignal(this.deps.catalog, signal)
+    const jobs = jobsOfSignal(this.deps.catalog, signal, job)
     const now = this.deps.clock.now()
     const event: NotifyEvent = damage ? 'verify.damage' : (`health.${signal.signal}` as NotifyEvent)
     const notice = healthNotice(event, signal, job, this.base(), now)
@@ -247,36 +256,6 @@ export class NotifyRules {
     }
   }
 
-  private jobOfSignal(signal: HealthSignal): { uuid: string; name: string } | null {
-    const { catalog } = this.deps
-    const uuid =
-      signal.subject.kind === 'job'
-        ? signal.subject.uuid
-        : signal.subject.kind === 'archive'
-          ? catalog.archives.get(signal.subject.uuid)?.job_uuid
-          : undefined
-    const job = uuid ? catalog.jobs.get(uuid) : undefined
-    return job ? { uuid: job.uuid, name: job.name } : null
-  }
-
-  /** The jobs a signal concerns, for channels limited to some jobs; null: not one job's. */
-  private jobsOfSignal(signal: HealthSignal, job: { uuid: string } | null): string[] | null {
-    if (signal.subject.kind === 'store') {
-      return this.deps.catalog.listJobs({ store_uuid: signal.subject.uuid }).map((j) => j.uuid)
-    }
-    return job ? [job.uuid] : null
-  }
-
-  /** Enabled channels that want the event (any, when null) for one of the jobs (null: any channel). */
-  private matching(event: NotifyEvent | null, jobs: string[] | null): ChannelRow[] {
-    return this.deps.channels.repo.where({ enabled: 1 }).filter((channel) => {
-      if (event !== null && !eventsOf(channel).includes(event)) return false
-      if (channel.jobs === null) return true
-      const only = JSON.parse(channel.jobs) as string[]
-      return jobs !== null && jobs.some((j) => only.includes(j))
-    })
-  }
-
   private sendTo(channels: ChannelRow[], notice: Notice): void {
     for (const channel of channels) this.courier.send(channel, notice)
   }
@@ -285,34 +264,16 @@ export class NotifyRules {
     return this.deps.url() || null
   }
 
-  /** A task notice's jobs for matching: its job, or (a store's GC) every job of the store. */
+  /** Enabled channels that want the event (any, when null) for one of the jobs (null: any channel). */
+  private matching(event: NotifyEvent | null, jobs: string[] | null): ChannelRow[] {
+    return matchingChannels(this.deps.channels.repo, event, jobs)
+  }
+
   private jobsOf(ctx: TaskContext): string[] | null {
-    if (ctx.job) return [ctx.job.uuid]
-    const store = ctx.task.store_uuid
-    return store ? this.deps.catalog.listJobs({ store_uuid: store }).map((j) => j.uuid) : null
+    return jobsOfTask(this.deps.catalog, ctx)
   }
 
-  /** The task's job, target and store by name, as they are now. */
   private context(task: TaskRow): TaskContext {
-    const { catalog } = this.deps
-    const archive = task.archive_uuid ? catalog.archives.get(task.archive_uuid) : undefined
-    const jobUuid = task.job_uuid ?? archive?.job_uuid ?? null
-    const job = jobUuid ? catalog.jobs.get(jobUuid) : undefined
-    const targetUuid = task.target_uuid ?? archive?.target_uuid ?? job?.target_uuid
-    const storeUuid = task.store_uuid ?? archive?.store_uuid ?? job?.store_uuid
-    const target = targetUuid ? catalog.targets.get(targetUuid)?.name : undefined
-    const store = storeUuid ? catalog.stores.get(storeUuid)?.name : undefined
-    return {
-      task,
-      job: job ? { uuid: job.uuid, name: job.name } : null,
-      target: target ?? archive?.origin_target_name ?? null,
-      store: store ?? null,
-      base: this.base(),
-      now: this.deps.clock.now(),
-    }
+    return taskContext(this.deps.catalog, task, this.base(), this.deps.clock.now())
   }
-}
-
-function eventsOf(channel: ChannelRow): NotifyEvent[] {
-  return JSON.parse(channel.events) as NotifyEvent[]
 }
