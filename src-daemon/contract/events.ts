@@ -7,7 +7,7 @@
 // events, or from before a restart) it gets a `reset` instead and re-reads
 // what it shows. Heartbeats and `reset` carry no id.
 import type { HealthSignal } from './health'
-import type { TaskStatus } from './resources'
+import type { TaskStatus } from './queries'
 
 export type ResourceKind =
   'target' | 'store' | 'schedule' | 'retention' | 'job' | 'archive' | 'task' | 'channel'

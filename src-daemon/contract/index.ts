@@ -3,11 +3,15 @@
 export * from './auth'
 export * from './errors'
 export * from './events'
+export { UUID_PATTERN } from './fields'
 export * from './health'
 export * from './notifications'
 export * from './plugins'
+export * from './queries'
+export * from './requests'
 export * from './resources'
 export * from './tree'
+export * from './vault'
 
 /** Daemon files in the data directory that clients read to find it. */
 export const DAEMON_FILE = 'daemon.json'
