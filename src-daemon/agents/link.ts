@@ -3,16 +3,15 @@
 // TargetPlugin whose backup, restore, test and undo run on the agent's host,
 // so the backup and restore tasks treat a remote target like a local one.
 // For a store with a vault, `chunks()` is the cheaper backup: the agent cuts
-// the dump into the vault's chunks and sends only those the store lacks.
+// the dump into the vault's chunks and sends only those the store lacks
+// (remote-chunks.ts).
 import { Readable } from 'node:stream'
 import type WebSocket from 'ws'
 import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
 import type { Endpoint, PluginContext, TargetPlugin } from '../../plugins/sdk/types'
-import { formatBytes } from '../contract/format-bytes'
 import type { ChunkerParams } from '../vault/chunker'
 import type { RemoteChunk, ChunkClaims } from '../vault/writer'
 import {
-  FRAME_CHUNK,
   FRAME_DATA,
   STREAM_WINDOW,
   dataFrame,
@@ -20,9 +19,10 @@ import {
   type FromAgent,
   type ToAgent,
 } from './protocol'
+import { chunkStream, type OpPort } from './remote-chunks'
 
 /** Receives what the agent sends for one operation. */
-interface OpHandler {
+export interface OpHandler {
   message(msg: FromAgent): void
   frame(frame: Frame): void
   /** The connection closed (or the agent was removed): the operation cannot go on. */
@@ -110,11 +110,33 @@ export class AgentLink {
       | { t: 'undo'; plugin: string; endpoint: Endpoint; note: Record<string, unknown> },
     ctx: PluginContext,
   ): Promise<string> {
+    return this.operation(ctx, (op) => ({ ...msg, op }))
+  }
+
+  /**
+   * An operation that ends with done or error: registers it, sends `start`,
+   * routes its log lines, and on cancel tells the agent and fails with
+   * PluginAbortedError. `finish` settles it once, however it ends; `settle`
+   * runs then, and `started` once the agent was asked (not if already canceled).
+   */
+  private operation(
+    ctx: PluginContext,
+    start: (op: number) => ToAgent,
+    more: {
+      message?: (m: FromAgent) => void
+      settle?: (err?: Error) => void
+      started?: (op: number, finish: (err?: Error) => void) => void
+    } = {},
+  ): Promise<string> {
     return new Promise((resolve, reject) => {
       let op = 0
+      let settled = false
       const finish = (err?: Error, result?: string) => {
+        if (settled) return
+        settled = true
         ctx.signal.removeEventListener('abort', onAbort)
         this.end(op)
+        more.settle?.(err)
         if (err) reject(err)
         else resolve(result ?? '')
       }
@@ -127,13 +149,15 @@ export class AgentLink {
           if (m.t === 'log') this.agentLog(ctx, m.line)
           else if (m.t === 'done') finish(undefined, m.result)
           else if (m.t === 'error') finish(new PluginError(m.message))
+          else more.message?.(m)
         },
         frame: () => undefined,
         gone: (err) => finish(err),
       })
       if (ctx.signal.aborted) return onAbort()
       ctx.signal.addEventListener('abort', onAbort, { once: true })
-      this.send({ ...msg, op })
+      this.send(start(op))
+      more.started?.(op, finish)
     })
   }
 
@@ -187,85 +211,67 @@ export class AgentLink {
   }
 
   /** A restore: the archive's bytes go to the agent, which feeds the plugin's restore there. */
-  private restoreStream(
+  private async restoreStream(
     plugin: string,
     endpoint: Endpoint,
     data: Readable,
     ctx: PluginContext,
   ): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let op = 0
-      let inFlight = 0
-      let wake: (() => void) | undefined
-      let settled = false
-      const withdrawals = new Map<number, () => void>()
-      const finish = (err?: Error) => {
-        if (settled) return
+    let inFlight = 0
+    let wake: (() => void) | undefined
+    let settled = false
+    const withdrawals = new Map<number, () => void>()
+    await this.operation(ctx, (op) => ({ t: 'restore', op, plugin, endpoint }), {
+      message: (m) => {
+        if (m.t === 'credit') {
+          inFlight -= m.bytes
+          wake?.()
+        } else if (m.t === 'created') {
+          const withdraw = ctx.created?.(m.note)
+          if (withdraw) withdrawals.set(m.id, withdraw)
+        } else if (m.t === 'withdrawn') {
+          withdrawals.get(m.id)?.()
+          withdrawals.delete(m.id)
+        }
+      },
+      settle: (err) => {
         settled = true
-        ctx.signal.removeEventListener('abort', onAbort)
-        this.end(op)
         wake?.()
-        if (err) {
-          data.destroy()
-          reject(err)
-        } else resolve()
-      }
-      const onAbort = () => {
-        this.send({ t: 'cancel', op })
-        finish(new PluginAbortedError())
-      }
-      op = this.begin({
-        message: (m) => {
-          if (m.t === 'log') this.agentLog(ctx, m.line)
-          else if (m.t === 'credit') {
-            inFlight -= m.bytes
-            wake?.()
-          } else if (m.t === 'created') {
-            const withdraw = ctx.created?.(m.note)
-            if (withdraw) withdrawals.set(m.id, withdraw)
-          } else if (m.t === 'withdrawn') {
-            withdrawals.get(m.id)?.()
-            withdrawals.delete(m.id)
-          } else if (m.t === 'done') finish()
-          else if (m.t === 'error') finish(new PluginError(m.message))
-        },
-        frame: () => undefined,
-        gone: (err) => finish(err),
-      })
-      if (ctx.signal.aborted) return onAbort()
-      ctx.signal.addEventListener('abort', onAbort, { once: true })
-      this.send({ t: 'restore', op, plugin, endpoint })
-      const pump = async () => {
-        let pending: Buffer[] = []
-        let pendingBytes = 0
-        const flush = async () => {
-          if (pendingBytes === 0) return
-          while (inFlight + pendingBytes > STREAM_WINDOW && inFlight > 0 && !settled) {
-            await new Promise<void>((r) => (wake = r))
-            wake = undefined
+        if (err) data.destroy()
+      },
+      started: (op, finish) => {
+        const pump = async () => {
+          let pending: Buffer[] = []
+          let pendingBytes = 0
+          const flush = async () => {
+            if (pendingBytes === 0) return
+            while (inFlight + pendingBytes > STREAM_WINDOW && inFlight > 0 && !settled) {
+              await new Promise<void>((r) => (wake = r))
+              wake = undefined
+            }
+            if (settled) return
+            const buf = Buffer.concat(pending)
+            pending = []
+            inFlight += pendingBytes
+            pendingBytes = 0
+            await this.sendFrame(dataFrame(op, buf))
           }
-          if (settled) return
-          const buf = Buffer.concat(pending)
-          pending = []
-          inFlight += pendingBytes
-          pendingBytes = 0
-          await this.sendFrame(dataFrame(op, buf))
+          for await (const part of data) {
+            if (settled) return
+            const buf = Buffer.isBuffer(part) ? part : Buffer.from(part as Uint8Array)
+            pending.push(buf)
+            pendingBytes += buf.length
+            if (pendingBytes >= 1024 * 1024) await flush()
+          }
+          await flush()
+          if (!settled) this.send({ t: 'end', op })
         }
-        for await (const part of data) {
+        pump().catch((err: unknown) => {
           if (settled) return
-          const buf = Buffer.isBuffer(part) ? part : Buffer.from(part as Uint8Array)
-          pending.push(buf)
-          pendingBytes += buf.length
-          if (pendingBytes >= 1024 * 1024) await flush()
-        }
-        await flush()
-        if (!settled) this.send({ t: 'end', op })
-      }
-      pump().catch((err: unknown) => {
-        if (settled) return
-        this.send({ t: 'cancel', op })
-        finish(err instanceof Error ? err : new Error(String(err)))
-      })
+          this.send({ t: 'cancel', op })
+          finish(err instanceof Error ? err : new Error(String(err)))
+        })
+      },
     })
   }
 
@@ -282,116 +288,12 @@ export class AgentLink {
     ctx: PluginContext,
     onProgress: (bytes: number) => void,
   ): (claims: ChunkClaims) => AsyncIterable<RemoteChunk> {
-    return (claims) => this.chunkStream(plugin, endpoint, chunking, ctx, onProgress, claims)
-  }
-
-  private async *chunkStream(
-    plugin: string,
-    endpoint: Endpoint,
-    chunking: { params: ChunkerParams; idKey: Buffer },
-    ctx: PluginContext,
-    onProgress: (bytes: number) => void,
-    claims: ChunkClaims,
-  ): AsyncGenerator<RemoteChunk> {
-    type Deferred = { resolve(b: Buffer): void; reject(e: Error): void }
-    const batches: { batch: number; list: [string, number][] }[] = []
-    const waiting = new Map<string, Deferred>()
-    let ended: number | undefined
-    let failed: Error | undefined
-    let wire = 0
-    let sent = 0
-    let listed = 0
-    let wake: (() => void) | undefined
-    const poke = () => {
-      const w = wake
-      wake = undefined
-      w?.()
+    const port: OpPort = {
+      begin: (handler) => this.begin(handler),
+      end: (op) => this.end(op),
+      send: (msg) => this.send(msg),
+      agentLog: (line) => this.agentLog(ctx, line),
     }
-    const fail = (err: Error) => {
-      failed ??= err
-      for (const d of waiting.values()) d.reject(err)
-      waiting.clear()
-      poke()
-    }
-    const op = this.begin({
-      message: (m) => {
-        if (m.t === 'log') this.agentLog(ctx, m.line)
-        else if (m.t === 'chunks') batches.push({ batch: m.batch, list: m.list })
-        else if (m.t === 'end') ended = m.size
-        else if (m.t === 'error') fail(new PluginError(m.message))
-        poke()
-      },
-      frame: (f) => {
-        if (f.kind !== FRAME_CHUNK) return
-        const d = waiting.get(f.id)
-        if (!d)
-          return fail(
-            new PluginError(`the agent sent chunk ${f.id.slice(0, 12)}, which was not asked for`),
-          )
-        waiting.delete(f.id)
-        wire += f.wire
-        sent++
-        d.resolve(f.data)
-      },
-      gone: fail,
-    })
-    const onAbort = () => fail(new PluginAbortedError())
-    ctx.signal.addEventListener('abort', onAbort, { once: true })
-    let done = false
-    try {
-      this.send({
-        t: 'backup',
-        op,
-        plugin,
-        endpoint,
-        chunking: { params: chunking.params, idKey: chunking.idKey.toString('base64') },
-      })
-      let size = 0
-      for (;;) {
-        while (!failed && batches.length === 0 && ended === undefined) {
-          await new Promise<void>((r) => (wake = r))
-        }
-        if (failed) throw failed
-        const next = batches.shift()
-        if (!next) break // ended, every batch handed on
-        const wanted: string[] = []
-        const items: RemoteChunk[] = []
-        let left = next.list.length
-        const stored = () => {
-          if (--left === 0) this.send({ t: 'ack', op, batch: next.batch })
-        }
-        for (const [id, n] of next.list) {
-          if (!/^[0-9a-f]{64}$/.test(id) || !Number.isInteger(n) || n < 0) {
-            throw new PluginError('the agent listed a malformed chunk')
-          }
-          let data: Promise<Buffer> | null = null
-          if (!(await claims.known(id))) {
-            wanted.push(id)
-            data = new Promise<Buffer>((resolve, reject) => waiting.set(id, { resolve, reject }))
-            data.catch(() => undefined)
-          }
-          items.push({ id, size: n, data, stored })
-          size += n
-          listed++
-        }
-        this.send({ t: 'want', op, batch: next.batch, ids: wanted })
-        if (next.list.length === 0) this.send({ t: 'ack', op, batch: next.batch })
-        for (const item of items) yield item
-        onProgress(size)
-      }
-      if (ended !== size) {
-        throw new PluginError(
-          `the agent's dump ended at ${ended} bytes, but its chunks hold ${size}`,
-        )
-      }
-      ctx.log(
-        `the agent sent ${sent} of ${listed} chunks: ${formatBytes(wire)} (${wire} bytes) on the wire for ${formatBytes(size)} of data`,
-      )
-      done = true
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort)
-      if (!done) this.send({ t: 'cancel', op })
-      this.end(op)
-    }
+    return (claims) => chunkStream(port, plugin, endpoint, chunking, ctx, onProgress, claims)
   }
 }
