@@ -3,24 +3,15 @@
 // listener of its own (--agent-listen), since it must be reachable from other
 // hosts while the API stays on 127.0.0.1. Each connection proves itself
 // first: with the one-time pairing token (once, giving its public key), or by
-// signing the daemon's nonce with its key. Tasks for an agent wait for it to
+// signing the daemon's nonce with its key (sign-in.ts). Tasks for an agent wait for it to
 // be connected (linkFor), up to a limit.
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  randomBytes,
-  sign,
-  verify,
-  type KeyObject,
-} from 'node:crypto'
+import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer, type Server } from 'node:https'
 import { hostname } from 'node:os'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Catalog } from '../catalog/catalog'
-import type { AgentRow } from '../catalog/rows'
 import type { Clock } from '../platform/clock'
 import { toIso } from '../platform/clock'
 import type { ListenAddress } from '../platform/listen'
@@ -32,13 +23,15 @@ import { AgentGoneError, AgentLink } from './link'
 import {
   AGENT_PATH,
   CLOSE_REFUSED,
-  authMessage,
   daemonAuthMessage,
   readFrame,
   type FromAgent,
   type ToAgent,
 } from './protocol'
+import { authAgent, pairAgent } from './sign-in'
 import { loadOrCreateAgentTls, type AgentTls } from './tls'
+
+export { tokenHash } from './sign-in'
 
 export interface HubDeps {
   catalog: Catalog
@@ -48,15 +41,6 @@ export interface HubDeps {
   version: string
   /** How long a task waits for its agent to connect (BULWARK_AGENT_WAIT_SECONDS, default 600). */
   waitMs?: number
-}
-
-export const tokenHash = (secret: string): string =>
-  createHash('sha256').update(secret).digest('hex')
-
-/** A pairing token: the one-time secret, then the listener certificate's fingerprint. */
-export function splitToken(token: string): { secret: string; fingerprint: string } | null {
-  const m = /^([A-Za-z0-9_-]{20,})\.([A-Za-z0-9_-]{43})$/.exec(token.trim())
-  return m ? { secret: m[1]!, fingerprint: m[2]! } : null
 }
 
 export class AgentHub {
@@ -243,9 +227,9 @@ export class AgentHub {
         const msg = JSON.parse(String(data)) as FromAgent
         const row =
           msg.t === 'pair'
-            ? this.pair(msg, refuse)
+            ? pairAgent(this.deps.catalog, this.deps.clock.now(), msg, refuse)
             : msg.t === 'auth'
-              ? this.auth(msg, nonce, refuse)
+              ? authAgent(this.deps.catalog, this.deps.clock.now(), msg, nonce, refuse)
               : (refuse('expected pair or auth'), undefined)
         if (!row) return
         link = new AgentLink(row.uuid, row.name, ws)
@@ -284,81 +268,6 @@ export class AgentHub {
       }
       link.close(new AgentGoneError(`agent "${link.name}" disconnected`))
     })
-  }
-
-  private pair(
-    msg: Extract<FromAgent, { t: 'pair' }>,
-    refuse: (m: string) => void,
-  ): AgentRow | undefined {
-    const now = this.deps.clock.now()
-    const row = this.deps.catalog.agents.where({ token_hash: tokenHash(String(msg.token)) })[0]
-    // A paired agent given a new token (POST /v1/agent/:ref/token) pairs again: its key is replaced.
-    if (!row || !row.token_hash) {
-      refuse(
-        'the pairing token is not valid (a token works once): print a new one on the daemon with "bulwark pair agent NAME"',
-      )
-      return undefined
-    }
-    if ((row.token_expires_at ?? 0) <= now) {
-      refuse(
-        `the pairing token of agent "${row.name}" has expired: create a new agent and pair with its token`,
-      )
-      return undefined
-    }
-    try {
-      const key = createPublicKey(String(msg.public_key))
-      if (key.asymmetricKeyType !== 'ed25519') throw new Error('not ed25519')
-    } catch {
-      refuse('the agent sent a public key that is not an ed25519 key')
-      return undefined
-    }
-    const patch = {
-      public_key: String(msg.public_key),
-      token_hash: '',
-      token_expires_at: null,
-      host: String(msg.host).slice(0, 200),
-      version: String(msg.version).slice(0, 50),
-      paired_at: now,
-      last_seen: now,
-    }
-    this.deps.catalog.agents.update(row.uuid, patch)
-    return { ...row, ...patch }
-  }
-
-  private auth(
-    msg: Extract<FromAgent, { t: 'auth' }>,
-    nonce: string,
-    refuse: (m: string) => void,
-  ): AgentRow | undefined {
-    const row = this.deps.catalog.agents.get(String(msg.uuid))
-    if (!row || !row.public_key) {
-      refuse(
-        'this agent is not known to the daemon (it was removed): pair it again with a new token',
-      )
-      return undefined
-    }
-    let ok: boolean
-    try {
-      ok = verify(
-        null,
-        authMessage(nonce, row.uuid),
-        createPublicKey(row.public_key),
-        Buffer.from(String(msg.signature), 'base64'),
-      )
-    } catch {
-      ok = false
-    }
-    if (!ok) {
-      refuse(`the agent's key does not match the one agent "${row.name}" paired with`)
-      return undefined
-    }
-    const patch = {
-      host: String(msg.host).slice(0, 200),
-      version: String(msg.version).slice(0, 50),
-      last_seen: this.deps.clock.now(),
-    }
-    this.deps.catalog.agents.update(row.uuid, patch)
-    return { ...row, ...patch }
   }
 
   async close(): Promise<void> {
