@@ -4,8 +4,9 @@
 // dialing out to the daemon and reconnecting until SIGINT/SIGTERM.
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { Agent, AgentRefusedError, loadAgentConfig, newAgentConfig } from './agents/agent'
-import { splitToken } from './agents/hub'
+import { Agent } from './agents/agent'
+import { AgentRefusedError, loadAgentConfig, newAgentConfig } from './agents/agent-config'
+import { splitToken } from './agents/sign-in'
 import {
   discoverExternalPlugins,
   externalPluginsBeside,
