@@ -76,6 +76,9 @@ export const MAY_IMPORT = {
   ],
   // chunks, seals and reads archives through the store SDK; knows no catalog
   'src-daemon/vault': ['plugins/sdk', ...LEAVES],
+  // import and rescan: what a scan of the store found (which knows no
+  // catalog) is recorded in the catalog here, and only here
+  'src-daemon/vault/import': ['src-daemon/vault', 'src-daemon/catalog', 'plugins/sdk', ...LEAVES],
   // the registry of built-in and external plugins speaks the SDK (the
   // built-ins themselves: see EXCEPTIONS)
   'src-daemon/plugin-host': ['plugins/sdk', ...LEAVES],

@@ -168,17 +168,16 @@ export async function startDaemon(config: DaemonConfig): Promise<Daemon> {
         throw err
       }
     }
-    // One store handle and one set of opened vaults, shared by the tasks and the API.
+    // One vault repository (store handles, opened vaults), shared by the tasks and the API.
     const runner = new TaskRunner(
       {
         catalog,
         queue,
         clock,
         registry,
-        archives: services.vault.archives,
+        vault: services.vault.archives,
         log,
         target: (uuid) => services.targets.endpointFor(uuid),
-        store: (uuid) => services.vault.handle(uuid),
         agents: services.agentHub,
         gcGraceMs: (config.gcGraceHours ?? 24) * 3600_000,
       },

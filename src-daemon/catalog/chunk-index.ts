@@ -3,7 +3,7 @@
 // added only after the store confirmed the whole object, forgotten before it
 // is deleted and when a reader finds it missing or damaged; a miss is checked
 // with the store itself before uploading. The epoch ties the index to the
-// store's GC history (see vault-archives.ts).
+// store's GC history (see vault/archives/sessions.ts).
 import type { Db } from './db'
 
 export class CatalogChunkIndex {

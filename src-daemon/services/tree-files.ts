@@ -5,7 +5,7 @@
 // file, but a 2,000-file folder took 69 s that way, 35 ms a file.)
 import type { Readable } from 'node:stream'
 import type { ArchiveRow } from '../catalog/rows'
-import type { StoreHandle, VaultArchives } from '../tasks/vault-archives'
+import type { StoreHandle, VaultArchives } from '../vault/archives'
 import { opener } from '../vault/reader'
 import { ChunkCache, fileStream } from '../vault/tree-read'
 import type { TreeRecord } from '../vault/tree'

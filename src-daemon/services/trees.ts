@@ -16,7 +16,7 @@ import {
 import type { ArchiveListRow } from '../catalog/catalog'
 import { compareTreePaths, normalizeTreePath, type TreeRecord } from '../vault/tree'
 import type { PluginContext } from '../../plugins/sdk/types'
-import type { StoreHandle } from '../tasks/vault-archives'
+import type { StoreHandle } from '../vault/archives'
 import type { ArchiveService } from './archives'
 import type { ServiceContext } from './context'
 import { diffTrees } from './tree-diff'

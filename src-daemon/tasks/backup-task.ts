@@ -15,7 +15,7 @@ import type { PluginContext } from '../../plugins/sdk/types'
 import { TaskFailure, type TaskEnv, type TaskHandler } from './env'
 import { BackupHooks, readHooks } from './hooks'
 import type { AgentLink } from '../agents/link'
-import type { VaultSession, WrittenArchive } from './vault-archives'
+import type { VaultSession, WrittenArchive } from '../vault/archives'
 import { writeTreeArchive } from './tree-backup'
 import { taskParams, type BackupParams } from './task-params'
 
@@ -61,7 +61,7 @@ async function backUp(
   const target = env.target(job.target_uuid)
   // A target on an agent runs there: waited for (its own limit) before the store is touched.
   const agent = targetRow.agent ? await agentLink(env, targetRow.agent, ctx) : undefined
-  const store = await env.store(job.store_uuid)
+  const store = await env.vault.store(job.store_uuid)
   const targetPlugin = agent
     ? agent.target(target.plugin)
     : await env.registry.target(target.plugin)
@@ -114,7 +114,7 @@ async function backUp(
       throw err
     }
     const [writing] = await Promise.allSettled([
-      env.archives.write(store, archive, flowing, tctx, session).catch(noteFailure),
+      env.vault.write(store, archive, flowing, tctx, session).catch(noteFailure),
       pumped.catch(noteFailure),
     ])
     if (first) throw first.reason
@@ -155,14 +155,14 @@ async function backUp(
         env.queue.progress(task.uuid, bytes, null)
       },
     )
-    const written = await env.archives.write(store, archive, chunks, session.ctx, session)
+    const written = await env.vault.write(store, archive, chunks, session.ctx, session)
     counter.bytes = written.size
     return written
   }
   // A vault is opened (or created) and locked before the dump starts, so a
   // vault that cannot be opened fails the task at once, saying why.
   const written = store.vault
-    ? await env.archives.withSession(
+    ? await env.vault.withSession(
         store,
         ctx,
         { operation: 'backup', exclusive: false, create: true, syncIndex: true },

@@ -33,13 +33,13 @@ const SHARDS = Array.from(
 
 export const runGc: TaskHandler = async (task, ctx, env) => {
   if (!task.store_uuid) throw new TaskFailure('no store to collect')
-  const store = await env.store(task.store_uuid)
+  const store = await env.vault.store(task.store_uuid)
   if (!store.vault) {
     ctx.log('this store keeps whole-archive blobs; there is nothing to collect')
     return
   }
   const opts = { operation: 'gc', exclusive: true }
-  await env.archives.withSession(store, ctx, opts, async ({ master, index, ctx: sctx }) => {
+  await env.vault.withSession(store, ctx, opts, async ({ master, index, ctx: sctx }) => {
     const before = await readEpoch(store.plugin, store.endpoint, sctx)
     const inStep = index.epoch() === before
     const live = new Set<string>()

@@ -1,6 +1,6 @@
 // A purge: removes an expired archive's data from its store and marks it purged.
 import type { TaskHandler } from './env'
-import { isVaultFormat } from './vault-archives'
+import { isVaultFormat } from '../vault/archives'
 
 export const runPurge: TaskHandler = async (task, ctx, env) => {
   const archive = task.archive_uuid ? env.catalog.archives.get(task.archive_uuid) : undefined
@@ -13,8 +13,8 @@ export const runPurge: TaskHandler = async (task, ctx, env) => {
     return
   }
   if (env.catalog.stores.get(archive.store_uuid)) {
-    const store = await env.store(archive.store_uuid)
-    await env.archives.remove(store, archive, ctx)
+    const store = await env.vault.store(archive.store_uuid)
+    await env.vault.remove(store, archive, ctx)
     ctx.log(`removed ${archive.store_key} from store ${archive.store_uuid}`)
     // A vault archive's chunks are freed by garbage collection.
     if (isVaultFormat(archive.format) && !env.catalog.tasks.hasActive('gc', archive.store_uuid)) {

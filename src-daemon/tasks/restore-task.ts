@@ -36,7 +36,7 @@ export const runRestore: TaskHandler = async (task, ctx, env) => {
   }
   const target = env.target(task.target_uuid)
   const agent = agentUuid ? await agentLink(env, agentUuid, ctx) : undefined
-  const store = await env.store(archive.store_uuid)
+  const store = await env.vault.store(archive.store_uuid)
   const targetPlugin = agent
     ? agent.target(target.plugin)
     : await env.registry.target(target.plugin)
@@ -63,7 +63,7 @@ export const runRestore: TaskHandler = async (task, ctx, env) => {
       ctx.log,
     ),
   }
-  const source = await env.archives.read(store, archive, {
+  const source = await env.vault.read(store, archive, {
     signal: AbortSignal.any([ctx.signal, stop.source.signal]),
     log: ctx.log,
   })

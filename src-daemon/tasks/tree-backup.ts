@@ -16,7 +16,7 @@ import {
   type StoreHandle,
   type VaultSession,
   type WrittenArchive,
-} from './vault-archives'
+} from '../vault/archives'
 
 /** Manifest tag: backups since the last one that read every file ("0" for that one). */
 export const SINCE_FULL_READ_TAG = 'bulwark.since_full_read'
@@ -49,7 +49,7 @@ export async function writeTreeArchive(
   const prev = archive.job ? previousArchive(env, archive.job.uuid, store.uuid) : undefined
   if (prev) {
     try {
-      const { manifest, records } = await env.archives.loadTree(store, prev, session)
+      const { manifest, records } = await env.vault.loadTree(store, prev, session)
       previous = records
       since = Number(manifest.tags[SINCE_FULL_READ_TAG] ?? 0) || 0
     } catch (err) {

@@ -24,7 +24,7 @@ export async function runTreeRestore(
   const params = taskParams<RestoreParams>(task)
   const spec = await plugin.tree(target.endpoint, ctx, 'restore')
   const dest = params.to ?? spec.root
-  const store = await env.store(archive.store_uuid)
+  const store = await env.vault.store(archive.store_uuid)
   const what = params.paths?.length ? `${params.paths.length} path(s) of archive` : 'archive'
   ctx.log(
     `restoring ${what} ${archive.uuid} into ${dest} (conflicts: ${params.conflict ?? 'refuse'})`,
@@ -32,13 +32,13 @@ export async function runTreeRestore(
   const started = env.clock.now()
   let reported = 0
   // Usually read already (and kept) when the restore's paths were checked.
-  const records = await env.archives.readTree(store, archive, ctx)
-  const result = await env.archives.withSession(
+  const records = await env.vault.readTree(store, archive, ctx)
+  const result = await env.vault.withSession(
     store,
     ctx,
     { operation: 'restore', exclusive: false },
     async (session) => {
-      const opts = env.archives.readOptions(store, archive, session)
+      const opts = env.vault.readOptions(store, archive, session)
       const chunks = opener(opts)
       try {
         return await restoreTree({
@@ -58,7 +58,7 @@ export async function runTreeRestore(
           },
         })
       } catch (err) {
-        env.archives.forgetDamaged(store.uuid, err, ctx)
+        env.vault.forgetDamaged(store.uuid, err, ctx)
         throw err
       } finally {
         await chunks.close()

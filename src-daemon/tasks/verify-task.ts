@@ -16,7 +16,7 @@ export const runVerify: TaskHandler = async (task, ctx, env) => {
   const archive = task.archive_uuid ? env.catalog.archives.get(task.archive_uuid) : undefined
   if (!archive) throw new TaskFailure('the archive to verify no longer exists')
   if (archive.status === 'purged') throw new TaskFailure(`archive ${archive.uuid} was purged`)
-  const store = await env.store(archive.store_uuid)
+  const store = await env.vault.store(archive.store_uuid)
   // The bytes read from the store, live (as a backup's are) and kept when the
   // verify fails or is canceled; once it succeeds, the archive's bytes checked.
   let read = 0
@@ -29,7 +29,7 @@ export const runVerify: TaskHandler = async (task, ctx, env) => {
     env.queue.progress(task.uuid, bytes, null)
   }
   try {
-    const { chunks, bytes } = await env.archives.verify(store, archive, ctx, onRead)
+    const { chunks, bytes } = await env.vault.verify(store, archive, ctx, onRead)
     env.catalog.tasks.update(task.uuid, { bytes })
     ctx.log(
       `archive ${archive.uuid} is intact: ${chunks} chunk(s), ${formatBytes(bytes)} read back and authenticated`,

@@ -63,6 +63,10 @@ const PROBES: Record<string, { forbidden: string; allowed: string }> = {
     forbidden: 'src-daemon/catalog/catalog.ts',
     allowed: 'plugins/sdk/types.ts',
   },
+  'src-daemon/vault/import': {
+    forbidden: 'src-daemon/services/index.ts',
+    allowed: 'src-daemon/catalog/catalog.ts',
+  },
   'src-daemon/plugin-host': {
     forbidden: 'plugins/targets/files/index.ts',
     allowed: 'plugins/sdk/index.ts',
