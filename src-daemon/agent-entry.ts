@@ -3,7 +3,6 @@
 // and on every later start, it runs from its data directory's agent.json,
 // dialing out to the daemon and reconnecting until SIGINT/SIGTERM.
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { Agent } from './agents/agent'
 import { AgentRefusedError, loadAgentConfig, newAgentConfig } from './agents/agent-config'
 import { splitToken } from './agents/sign-in'
@@ -14,8 +13,7 @@ import {
 } from './plugin-host/external'
 import { PluginRegistry } from './plugin-host/registry'
 import { ensurePrivateDir } from './platform/files'
-import { createLogger, parseLogLevel } from './platform/logger'
-import { resolveDataDir } from './platform/paths'
+import { startEntry } from './platform/entry'
 import pkg from '../package.json'
 
 const HELP = `Usage: bulwark agent [--server URL --pair TOKEN] [options]
@@ -38,28 +36,12 @@ Options:
 `
 
 async function main(): Promise<number> {
-  let args
-  try {
-    args = parseArgs({
-      options: {
-        server: { type: 'string' },
-        pair: { type: 'string' },
-        'data-dir': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values
-  } catch (err) {
-    process.stderr.write(`bulwark agent: ${(err as Error).message}\n\n${HELP}`)
-    return 2
-  }
-  if (args.help) {
-    process.stdout.write(HELP)
-    return 0
-  }
-  const log = createLogger(parseLogLevel(args['log-level'] ?? process.env.BULWARK_LOG_LEVEL))
-  const dataDir = resolveDataDir(args['data-dir'])
+  const start = startEntry('bulwark agent', HELP, {
+    server: { type: 'string' },
+    pair: { type: 'string' },
+  })
+  if (typeof start === 'number') return start
+  const { args, log, dataDir } = start
   ensurePrivateDir(dataDir)
   let config
   let pairWith: string | undefined

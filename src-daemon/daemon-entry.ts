@@ -1,11 +1,10 @@
 // `bulwark daemon`: runs the daemon headless until SIGINT/SIGTERM (or, with
 // --shutdown-on-stdin, until its parent closes our stdin).
-import { parseArgs } from 'node:util'
 import { DEFAULT_LISTEN } from './contract'
 import { DataDirLockedError } from './platform/lock'
 import { parseListen } from './platform/listen'
-import { createLogger, parseLogLevel } from './platform/logger'
-import { defaultDataDir, resolveDataDir } from './platform/paths'
+import { startEntry } from './platform/entry'
+import { defaultDataDir } from './platform/paths'
 import { SecretsKeyError, parseKeychainMode } from './platform/secrets-key'
 import { ListenError, VERSION, startDaemon } from './main'
 
@@ -27,29 +26,14 @@ Options:
 `
 
 async function main(): Promise<number> {
-  let args
-  try {
-    args = parseArgs({
-      options: {
-        'data-dir': { type: 'string' },
-        listen: { type: 'string' },
-        'agent-listen': { type: 'string' },
-        'log-level': { type: 'string' },
-        'ready-json': { type: 'boolean' },
-        'shutdown-on-stdin': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values
-  } catch (err) {
-    process.stderr.write(`bulwark daemon: ${(err as Error).message}\n\n${HELP}`)
-    return 2
-  }
-  if (args.help) {
-    process.stdout.write(HELP)
-    return 0
-  }
-  const log = createLogger(parseLogLevel(args['log-level'] ?? process.env.BULWARK_LOG_LEVEL))
+  const start = startEntry('bulwark daemon', HELP, {
+    listen: { type: 'string' },
+    'agent-listen': { type: 'string' },
+    'ready-json': { type: 'boolean' },
+    'shutdown-on-stdin': { type: 'boolean' },
+  })
+  if (typeof start === 'number') return start
+  const { args, log, dataDir } = start
   // Listen for stop signals before starting, so one that arrives mid-start still shuts down cleanly.
   const stopped = new Promise<void>((resolve) => {
     let stopping = false
@@ -71,7 +55,6 @@ async function main(): Promise<number> {
       process.stdin.resume()
     }
   })
-  const dataDir = resolveDataDir(args['data-dir'])
   let daemon
   try {
     const listen = parseListen(args.listen ?? process.env.BULWARK_LISTEN ?? DEFAULT_LISTEN)
