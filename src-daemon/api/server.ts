@@ -6,7 +6,8 @@ import { BulwarkError, ErrorCode } from '../contract'
 import type { Logger } from '../platform/logger'
 import type { Services } from '../services'
 import { errorHandler, sendError } from './errors'
-import { guard } from './guard'
+import { guard, PUBLIC_PATHS } from './guard'
+import { requestLogger } from './request-log'
 import type { OneTimeCodes } from './one-time'
 import { authRoutes } from './routes/auth'
 import type { DownloadTickets } from './tickets'
@@ -20,6 +21,7 @@ import { metaRoutes } from './routes/meta'
 import { metricsRoutes } from './routes/metrics'
 import { taskRoutes } from './routes/tasks'
 import { treeRoutes } from './routes/trees'
+import { openApiRoutes } from './openapi'
 import { uiRoutes } from './ui'
 import { typeboxValidatorCompiler } from './validation'
 
@@ -52,6 +54,10 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     forceCloseConnections: true,
   })
   app.setValidatorCompiler(typeboxValidatorCompiler)
+  // Response schemas describe answers (openapi.ts) but do not shape them:
+  // fast-json-stringify would silently drop a field a schema lacks, so answers
+  // are written as they are, and the contract test holds them to the schemas.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   app.setErrorHandler(errorHandler(opts.log))
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -71,6 +77,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     }
   })
   app.addHook('onRequest', guard(opts.token, opts.hosts, opts.downloads, opts.metricsToken))
+  app.addHook('onResponse', requestLogger(opts.log))
   app.setNotFoundHandler((req, reply) =>
     sendError(
       reply,
@@ -80,6 +87,8 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       ),
     ),
   )
+  // First, so that its onRoute hook sees every route after it.
+  openApiRoutes(app, { version: opts.version, publicPaths: PUBLIC_PATHS })
   uiRoutes(app, opts.uiDir)
   authRoutes(app, { codes: opts.signIn, token: opts.token, url: opts.url, dataDir: opts.dataDir })
   metaRoutes(app, opts.services, { version: opts.version, pubkey: opts.pubkey, log: opts.log })
