@@ -142,8 +142,9 @@ export const MAY_IMPORT = {
   ],
   // Pinia: shared state only
   'src-renderer/src/stores': ['src-daemon/contract', 'src-daemon/client'],
-  // interfaces, errors, conformance suites: imports nothing of ours
-  'plugins/sdk': [],
+  // interfaces, errors, conformance suites; the manifest's field schema is
+  // the wire contract's (types only, one declaration for both sides)
+  'plugins/sdk': ['src-daemon/contract/plugins.ts'],
   // each plugin: itself, the SDK and its own npm packages
   'plugins/targets/*': ['plugins/sdk'],
   'plugins/stores/*': ['plugins/sdk'],

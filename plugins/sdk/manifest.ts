@@ -2,32 +2,13 @@
 // validates endpoints against `fields`, keeps `secret` fields out of the
 // catalog and out of every read, and builds the UI's forms from them.
 
-export type FieldType = 'string' | 'integer' | 'boolean' | 'enum' | 'list'
+// The field schema is the wire contract's (FieldSpec, what GET /v1/plugins
+// serves): one declaration, so what a plugin declares is what the UI builds
+// forms from.
+import type { FieldSpec, FieldType } from '../../src-daemon/contract/plugins'
 
-export interface ManifestField {
-  name: string
-  title: string
-  type: FieldType
-  required?: boolean
-  /** Not required when this other (boolean) field is true. */
-  required_unless?: string
-  /**
-   * Used only while that other field has that value (a mode's own settings):
-   * given otherwise, the endpoint is refused when saved; forms hide it.
-   */
-  only_when?: { field: string; value: string }
-  secret?: boolean
-  /** Stores: the field names where the objects are (a path, a bucket, a prefix): two stores may not share one. */
-  location?: boolean
-  default?: string | number | boolean | string[]
-  help?: string
-  example?: string
-  values?: string[]
-  /** 'absolute-path': a string that must start with / (checked when the endpoint is saved). */
-  format?: 'absolute-path'
-  min?: number
-  max?: number
-}
+export type { FieldType }
+export type ManifestField = FieldSpec
 
 export interface PluginManifest {
   name: string
