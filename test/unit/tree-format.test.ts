@@ -12,7 +12,7 @@ import {
   type TreeRecord,
 } from '../../src-daemon/vault/tree'
 import { ignoreRules, ignored } from '../../src-daemon/vault/tree-walk'
-import { keepBothName, selectRecords } from '../../src-daemon/vault/tree-restore'
+import { keepBothName, selectRecords } from '../../src-daemon/vault/tree-restore-plan'
 
 const ID = 'a'.repeat(64)
 const rec = (path: string, extra: Partial<TreeRecord> = {}): TreeRecord => ({
