@@ -49,3 +49,12 @@ export class Backoff {
     return this.deaths.length
   }
 }
+
+/** A wait as a person reads it: 250 ms, 4 s, 2 min. */
+export function formatDelay(ms: number): string {
+  return ms < 1000
+    ? `${ms} ms`
+    : ms < 60_000
+      ? `${Math.round(ms / 1000)} s`
+      : `${Math.round(ms / 60_000)} min`
+}

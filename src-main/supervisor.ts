@@ -1,5 +1,5 @@
 // Keeps one Bulwark daemon running for the desktop app: attaches to the one
-// already running on the data directory (daemon.json + token), else starts
+// already running on the data directory (daemon.json + token; daemon-attach.ts), else starts
 // one (daemon-process.ts); polls its health through the API client; restarts
 // it with exponential backoff when it dies, and says 'failing' when it keeps
 // dying; keeps its recent output for a logs view. Plain Node, no electron:
@@ -9,73 +9,33 @@
 // The API token is read here from the 0600 token file and handed to the
 // adapter in memory: it is never on a command line nor in a log line.
 import { EventEmitter } from 'node:events'
-import { join } from 'node:path'
 import { BulwarkClient } from '../src-daemon/client'
-import { Backoff, type BackoffOptions } from './backoff'
+import { Backoff, formatDelay } from './backoff'
+import { attachToRunning, terminatePid } from './daemon-attach'
 import {
-  DAEMON_LOG,
   forgetBackgroundDaemon,
   isAlive,
   isOurBackgroundDaemon,
   markBackgroundDaemon,
-  readDaemonFile,
   readToken,
 } from './daemon-files'
-import { DaemonProcess, settlesWithin, type DaemonCommand } from './daemon-process'
+import { DaemonProcess, settlesWithin } from './daemon-process'
 import { LogRing, type LogLine } from './log-ring'
-import { LogTail } from './log-tail'
+import type { LogTail } from './log-tail'
+import type {
+  DaemonConnection,
+  HealthCheck,
+  StateChange,
+  SupervisorOptions,
+} from './supervisor-types'
 
-export type SupervisorState = 'starting' | 'ready' | 'restarting' | 'failing' | 'stopped'
-
-export interface DaemonConnection {
-  url: string
-  /** Kept in memory only; give it to the API client, never to a log. */
-  token: string
-  pid: number
-  version: string
-  /** Found running rather than started by this supervisor. */
-  attached: boolean
-  /** Runs detached from the app (background mode): quitting may leave it running. */
-  background: boolean
-}
-
-export interface StateChange {
-  state: SupervisorState
-  /** Set while ready. */
-  connection: DaemonConnection | null
-  /** Times the daemon died and was (or will be) started again. */
-  restarts: number
-  /** For restarting and failing: how long until the next start. */
-  delayMs?: number
-  /** For restarting, failing and stopped: what happened, in one line. */
-  reason?: string
-  at: number
-}
-
-export interface HealthCheck {
-  ok: boolean
-  at: number
-  error?: string
-}
-
-export interface SupervisorOptions extends DaemonCommand {
-  dataDir: string
-  /** Start a daemon that outlives the app (detached); see daemon-process.ts. */
-  background?: boolean
-  /** How often to check the daemon answers (default 5 s). */
-  healthMs?: number
-  /** A check not answered within this long failed (default 5 s). */
-  healthTimeoutMs?: number
-  /** An unready daemon is killed and counted as dead after this long (default 60 s). */
-  readyTimeoutMs?: number
-  /** Each step of stop() (stdin closed, SIGTERM) waits this long before the next (default 15 s). */
-  stopGraceMs?: number
-  /** A daemon of ours that fails this many health checks in a row is hung: killed and restarted (default 3). */
-  hungAfter?: number
-  backoff?: BackoffOptions
-  /** Lines kept for the logs view (default 500). */
-  logLines?: number
-}
+export type {
+  DaemonConnection,
+  HealthCheck,
+  StateChange,
+  SupervisorOptions,
+  SupervisorState,
+} from './supervisor-types'
 
 interface Events {
   state: [StateChange]
@@ -216,10 +176,18 @@ export class Supervisor extends EventEmitter<Events> {
 
   private async launch(): Promise<void> {
     const gen = this.generation
-    const attached = await this.tryAttach()
-    if (gen !== this.generation) return
+    const attached = await attachToRunning(
+      this.opts.dataDir,
+      (text) => this.say(text),
+      (line) => this.record(line),
+    )
+    if (gen !== this.generation) {
+      attached?.tail?.stop()
+      return
+    }
     if (attached) {
-      this.becomeReady(attached, gen)
+      this.tail = attached.tail
+      this.becomeReady(attached.connection, gen)
       return
     }
     let proc: DaemonProcess
@@ -256,47 +224,6 @@ export class Supervisor extends EventEmitter<Events> {
     }
     if (proc.background) markBackgroundDaemon(this.opts.dataDir, ready.pid)
     this.becomeReady({ ...ready, token, attached: false, background: proc.background }, gen)
-  }
-
-  /** The daemon already running on the data directory, if it answers with its token. */
-  private async tryAttach(): Promise<DaemonConnection | null> {
-    const file = readDaemonFile(this.opts.dataDir)
-    if (!file || !isAlive(file.pid)) return null
-    let token: string
-    try {
-      token = readToken(this.opts.dataDir)
-    } catch (err) {
-      this.say(`cannot attach to the running daemon (pid ${file.pid}): ${(err as Error).message}`)
-      return null
-    }
-    try {
-      await new BulwarkClient({ url: file.url, token, timeoutMs: 5000 }).status()
-    } catch (err) {
-      this.say(
-        `the daemon in daemon.json (pid ${file.pid}) does not answer: ${(err as Error).message}`,
-      )
-      return null
-    }
-    const background = isOurBackgroundDaemon(this.opts.dataDir, file.pid)
-    if (background) {
-      // Its output goes to its log file: show the end of it, then follow it.
-      const path = join(this.opts.dataDir, DAEMON_LOG)
-      const from = Math.max(0, LogTail.sizeOf(path) - 64 * 1024)
-      let first = from > 0 // the first line read mid-file is a fragment
-      this.tail = new LogTail(path, from, (text) => {
-        if (first) return void (first = false)
-        this.record({ at: Date.now(), source: 'stderr', text })
-      }).start()
-    }
-    this.say(`attached to the daemon already running (pid ${file.pid}) at ${file.url}`)
-    return {
-      url: file.url,
-      token,
-      pid: file.pid,
-      version: file.version,
-      attached: true,
-      background,
-    }
   }
 
   private becomeReady(conn: DaemonConnection, gen: number): void {
@@ -380,41 +307,4 @@ export class Supervisor extends EventEmitter<Events> {
   private say(text: string): void {
     this.record({ at: Date.now(), source: 'supervisor', text })
   }
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`, for a daemon that is not our child. */
-async function terminatePid(pid: number, graceMs: number): Promise<void> {
-  const gone = (ms: number) =>
-    settlesWithin(
-      new Promise<void>((resolve) => {
-        const poll = setInterval(() => {
-          if (!isAlive(pid)) {
-            clearInterval(poll)
-            resolve()
-          }
-        }, 50)
-        setTimeout(() => clearInterval(poll), ms + 100)
-      }),
-      ms,
-    )
-  try {
-    process.kill(pid, 'SIGTERM')
-  } catch {
-    return // already gone
-  }
-  if (await gone(graceMs)) return
-  try {
-    process.kill(pid, 'SIGKILL')
-  } catch {
-    return
-  }
-  await gone(graceMs)
-}
-
-function formatDelay(ms: number): string {
-  return ms < 1000
-    ? `${ms} ms`
-    : ms < 60_000
-      ? `${Math.round(ms / 1000)} s`
-      : `${Math.round(ms / 60_000)} min`
 }
