@@ -17,22 +17,26 @@
 // marker file secrets.keychain; otherwise secrets.key. `on` requires the
 // keychain; `off` always uses secrets.key. A data directory whose key is in the
 // keychain never falls back to a new key file: that key could not read the
-// stored passwords.
-import { execFile } from 'node:child_process'
+// stored passwords. The keychain itself is reached through keychain.ts.
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { writeFileAtomic } from './files'
+import {
+  KEYCHAIN_PROMPT_TIMEOUT_MS,
+  KEYCHAIN_TIMEOUT_MS,
+  oneLine,
+  openKeychain,
+  readKeytarEntry,
+  within,
+  type KeychainEntry,
+} from './keychain'
 import type { Logger } from './logger'
 import { SEALED_FILE, type SecretsKey } from './secrets'
 
 export const KEY_FILE = 'secrets.key'
 export const KEYCHAIN_MARKER = 'secrets.keychain'
 export const KEYCHAIN_SERVICE = 'bulwark'
-/** How long the keychain has to answer before it counts as unavailable. */
-export const KEYCHAIN_TIMEOUT_MS = 3000
-/** The same when the marker says the key is there: time for an unlock or access prompt. */
-export const KEYCHAIN_PROMPT_TIMEOUT_MS = 30_000
 
 export type KeychainMode = 'auto' | 'on' | 'off'
 
@@ -47,29 +51,9 @@ export function parseKeychainMode(value: string | undefined): KeychainMode {
 }
 
 /** What secrets.keychain holds: where in the keychain the key is. */
-interface Marker {
-  service: string
-  account: string
+interface Marker extends KeychainEntry {
   /** 'keyring': written through @napi-rs/keyring; absent: by keytar, before the move. */
   binding?: 'keyring'
-}
-
-/** The part of the keychain binding used here. */
-interface Keychain {
-  get(at: Marker): Promise<string | null>
-  set(at: Marker, value: string): Promise<void>
-}
-
-/** The part of @napi-rs/keyring used here. */
-interface KeyringModule {
-  AsyncEntry: {
-    new (service: string, account: string): KeyringEntry
-    withTarget(target: string, service: string, account: string): KeyringEntry
-  }
-}
-interface KeyringEntry {
-  getPassword(): Promise<string | null | undefined>
-  setPassword(password: string): Promise<void>
 }
 
 export async function loadSecretsKey(
@@ -251,92 +235,4 @@ function readOrCreateKeyFile(path: string, sealedPath: string): Buffer {
   const key = randomBytes(32)
   writeFileAtomic(path, key.toString('base64') + '\n')
   return key
-}
-
-/** The keychain binding loaded and answering a read of our entry, or why not. */
-async function openKeychain(
-  at: Marker,
-  timeoutMs: number,
-): Promise<
-  { keychain: Keychain; keyring: KeyringModule; stored: string | null } | { why: string }
-> {
-  let keyring: KeyringModule
-  try {
-    // A native CommonJS dependency, external to the build, with a prebuilt
-    // binary per platform; where none fits it does not load and the key file is used.
-    const mod = (await import('@napi-rs/keyring' as string)) as Partial<KeyringModule> & {
-      default?: KeyringModule
-    }
-    keyring = mod.AsyncEntry ? (mod as KeyringModule) : (mod.default as KeyringModule)
-    if (typeof keyring?.AsyncEntry !== 'function') throw new Error('it has no AsyncEntry')
-  } catch (err) {
-    return { why: `the keychain module @napi-rs/keyring did not load (${oneLine(err)})` }
-  }
-  const keychain: Keychain = {
-    get: async (m) => (await new keyring.AsyncEntry(m.service, m.account).getPassword()) ?? null,
-    set: (m, value) => new keyring.AsyncEntry(m.service, m.account).setPassword(value),
-  }
-  try {
-    return { keychain, keyring, stored: await within(keychain.get(at), timeoutMs) }
-  } catch (err) {
-    return { why: oneLine(err) }
-  }
-}
-
-/**
- * The key as keytar stored it, where @napi-rs/keyring does not find it itself:
- * on Windows under the target name "service/account"; on Linux a Secret Service
- * item with the attributes service and account, read by libsecret's own
- * `secret-tool` (the binding looks up other attributes). On macOS both use the
- * same Keychain item, so there is nothing else to read.
- */
-async function readKeytarEntry(keyring: KeyringModule, at: Marker): Promise<string | null> {
-  if (process.platform === 'darwin') return null
-  if (process.platform === 'win32') {
-    const entry = keyring.AsyncEntry.withTarget(
-      `${at.service}/${at.account}`,
-      at.service,
-      at.account,
-    )
-    return (await entry.getPassword()) ?? null
-  }
-  return new Promise((resolve, reject) => {
-    execFile(
-      'secret-tool',
-      ['lookup', 'service', at.service, 'account', at.account],
-      { encoding: 'utf8', timeout: KEYCHAIN_PROMPT_TIMEOUT_MS },
-      (err, stdout) => {
-        const value = stdout.trim()
-        if (value) return resolve(value)
-        if (!err) return resolve(null)
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          return reject(
-            new Error(
-              'secret-tool is not installed (on Debian or Ubuntu: apt-get install libsecret-tools)',
-            ),
-          )
-        }
-        // secret-tool exits 1 without output when there is no such item.
-        resolve(null)
-      },
-    )
-  })
-}
-
-/** The promise's value, or an error after `ms` (the call itself is left to finish). */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`the keychain did not answer within ${ms / 1000} s`)),
-      ms,
-    )
-    timer.unref()
-  })
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
-}
-
-function oneLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err)
-  return (message.split('\n')[0] ?? '').trim() || 'unknown error'
 }
