@@ -8,7 +8,12 @@ import { sendError } from './errors'
 import { METRICS_PATH } from './routes/metrics'
 import { admitsDownload, type DownloadTickets } from './tickets'
 
-const PUBLIC_PATHS = new Set(['/v1/ping', '/v1/meta/pubkey', '/v1/auth/signin'])
+/** The routes that need no token (ping, the public key, the browser sign-in). */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  '/v1/ping',
+  '/v1/meta/pubkey',
+  '/v1/auth/signin',
+])
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]']
 
 /** The Host header values this daemon answers to, given the address it listens on. */

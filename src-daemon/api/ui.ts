@@ -36,16 +36,32 @@ export function uiRoutes(app: FastifyInstance, dir: string | undefined): void {
       .type(type)
       .send(createReadStream(file))
   }
-  app.get('/', (_req, reply) => {
-    if (!root) {
-      return reply
-        .type('text/plain')
-        .send(
-          'Bulwark daemon. The API is under /v1 (GET /v1/ping). The UI is not built: run `npm run build`.\n',
-        )
-    }
-    return send(reply, join(root, 'index.html'))
-  })
+  app.get(
+    '/',
+    {
+      schema: {
+        response: {
+          200: {
+            description: 'the UI (index.html), or a note that it is not built',
+            content: {
+              'text/html': { schema: { type: 'string' } },
+              'text/plain': { schema: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+    (_req, reply) => {
+      if (!root) {
+        return reply
+          .type('text/plain')
+          .send(
+            'Bulwark daemon. The API is under /v1 (GET /v1/ping). The UI is not built: run `npm run build`.\n',
+          )
+      }
+      return send(reply, join(root, 'index.html'))
+    },
+  )
   app.get('/*', (req, reply) => {
     const rel = decodeURIComponent((req.params as { '*': string })['*'] ?? '')
     if (rel === 'v1' || rel.startsWith('v1/')) {

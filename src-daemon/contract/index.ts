@@ -10,6 +10,8 @@ export * from './plugins'
 export * from './queries'
 export * from './requests'
 export * from './resources'
+export * from './responses'
+export * from './responses-more'
 export * from './tree'
 export * from './vault'
 

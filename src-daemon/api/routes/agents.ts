@@ -2,28 +2,39 @@
 // POST /v1/agent/:ref/token (a new pairing token for an agent that exists).
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import type { Deleted } from '../../contract'
+import {
+  AgentCreatedSchema,
+  AgentTokenSchema,
+  AgentViewSchema,
+  DeletedSchema,
+  type Deleted,
+} from '../../contract'
 import { AgentCreate, type AgentCreateInput } from '../../contract/agents'
 import type { Services } from '../../services'
+import { answers, listOf } from '../responses'
 
 const Ref = Type.Object({ ref: Type.String({ minLength: 1, maxLength: 200 }) })
 
 export function agentRoutes(app: FastifyInstance, s: Services): void {
-  app.get('/v1/agents', () => s.agents.list())
-  app.post<{ Body: AgentCreateInput }>('/v1/agents', { schema: { body: AgentCreate } }, (req) =>
-    s.agents.create(req.body),
+  app.get('/v1/agents', { schema: { response: listOf(AgentViewSchema) } }, () => s.agents.list())
+  app.post<{ Body: AgentCreateInput }>(
+    '/v1/agents',
+    { schema: { body: AgentCreate, response: answers(AgentCreatedSchema) } },
+    (req) => s.agents.create(req.body),
   )
-  app.get<{ Params: Static<typeof Ref> }>('/v1/agent/:ref', { schema: { params: Ref } }, (req) =>
-    s.agents.get(req.params.ref),
+  app.get<{ Params: Static<typeof Ref> }>(
+    '/v1/agent/:ref',
+    { schema: { params: Ref, response: answers(AgentViewSchema) } },
+    (req) => s.agents.get(req.params.ref),
   )
   app.post<{ Params: Static<typeof Ref> }>(
     '/v1/agent/:ref/token',
-    { schema: { params: Ref } },
+    { schema: { params: Ref, response: answers(AgentTokenSchema) } },
     (req) => s.agents.newToken(req.params.ref),
   )
   app.delete<{ Params: Static<typeof Ref> }>(
     '/v1/agent/:ref',
-    { schema: { params: Ref } },
+    { schema: { params: Ref, response: answers(DeletedSchema) } },
     (req): Deleted => {
       s.agents.delete(req.params.ref)
       return { ok: 'deleted' }

@@ -10,7 +10,12 @@ import {
   ArchiveRestore,
   ArchiveUpdate,
   ArchiveVerify,
+  ArchiveDeletedSchema,
+  ArchiveSchema,
   ArchivesQuery,
+  DownloadLinkSchema,
+  ScheduledSchema,
+  UpdatedSchema,
   UuidParams,
   invalid,
   type Archive,
@@ -23,6 +28,7 @@ import { toIso } from '../../platform/clock'
 import type { Services } from '../../services'
 import type { TreeDownload } from '../../services/tree-download'
 import { DownloadTickets, downloadQuery } from '../tickets'
+import { answers, bytes, listOf } from '../responses'
 import { optionalBody } from '../validation'
 
 type Uuid = { Params: Static<typeof UuidParams> }
@@ -38,27 +44,39 @@ export function archiveRoutes(
 ): void {
   app.get<{ Querystring: Static<typeof ArchivesQuery> }>(
     '/v1/archives',
-    { schema: { querystring: ArchivesQuery } },
+    { schema: { querystring: ArchivesQuery, response: listOf(ArchiveSchema) } },
     (req) => s.archives.list(req.query),
   )
-  app.get<Uuid>('/v1/archive/:uuid', { schema: { params: UuidParams } }, (req) =>
-    s.archives.get(req.params.uuid),
+  app.get<Uuid>(
+    '/v1/archive/:uuid',
+    { schema: { params: UuidParams, response: answers(ArchiveSchema) } },
+    (req) => s.archives.get(req.params.uuid),
   )
   app.put<Uuid & { Body: Static<typeof ArchiveUpdate> }>(
     '/v1/archive/:uuid',
-    { schema: { params: UuidParams, body: ArchiveUpdate } },
+    { schema: { params: UuidParams, body: ArchiveUpdate, response: answers(UpdatedSchema) } },
     (req): Updated => {
       s.archives.annotate(req.params.uuid, req.body.notes)
       return { ok: 'updated' }
     },
   )
-  app.delete<Uuid>('/v1/archive/:uuid', { schema: { params: UuidParams } }, (req) => {
-    const task = s.archives.delete(req.params.uuid, 'anon')
-    return task ? { ok: 'deleted', task_uuid: task.uuid } : { ok: 'deleted' }
-  })
+  app.delete<Uuid>(
+    '/v1/archive/:uuid',
+    { schema: { params: UuidParams, response: answers(ArchiveDeletedSchema) } },
+    (req) => {
+      const task = s.archives.delete(req.params.uuid, 'anon')
+      return task ? { ok: 'deleted', task_uuid: task.uuid } : { ok: 'deleted' }
+    },
+  )
   app.post<Uuid & { Body: Static<typeof ArchiveVerify> }>(
     '/v1/archive/:uuid/verify',
-    { schema: { params: UuidParams, body: optionalBody(ArchiveVerify) } },
+    {
+      schema: {
+        params: UuidParams,
+        body: optionalBody(ArchiveVerify),
+        response: answers(ScheduledSchema),
+      },
+    },
     (req): Scheduled => {
       const task = s.archives.verify(req.params.uuid, req.body.owner ?? 'anon')
       return { ok: 'scheduled', task_uuid: task.uuid }
@@ -66,7 +84,13 @@ export function archiveRoutes(
   )
   app.post<Uuid & { Body: Static<typeof ArchiveDownloadLink> }>(
     '/v1/archive/:uuid/download-link',
-    { schema: { params: UuidParams, body: optionalBody(ArchiveDownloadLink) } },
+    {
+      schema: {
+        params: UuidParams,
+        body: optionalBody(ArchiveDownloadLink),
+        response: answers(DownloadLinkSchema),
+      },
+    },
     (req): DownloadLink => {
       const archive = s.archives.downloadable(req.params.uuid)
       const part = downloadPart(archive.format, req.body ?? {})
@@ -82,7 +106,14 @@ export function archiveRoutes(
   app.get<Uuid & { Querystring: Static<typeof ArchiveDownloadQuery> }>(
     '/v1/archive/:uuid/download',
     {
-      schema: { params: UuidParams, querystring: ArchiveDownloadQuery },
+      schema: {
+        params: UuidParams,
+        querystring: ArchiveDownloadQuery,
+        response: bytes(
+          'application/octet-stream',
+          'the archive, a file of it, or a folder as tar or zip',
+        ),
+      },
       // HEAD would read the archive only to throw it away.
       exposeHeadRoute: false,
     },
@@ -107,7 +138,13 @@ export function archiveRoutes(
   )
   app.post<Uuid & { Body: Static<typeof ArchiveRestore> }>(
     '/v1/archive/:uuid/restore',
-    { schema: { params: UuidParams, body: optionalBody(ArchiveRestore) } },
+    {
+      schema: {
+        params: UuidParams,
+        body: optionalBody(ArchiveRestore),
+        response: answers(ScheduledSchema),
+      },
+    },
     async (req): Promise<Scheduled> => {
       const { target, owner, paths, to, conflict } = req.body
       const task = await s.archives.restore(req.params.uuid, target, owner ?? 'anon', {

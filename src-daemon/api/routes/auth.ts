@@ -5,12 +5,15 @@ import {
   BulwarkError,
   ErrorCode,
   SignIn,
+  SignInLinkSchema,
+  SignInResultSchema,
   signInPath,
   type SignInLink,
   type SignInResult,
 } from '../../contract'
 import { toIso } from '../../platform/clock'
 import type { OneTimeCodes } from '../one-time'
+import { answers } from '../responses'
 
 export interface SignInOptions {
   codes: OneTimeCodes
@@ -23,7 +26,7 @@ export interface SignInOptions {
 export function authRoutes(app: FastifyInstance, o: SignInOptions): void {
   app.post<{ Body: Static<typeof SignIn> }>(
     '/v1/auth/signin',
-    { schema: { body: SignIn } },
+    { schema: { body: SignIn, response: answers(SignInResultSchema) } },
     (req): SignInResult => {
       if (!o.codes.redeem(req.body.code)) {
         throw new BulwarkError(
@@ -35,7 +38,9 @@ export function authRoutes(app: FastifyInstance, o: SignInOptions): void {
       return { token: o.token }
     },
   )
-  app.post('/v1/auth/link', (): SignInLink => signInLink(o))
+  app.post('/v1/auth/link', { schema: { response: answers(SignInLinkSchema) } }, (): SignInLink =>
+    signInLink(o),
+  )
 }
 
 export function signInLink(o: Pick<SignInOptions, 'codes' | 'url'>): SignInLink {

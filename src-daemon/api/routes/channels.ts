@@ -4,17 +4,29 @@
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { ChannelCreate, ChannelUpdate, UuidParams, type ChannelCreateInput } from '../../contract'
+import {
+  ChannelCreate,
+  ChannelKindInfoSchema,
+  ChannelSchema,
+  ChannelUpdate,
+  DeliverySchema,
+  UuidParams,
+  type ChannelCreateInput,
+} from '../../contract'
+import { answers, listOf } from '../responses'
 import type { Services } from '../../services'
 import { crudRoutes } from './crud'
 
 const NoQuery = Type.Object({})
 
 export function channelRoutes(app: FastifyInstance, s: Services): void {
-  app.get('/v1/channel-kinds', () => s.channels.kinds())
+  app.get('/v1/channel-kinds', { schema: { response: listOf(ChannelKindInfoSchema) } }, () =>
+    s.channels.kinds(),
+  )
   crudRoutes(app, {
     plural: 'channels',
     singular: 'channel',
+    item: ChannelSchema,
     query: NoQuery,
     create: ChannelCreate,
     update: ChannelUpdate,
@@ -27,12 +39,12 @@ export function channelRoutes(app: FastifyInstance, s: Services): void {
   // The receiver's refusal is an answer ({ok: false, detail}), not an HTTP error.
   app.post<{ Params: Static<typeof UuidParams> }>(
     '/v1/channel/:uuid/test',
-    { schema: { params: UuidParams } },
+    { schema: { params: UuidParams, response: answers(DeliverySchema) } },
     (req) => s.channels.test(req.params.uuid),
   )
   app.post<{ Body: ChannelCreateInput }>(
     '/v1/channels/test',
-    { schema: { body: ChannelCreate } },
+    { schema: { body: ChannelCreate, response: answers(DeliverySchema) } },
     (req) => s.channels.testUnsaved(req.body),
   )
 }

@@ -2,7 +2,13 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import {
+  ConnectionTestSchema,
   EndpointTest,
+  RetentionSchema,
+  SchedulePreviewResultSchema,
+  ScheduleSchema,
+  StoreSchema,
+  TargetSchema,
   RetentionCreate,
   RetentionUpdate,
   ScheduleCreate,
@@ -18,17 +24,19 @@ import {
   type SchedulePreviewInput,
 } from '../../contract'
 import type { Services } from '../../services'
+import { answers } from '../responses'
 import { crudRoutes, flag } from './crud'
 import { vaultRoutes } from './vault'
 
 export function configRoutes(app: FastifyInstance, s: Services): void {
-  for (const [plural, singular, service, create, update] of [
-    ['targets', 'target', s.targets, TargetCreate, TargetUpdate],
-    ['stores', 'store', s.stores, StoreCreate, StoreUpdate],
+  for (const [plural, singular, service, create, update, item] of [
+    ['targets', 'target', s.targets, TargetCreate, TargetUpdate, TargetSchema],
+    ['stores', 'store', s.stores, StoreCreate, StoreUpdate, StoreSchema],
   ] as const) {
     crudRoutes(app, {
       plural,
       singular,
+      item,
       query: UsageQuery,
       create,
       update,
@@ -40,13 +48,13 @@ export function configRoutes(app: FastifyInstance, s: Services): void {
     })
     app.post<{ Params: Static<typeof UuidParams> }>(
       `/v1/${singular}/:uuid/test`,
-      { schema: { params: UuidParams } },
+      { schema: { params: UuidParams, response: answers(ConnectionTestSchema) } },
       (req) => service.test(req.params.uuid),
     )
     // An endpoint not saved yet (the form's Test before Create); answers as the route above.
     app.post<{ Body: EndpointTestInput }>(
       `/v1/${plural}/test`,
-      { schema: { body: EndpointTest } },
+      { schema: { body: EndpointTest, response: answers(ConnectionTestSchema) } },
       (req) => service.testUnsaved(req.body),
     )
   }
@@ -55,6 +63,7 @@ export function configRoutes(app: FastifyInstance, s: Services): void {
   crudRoutes(app, {
     plural: 'schedules',
     singular: 'schedule',
+    item: ScheduleSchema,
     query: UsageQuery,
     create: ScheduleCreate,
     update: ScheduleUpdate,
@@ -66,12 +75,13 @@ export function configRoutes(app: FastifyInstance, s: Services): void {
   })
   app.post<{ Body: SchedulePreviewInput }>(
     '/v1/schedules/preview',
-    { schema: { body: SchedulePreview } },
+    { schema: { body: SchedulePreview, response: answers(SchedulePreviewResultSchema) } },
     (req) => s.schedules.preview(req.body),
   )
   crudRoutes(app, {
     plural: 'retention',
     singular: 'retention',
+    item: RetentionSchema,
     query: UsageQuery,
     create: RetentionCreate,
     update: RetentionUpdate,

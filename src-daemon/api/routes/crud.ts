@@ -2,11 +2,22 @@
 // policies and jobs: GET/POST on the plural path, GET/PUT/DELETE on /:uuid.
 import type { Static, TSchema } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { UuidParams, type Created, type Deleted, type Updated } from '../../contract'
+import {
+  CreatedSchema,
+  DeletedSchema,
+  UpdatedSchema,
+  UuidParams,
+  type Created,
+  type Deleted,
+  type Updated,
+} from '../../contract'
+import { answers, listOf } from '../responses'
 
 interface Crud<Q extends TSchema, C extends TSchema, U extends TSchema> {
   plural: string
   singular: string
+  /** What GET answers for one (and the list for each). */
+  item: TSchema
   query: Q
   create: C
   update: U
@@ -26,26 +37,36 @@ export function crudRoutes<Q extends TSchema, C extends TSchema, U extends TSche
   const one = `/v1/${r.singular}/:uuid`
   app.get<{ Querystring: Static<Q> }>(
     `/v1/${r.plural}`,
-    { schema: { querystring: r.query } },
+    { schema: { querystring: r.query, response: listOf(r.item) } },
     (req) => r.list(req.query),
   )
-  app.post<{ Body: Static<C> }>(`/v1/${r.plural}`, { schema: { body: r.create } }, (req, reply) => {
-    const created: Created = { ok: 'created', uuid: r.add(req.body) }
-    return reply.code(200).send(created)
-  })
-  app.get<Uuid>(one, { schema: { params: UuidParams } }, (req) => r.get(req.params.uuid))
+  app.post<{ Body: Static<C> }>(
+    `/v1/${r.plural}`,
+    { schema: { body: r.create, response: answers(CreatedSchema) } },
+    (req, reply) => {
+      const created: Created = { ok: 'created', uuid: r.add(req.body) }
+      return reply.code(200).send(created)
+    },
+  )
+  app.get<Uuid>(one, { schema: { params: UuidParams, response: answers(r.item) } }, (req) =>
+    r.get(req.params.uuid),
+  )
   app.put<Uuid & { Body: Static<U> }>(
     one,
-    { schema: { params: UuidParams, body: r.update } },
+    { schema: { params: UuidParams, body: r.update, response: answers(UpdatedSchema) } },
     (req): Updated => {
       r.change(req.params.uuid, req.body)
       return { ok: 'updated' }
     },
   )
-  app.delete<Uuid>(one, { schema: { params: UuidParams } }, (req): Deleted => {
-    r.remove(req.params.uuid)
-    return { ok: 'deleted' }
-  })
+  app.delete<Uuid>(
+    one,
+    { schema: { params: UuidParams, response: answers(DeletedSchema) } },
+    (req): Deleted => {
+      r.remove(req.params.uuid)
+      return { ok: 'deleted' }
+    },
+  )
 }
 
 export const flag = (value: string | undefined): boolean | undefined =>

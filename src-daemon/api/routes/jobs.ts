@@ -4,13 +4,17 @@ import type { FastifyInstance } from 'fastify'
 import {
   JobCreate,
   JobRun,
+  JobSchema,
   JobUpdate,
   JobsQuery,
+  ScheduledSchema,
+  UpdatedSchema,
   UuidParams,
   type Scheduled,
   type Updated,
 } from '../../contract'
 import type { Services } from '../../services'
+import { answers } from '../responses'
 import { optionalBody } from '../validation'
 import { crudRoutes, flag } from './crud'
 
@@ -20,6 +24,7 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
   crudRoutes(app, {
     plural: 'jobs',
     singular: 'job',
+    item: JobSchema,
     query: JobsQuery,
     create: JobCreate,
     update: JobUpdate,
@@ -42,7 +47,7 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
   ] as const) {
     app.post<Uuid>(
       `/v1/job/:uuid/${action}`,
-      { schema: { params: UuidParams } },
+      { schema: { params: UuidParams, response: answers(UpdatedSchema) } },
       (req): Updated => {
         s.jobs.setPaused(req.params.uuid, paused)
         return { ok: 'updated' }
@@ -51,7 +56,13 @@ export function jobRoutes(app: FastifyInstance, s: Services): void {
   }
   app.post<Uuid & { Body: Static<typeof JobRun> }>(
     '/v1/job/:uuid/run',
-    { schema: { params: UuidParams, body: optionalBody(JobRun) } },
+    {
+      schema: {
+        params: UuidParams,
+        body: optionalBody(JobRun),
+        response: answers(ScheduledSchema),
+      },
+    },
     (req): Scheduled => {
       const task = s.jobs.run(req.params.uuid, req.body.owner ?? 'anon', {
         full_read: req.body.full_read,

@@ -4,25 +4,37 @@
 // download route (archives.ts).
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { TreeDiffQuery, TreeFindQuery, TreeQuery, UuidParams } from '../../contract'
+import {
+  TreeDiffQuery,
+  TreeDiffSchema,
+  TreeFindQuery,
+  TreePageSchema,
+  TreeQuery,
+  UuidParams,
+} from '../../contract'
 import type { Services } from '../../services'
+import { answers } from '../responses'
 
 type Uuid = { Params: Static<typeof UuidParams> }
 
 export function treeRoutes(app: FastifyInstance, s: Services): void {
   app.get<Uuid & { Querystring: Static<typeof TreeQuery> }>(
     '/v1/archive/:uuid/tree',
-    { schema: { params: UuidParams, querystring: TreeQuery } },
+    { schema: { params: UuidParams, querystring: TreeQuery, response: answers(TreePageSchema) } },
     (req) => s.trees.list(req.params.uuid, req.query),
   )
   app.get<Uuid & { Querystring: Static<typeof TreeFindQuery> }>(
     '/v1/archive/:uuid/find',
-    { schema: { params: UuidParams, querystring: TreeFindQuery } },
+    {
+      schema: { params: UuidParams, querystring: TreeFindQuery, response: answers(TreePageSchema) },
+    },
     (req) => s.trees.find(req.params.uuid, req.query),
   )
   app.get<Uuid & { Querystring: Static<typeof TreeDiffQuery> }>(
     '/v1/archive/:uuid/diff',
-    { schema: { params: UuidParams, querystring: TreeDiffQuery } },
+    {
+      schema: { params: UuidParams, querystring: TreeDiffQuery, response: answers(TreeDiffSchema) },
+    },
     (req) => s.trees.diff(req.params.uuid, req.query.against),
   )
 }

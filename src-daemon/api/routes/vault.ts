@@ -4,6 +4,14 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import {
   ArchiveVerify,
+  CreatedSchema,
+  DeletedSchema,
+  ImportResultSchema,
+  RescanResultSchema,
+  ScheduledSchema,
+  StoreLocksSchema,
+  UpdatedSchema,
+  VaultInfoSchema,
   LockBreakQuery,
   LockParams,
   SlotParams,
@@ -22,6 +30,7 @@ import {
   type VaultInfo,
 } from '../../contract'
 import type { Services } from '../../services'
+import { answers, bytes } from '../responses'
 import { optionalBody } from '../validation'
 
 type Uuid = { Params: Static<typeof UuidParams> }
@@ -30,7 +39,13 @@ const NoBody = Type.Object({}, { additionalProperties: false })
 export function vaultRoutes(app: FastifyInstance, s: Services): void {
   app.post<Uuid & { Body: Static<typeof ArchiveVerify> }>(
     '/v1/store/:uuid/gc',
-    { schema: { params: UuidParams, body: optionalBody(ArchiveVerify) } },
+    {
+      schema: {
+        params: UuidParams,
+        body: optionalBody(ArchiveVerify),
+        response: answers(ScheduledSchema),
+      },
+    },
     async (req): Promise<Scheduled> => {
       const task = await s.vault.gc(req.params.uuid, req.body.owner ?? 'anon')
       return { ok: 'scheduled', task_uuid: task.uuid }
@@ -38,12 +53,12 @@ export function vaultRoutes(app: FastifyInstance, s: Services): void {
   )
   app.get<Uuid>(
     '/v1/store/:uuid/vault',
-    { schema: { params: UuidParams } },
+    { schema: { params: UuidParams, response: answers(VaultInfoSchema) } },
     (req): Promise<VaultInfo> => s.vault.info(req.params.uuid),
   )
   app.post<Uuid & { Body: Static<typeof VaultPasswordChange> }>(
     '/v1/store/:uuid/vault/password',
-    { schema: { params: UuidParams, body: VaultPasswordChange } },
+    { schema: { params: UuidParams, body: VaultPasswordChange, response: answers(UpdatedSchema) } },
     async (req): Promise<Updated> => {
       await s.vault.changePassword(req.params.uuid, req.body)
       return { ok: 'updated' }
@@ -51,7 +66,7 @@ export function vaultRoutes(app: FastifyInstance, s: Services): void {
   )
   app.post<Uuid & { Body: Static<typeof VaultSlotCreate> }>(
     '/v1/store/:uuid/vault/slots',
-    { schema: { params: UuidParams, body: VaultSlotCreate } },
+    { schema: { params: UuidParams, body: VaultSlotCreate, response: answers(CreatedSchema) } },
     async (req): Promise<Created> => ({
       ok: 'created',
       uuid: await s.vault.addKeySlot(req.params.uuid, req.body),
@@ -59,7 +74,7 @@ export function vaultRoutes(app: FastifyInstance, s: Services): void {
   )
   app.delete<{ Params: Static<typeof SlotParams> }>(
     '/v1/store/:uuid/vault/slot/:id',
-    { schema: { params: SlotParams } },
+    { schema: { params: SlotParams, response: answers(DeletedSchema) } },
     async (req): Promise<Deleted> => {
       await s.vault.removeKeySlot(req.params.uuid, req.params.id)
       return { ok: 'deleted' }
@@ -68,7 +83,12 @@ export function vaultRoutes(app: FastifyInstance, s: Services): void {
   // The one response that carries a secret, on purpose: kept out of caches.
   app.get<Uuid>(
     '/v1/store/:uuid/vault/recovery-kit',
-    { schema: { params: UuidParams } },
+    {
+      schema: {
+        params: UuidParams,
+        response: bytes('text/plain; charset=utf-8', 'the recovery kit'),
+      },
+    },
     async (req, reply) => {
       const kit = await s.vault.recoveryKit(req.params.uuid)
       return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(kit)
@@ -76,12 +96,14 @@ export function vaultRoutes(app: FastifyInstance, s: Services): void {
   )
   app.get<Uuid>(
     '/v1/store/:uuid/locks',
-    { schema: { params: UuidParams } },
+    { schema: { params: UuidParams, response: answers(StoreLocksSchema) } },
     (req): Promise<StoreLocks> => s.vault.locks(req.params.uuid),
   )
   app.delete<{ Params: Static<typeof LockParams>; Querystring: Static<typeof LockBreakQuery> }>(
     '/v1/store/:uuid/lock/:id',
-    { schema: { params: LockParams, querystring: LockBreakQuery } },
+    {
+      schema: { params: LockParams, querystring: LockBreakQuery, response: answers(DeletedSchema) },
+    },
     async (req): Promise<Deleted> => {
       const force = req.query.force === 't' || req.query.force === 'true'
       await s.vault.breakLock(req.params.uuid, req.params.id, force, 'a user of the API')
@@ -90,7 +112,7 @@ export function vaultRoutes(app: FastifyInstance, s: Services): void {
   )
   app.post<Uuid & { Body: Static<typeof VaultRecover> }>(
     '/v1/store/:uuid/vault/recover',
-    { schema: { params: UuidParams, body: VaultRecover } },
+    { schema: { params: UuidParams, body: VaultRecover, response: answers(UpdatedSchema) } },
     async (req): Promise<Updated> => {
       await s.vault.recoverConfig(req.params.uuid, req.body)
       return { ok: 'updated' }
@@ -98,12 +120,18 @@ export function vaultRoutes(app: FastifyInstance, s: Services): void {
   )
   app.post<{ Body: Static<typeof StoreImport> }>(
     '/v1/stores/import',
-    { schema: { body: StoreImport } },
+    { schema: { body: StoreImport, response: answers(ImportResultSchema) } },
     (req): Promise<ImportResult> => s.vault.importStore(req.body),
   )
   app.post<Uuid>(
     '/v1/store/:uuid/import',
-    { schema: { params: UuidParams, body: optionalBody(NoBody) } },
+    {
+      schema: {
+        params: UuidParams,
+        body: optionalBody(NoBody),
+        response: answers(RescanResultSchema),
+      },
+    },
     (req): Promise<RescanResult> => s.vault.rescan(req.params.uuid),
   )
 }
