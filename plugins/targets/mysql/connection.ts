@@ -63,6 +63,10 @@ export const where = (c: Conn): string => `${c.host}:${c.port}`
 /** An identifier quoted for SQL: `name`, with backticks doubled. */
 export const quoteIdent = (name: string): string => `\`${name.replaceAll('`', '``')}\``
 
+/** A MySQL string literal of any text (no quoting or escaping to get wrong). */
+export const literal = (text: string): string =>
+  `CONVERT(0x${Buffer.from(text).toString('hex')} USING utf8mb4)`
+
 const ESCAPES: Record<string, string> = {
   '\\': '\\\\',
   '"': '\\"',

@@ -1,10 +1,12 @@
 // Which MySQL / MariaDB client programs are installed, and their flavour, so
-// the target passes each only the flags it understands.
+// the target passes each only the flags it understands, and how the client is run.
 import { access, constants } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import { PluginError } from '../../sdk/errors'
-import { runTool } from '../../sdk/process'
+import { runTool, type ToolOptions } from '../../sdk/process'
 import type { PluginContext } from '../../sdk/types'
+import { toolEnv, type Conn } from './connection'
+import { explainFailure } from './errors'
 
 export interface Tool {
   path: string
@@ -61,3 +63,19 @@ export const findDump = (ctx: PluginContext): Promise<Tool> =>
 
 /** The mariadb or mysql command-line client. */
 export const findClient = (ctx: PluginContext): Promise<Tool> => find(['mariadb', 'mysql'], ctx)
+
+/** Client flags for statements run with -e or fed on stdin. */
+export const clientFlags = (client: Tool, conn: Conn): string[] => [
+  '--batch',
+  // Also bounds the wait for the server's greeting (a server that accepts and never answers).
+  `--connect-timeout=${conn.connectTimeout}`,
+  '--default-character-set=utf8mb4',
+  '--max-allowed-packet=1G',
+  // MariaDB's client: no echo of a failed (possibly huge) statement; no shell escapes.
+  ...(client.mariadb ? ['--skip-print-query-on-error', '--sandbox'] : []),
+]
+
+export const options = (conn: Conn, what: string): ToolOptions => ({
+  env: toolEnv,
+  explain: (stderr, code) => explainFailure(conn, what, stderr, code),
+})
