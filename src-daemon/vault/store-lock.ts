@@ -1,3 +1,4 @@
+// Over ~300 lines on purpose: taking, holding (heartbeat), listing and breaking a lock share its record format and staleness rule.
 // Locks that live in the store itself (locks/<id>), so that every writer of
 // one vault — this daemon, another daemon on the same store, later a remote
 // agent — sees them, whatever catalog it has. The model is restic's: GC,

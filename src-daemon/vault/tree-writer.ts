@@ -1,3 +1,4 @@
+// Over ~300 lines on purpose: writeTree is one pass whose steps share the small-file stream's state (file reading: tree-file-read.ts).
 // Writing a directory as a tree archive (docs/vault-format.md "Tree
 // archives"). The walk (tree-walk.ts) lists entries in tree order; each
 // regular file's bytes go to chunks through the shared chunk sink:
@@ -17,15 +18,15 @@
 // Finally the tree's NDJSON is chunked the same way and the manifest lists
 // every distinct chunk the archive references, so GC, verify and chunk
 // counts need no special case.
-import type { BigIntStats } from 'node:fs'
-import { open, readlink } from 'node:fs/promises'
-import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
+import { readlink } from 'node:fs/promises'
+import { PluginAbortedError } from '../../plugins/sdk/errors'
 import { retryableBody } from '../../plugins/sdk/retryable-body'
 import { Chunker, gearTable } from './chunker'
 import { ChunkSink, PutWindow, type SinkOptions } from './chunk-sink'
 import type { VaultConfig } from './config'
 import { manifestKey, sealManifest, type Manifest } from './objects'
 import { TREE_VERSION, recordLine, type Slice, type TreeRecord } from './tree'
+import { TYPE_OF, changed, checkUnchanged, ns, openEntry, readSmall } from './tree-file-read'
 import { OwnerNames, walkProblem, walkTree, type WalkEntry, type WalkOptions } from './tree-walk'
 
 /**
@@ -73,78 +74,6 @@ export interface TreeWriteStats {
   added: number
   /** Bytes read from files. */
   readBytes: number
-}
-
-const ns = (st: BigIntStats) => ({
-  mtime_ns: st.mtimeNs.toString(),
-  ctime_ns: st.ctimeNs.toString(),
-  ino: st.ino.toString(),
-  dev: st.dev.toString(),
-})
-
-const TYPE_OF = (st: BigIntStats): TreeRecord['type'] | undefined =>
-  st.isFile()
-    ? 'file'
-    : st.isDirectory()
-      ? 'dir'
-      : st.isSymbolicLink()
-        ? 'symlink'
-        : st.isFIFO()
-          ? 'fifo'
-          : st.isCharacterDevice()
-            ? 'chardev'
-            : st.isBlockDevice()
-              ? 'blockdev'
-              : undefined
-
-/** The file changed while read: the same words as the files target's tar message. */
-function changed(abs: string, why: string): PluginError {
-  return new PluginError(
-    `a file changed while it was being backed up (${abs}: ${why}); run the backup again, or exclude files that are always being written`,
-    'transient',
-  )
-}
-
-function checkUnchanged(abs: string, before: BigIntStats, after: BigIntStats, got: number): void {
-  if (got !== Number(before.size)) throw changed(abs, `${got} bytes read of ${before.size}`)
-  if (after.size !== before.size) throw changed(abs, `size ${before.size} became ${after.size}`)
-  if (after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
-    throw changed(abs, 'modified while read')
-  }
-  if (after.ino !== before.ino) throw changed(abs, 'replaced while read')
-}
-
-/** Opens a walked file for reading; a failure names the file as the walk does. */
-async function openEntry(e: WalkEntry) {
-  try {
-    return await open(e.abs, 'r')
-  } catch (err) {
-    throw walkProblem(err, e.abs)
-  }
-}
-
-/**
- * A small file's bytes, checked against its walk stat: open, one read of a
- * byte more than its size (more means it grew), fstat, close; four thread-pool
- * round trips, the fewest that can tell a file changed while read.
- */
-async function readSmall(e: WalkEntry): Promise<Buffer> {
-  const size = Number(e.st.size)
-  const fh = await openEntry(e)
-  try {
-    const buf = Buffer.allocUnsafe(size + 1)
-    let got = 0
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, got, buf.length - got, got)
-      got += bytesRead
-      if (bytesRead === 0 || got >= buf.length) break
-    }
-    if (got > size) throw changed(e.abs, `grew past ${size} bytes`)
-    checkUnchanged(e.abs, e.st, await fh.stat({ bigint: true }), got)
-    return buf.subarray(0, got)
-  } finally {
-    await fh.close().catch(() => undefined)
-  }
 }
 
 interface Pending {
