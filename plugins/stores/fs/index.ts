@@ -1,25 +1,15 @@
 // Store `fs`: archives as files under a directory. A put writes a temporary
 // file next to its final name, fsyncs it, renames it into place and fsyncs the
 // directory, so a crash or failure never leaves a partial object under a key;
-// cleanup removes the temporary files a crash leaves (temp-files.ts).
+// cleanup removes the temporary files a crash leaves (temp-files.ts). The put
+// is in put.ts, where a key's file lives in layout.ts.
 import { randomBytes } from 'node:crypto'
-import {
-  mkdir,
-  open,
-  readdir,
-  rename,
-  stat,
-  statfs,
-  unlink,
-  readFile,
-  type FileHandle,
-} from 'node:fs/promises'
-import { basename, dirname, isAbsolute, join, normalize, relative, sep } from 'node:path'
+import { mkdir, open, readdir, stat, statfs, unlink, readFile } from 'node:fs/promises'
+import { join, relative, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { PluginAbortedError, PluginError, PluginNotFoundError } from '../../sdk/errors'
 import {
   KEY_PATTERN,
-  checkKey,
   defineStore,
   type CleanupResult,
   type Endpoint,
@@ -29,133 +19,9 @@ import {
   type StoredObject,
 } from '../../sdk/types'
 import { describeFsError, storeError } from './errors'
-import { probeName, removeTempFiles, tempName } from './temp-files'
-
-const DIR_MODE = 0o700
-const FILE_MODE = 0o600
-
-function rootOf(endpoint: Endpoint): string {
-  const path = endpoint.path
-  if (typeof path !== 'string' || !isAbsolute(path)) {
-    throw new PluginError(`the store directory must be an absolute path, not "${String(path)}"`)
-  }
-  return normalize(path)
-}
-
-function fileOf(root: string, key: string): string {
-  try {
-    checkKey(key)
-  } catch (err) {
-    throw new PluginError((err as Error).message, 'permanent', { cause: err })
-  }
-  return join(root, ...key.split('/'))
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r')
-  try {
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-}
-
-const isMissing = (err: unknown) => {
-  const code = (err as NodeJS.ErrnoException).code
-  return code === 'ENOENT' || code === 'ENOTDIR'
-}
-
-/** Bytes gathered from the source before one write (writev) to the file. */
-const WRITE_BATCH = 4 * 1024 * 1024
-
-/** Writes all of parts at the file's current position (writev may write less than asked). */
-async function writeAll(fh: FileHandle, parts: Buffer[]): Promise<void> {
-  const rest = parts.filter((p) => p.length > 0)
-  while (rest.length > 0) {
-    let { bytesWritten } = await fh.writev(rest)
-    if (bytesWritten === 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' })
-    while (rest.length > 0 && bytesWritten >= rest[0]!.length) bytesWritten -= rest.shift()!.length
-    if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten)
-  }
-}
-
-/** Creates tmp for writing; its directory (and parents) only when missing. */
-async function createTemp(dir: string, tmp: string): Promise<FileHandle> {
-  try {
-    return await open(tmp, 'wx', FILE_MODE)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  await mkdir(dir, { recursive: true, mode: DIR_MODE })
-  return await open(tmp, 'wx', FILE_MODE)
-}
-
-async function put(
-  endpoint: Endpoint,
-  key: string,
-  data: Readable,
-  ctx: PluginContext,
-): Promise<StoredObject> {
-  const root = rootOf(endpoint)
-  const file = fileOf(root, key)
-  const dir = dirname(file)
-  const tmp = join(dir, tempName(basename(file)))
-  let fh: FileHandle | undefined
-  let created = false
-  // Destroyed without an error: the caller owns `data` and may not be listening
-  // for one yet (an 'error' with no listener would crash the process); the
-  // loop below then ends early and the catch reports the abort.
-  const onAbort = () => data.destroy()
-  ctx.signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    if (ctx.signal.aborted) throw new PluginAbortedError()
-    fh = await createTemp(dir, tmp)
-    created = true
-    // Batches of the source, one writev each; the next batch is gathered
-    // while one is written, and no further: the source is read only as fast
-    // as the disk takes it.
-    const out = fh
-    let writing: Promise<void> = Promise.resolve()
-    const write = async (parts: Buffer[]) => {
-      await writing
-      writing = writeAll(out, parts)
-      writing.catch(() => undefined) // awaited before the next write, and at the end
-    }
-    let size = 0
-    let batch: Buffer[] = []
-    let batched = 0
-    for await (const part of data) {
-      const buf = Buffer.isBuffer(part) ? part : Buffer.from(part as Uint8Array)
-      batch.push(buf)
-      batched += buf.length
-      if (batched >= WRITE_BATCH) {
-        await write(batch)
-        size += batched
-        batch = []
-        batched = 0
-      }
-    }
-    await write(batch)
-    await writing
-    size += batched
-    // fsync before close, so the rename below never publishes unwritten data.
-    await fh.sync()
-    await fh.close()
-    fh = undefined
-    if (ctx.signal.aborted) throw new PluginAbortedError()
-    await rename(tmp, file)
-    created = false
-    await syncDir(dir)
-    return { key, size }
-  } catch (err) {
-    data.destroy()
-    await fh?.close().catch(() => undefined)
-    if (created) await unlink(tmp).catch(() => undefined)
-    throw storeError(err, root, ctx.signal)
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort)
-  }
-}
+import { DIR_MODE, FILE_MODE, fileOf, isMissing, rootOf } from './layout'
+import { put } from './put'
+import { probeName, removeTempFiles } from './temp-files'
 
 /** The byte range of a ranged get, as createReadStream's inclusive start and end. */
 function rangeOf(opts: GetOptions | undefined): { start: number; end?: number } {
