@@ -34,8 +34,6 @@ import type { ServiceContext } from './context'
 import { parseEndpoint } from './endpoints'
 import type { PluginResourceService } from './plugin-resources'
 
-export type { VaultLocking }
-
 export class VaultService {
   /** The vault's archive repository, shared with the task runner. */
   readonly archives: VaultArchives
