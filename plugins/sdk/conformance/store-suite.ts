@@ -5,13 +5,14 @@
 // A store that cannot do something through this interface (an external-protocol
 // store has no stat or listing) says so in `cannot`: the checks that need it
 // are skipped for that store alone, and its capabilities must not claim it.
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { PluginAbortedError, PluginError, PluginNotFoundError, isNotFound } from '../errors'
 import { retryableBody, rewind } from '../retryable-body'
 import { storeCapabilities, type Endpoint, type StoredObject, type StorePlugin } from '../types'
 import { loadPlugin, readAll, rejection, testContext } from './services'
+import { MiB, sha256, source } from './sources'
 
 /** What a store may be unable to do: stat (head), list, or tell a missing key from other failures. */
 export type StoreInability = 'head' | 'list' | 'typedNotFound'
@@ -32,36 +33,6 @@ export interface StoreConformanceOptions {
     count(endpoint: Endpoint): Promise<number>
   }
 }
-
-const MiB = 1024 * 1024
-
-/** A pull-based source: each chunk is made only when the consumer asks for it. */
-function source(size: number, opts: { failAt?: number; delayMs?: number } = {}) {
-  const hash = createHash('sha256')
-  let made = 0
-  const stream = new Readable({
-    highWaterMark: 64 * 1024,
-    read() {
-      const emit = () => {
-        if (this.destroyed) return
-        if (opts.failAt !== undefined && made >= opts.failAt) {
-          this.destroy(new Error('source failed on purpose'))
-          return
-        }
-        if (made >= size) return void this.push(null)
-        const chunk = randomBytes(Math.min(64 * 1024, size - made))
-        made += chunk.length
-        hash.update(chunk)
-        this.push(chunk)
-      }
-      if (opts.delayMs) setTimeout(emit, opts.delayMs)
-      else emit()
-    },
-  })
-  return { stream, made: () => made, digest: () => hash.digest('hex') }
-}
-
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
 export function storeConformance(
   name: string,
