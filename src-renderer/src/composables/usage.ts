@@ -1,10 +1,10 @@
 // Which jobs use a schedule or retention policy, and a refused delete (409)
 // in words: what uses it and what to do first.
-import { useDialog, useMessage } from 'naive-ui'
+import { useDialog } from 'naive-ui'
 import { useRouter } from 'vue-router'
 import { ApiError } from '../../../src-daemon/client'
 import type { Job } from '../../../src-daemon/contract'
-import { describeError } from './errors'
+import { useConfirmRemove } from './confirm'
 
 export function jobsUsingSchedule(jobs: Job[], uuid: string): Job[] {
   return jobs.filter((j) => j.schedule_uuid === uuid || j.verify_schedule_uuid === uuid)
@@ -48,7 +48,7 @@ export function inUseText(err: unknown, what: string, name: string): string | nu
  */
 export function useDeleteInUse(what: 'schedule' | 'retention policy') {
   const dialog = useDialog()
-  const message = useMessage()
+  const confirmRemove = useConfirmRemove()
   const router = useRouter()
   const What = what[0]!.toUpperCase() + what.slice(1)
   return function confirmDelete(
@@ -58,30 +58,27 @@ export function useDeleteInUse(what: 'schedule' | 'retention policy') {
     remove: () => Promise<unknown>,
   ) {
     const one = users.length === 1
-    dialog.warning({
+    confirmRemove({
       title: `Delete ${what} ${thing.name}?`,
       content:
         users.length > 0
           ? `${one ? 'The job' : 'The jobs'} ${listWords(users.map((j) => j.name))} ${one ? 'uses' : 'use'} it, so the daemon will refuse: move ${one ? 'that job' : 'them'} to another ${what} first.`
           : unused,
-      positiveText: 'Delete',
-      negativeText: 'Cancel',
-      onPositiveClick: async () => {
-        try {
-          await remove()
-          message.success(`Deleted ${what} ${thing.name}`)
-        } catch (err) {
-          const inUse = inUseText(err, what, thing.name)
-          if (inUse) {
-            dialog.error({
-              title: `${What} ${thing.name} is in use`,
-              content: inUse,
-              positiveText: 'OK',
-              negativeText: 'Open jobs',
-              onNegativeClick: () => void router.push('/jobs'),
-            })
-          } else message.error(describeError(err), { duration: 8000 })
-        }
+      remove: async () => {
+        await remove()
+        return `Deleted ${what} ${thing.name}`
+      },
+      refused: (err, text) => {
+        const inUse = inUseText(err, what, thing.name)
+        if (!inUse) return text
+        dialog.error({
+          title: `${What} ${thing.name} is in use`,
+          content: inUse,
+          positiveText: 'OK',
+          negativeText: 'Open jobs',
+          onNegativeClick: () => void router.push('/jobs'),
+        })
+        return true
       },
     })
   }
