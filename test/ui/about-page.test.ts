@@ -4,18 +4,13 @@
 // checked against the version in a real vault.json the daemon just wrote (so
 // the two cannot drift apart); "web UI" in a browser and the app's versions
 // when the desktop preload is there; each doc of docs/ listed by its title.
-import { flushPromises, mount } from '@vue/test-utils'
-import { NDialogProvider, NMessageProvider } from 'naive-ui'
-import { createPinia, setActivePinia } from 'pinia'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { defineComponent, h } from 'vue'
-import { RouterView, createMemoryHistory, createRouter } from 'vue-router'
 import AboutPage from '../../src-renderer/src/pages/AboutPage.vue'
-import { useConnection } from '../../src-renderer/src/stores/connection'
 import { ROOT, tempDir, type RunningDaemon } from '../helpers/daemon'
-import { allByTestId, startUiDaemon, text, unmountAll, until } from '../helpers/ui'
+import { allByTestId, startUiDaemon, text, until } from '../helpers/ui'
+import { mountPage, unmountPages } from '../helpers/ui-page'
 
 let d: RunningDaemon
 beforeAll(async () => {
@@ -24,31 +19,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await d?.stop()
 })
-const mounted: { unmount(): void }[] = []
 afterEach(() => {
-  for (const w of mounted.splice(0)) w.unmount()
   delete (window as { bulwark?: unknown }).bulwark
 })
-afterEach(unmountAll)
+afterEach(unmountPages)
 
 async function mountAbout() {
-  setActivePinia(createPinia())
-  await useConnection().signInWithToken(d.token)
-  const router = createRouter({
-    history: createMemoryHistory(),
-    routes: [{ path: '/:rest(.*)*', component: AboutPage }],
-  })
-  await router.push('/about')
-  const Host = defineComponent({
-    setup: () => () => h(NMessageProvider, () => h(NDialogProvider, () => h(RouterView))),
-  })
-  mounted.push(
-    mount(Host, {
-      attachTo: document.body,
-      global: { plugins: [router], stubs: { transition: false } },
-    }),
-  )
-  await flushPromises()
+  await mountPage(d, '/about', [{ path: '/:rest(.*)*', component: AboutPage }])
   await until(() => text('about-daemon') !== '…', 'the daemon version')
 }
 

@@ -6,29 +6,17 @@
 // elsewhere without an event. A target given an agent in the editor is saved
 // with agent=<name> and the targets list says where it runs; removing an agent
 // a target still uses shows the daemon's refusal and keeps the row.
-import { flushPromises, mount } from '@vue/test-utils'
-import { NDialogProvider, NMessageProvider } from 'naive-ui'
-import { createPinia, setActivePinia } from 'pinia'
+import { flushPromises } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { defineComponent, h } from 'vue'
-import { RouterView, createMemoryHistory, createRouter } from 'vue-router'
 import type { PluginInfo, Target } from '../../src-daemon/contract'
+import type { Component } from 'vue'
 import type { AgentCreated, AgentView } from '../../src-daemon/contract/agents'
 import EndpointEditor from '../../src-renderer/src/components/EndpointEditor.vue'
 import AgentsPage from '../../src-renderer/src/pages/AgentsPage.vue'
 import TargetsPage from '../../src-renderer/src/pages/TargetsPage.vue'
-import { useConnection } from '../../src-renderer/src/stores/connection'
 import { tempDir, type RunningDaemon } from '../helpers/daemon'
-import {
-  byTestId,
-  input,
-  mountEditor,
-  save,
-  startUiDaemon,
-  type,
-  unmountAll,
-  until,
-} from '../helpers/ui'
+import { byTestId, input, mountEditor, save, startUiDaemon, type, until } from '../helpers/ui'
+import { mountPage, unmountPages } from '../helpers/ui-page'
 
 let d: RunningDaemon
 beforeAll(async () => {
@@ -38,37 +26,10 @@ afterAll(async () => {
   await d?.stop()
 })
 
-const mounted: { unmount(): void }[] = []
-/** Unmounts the pages and editors mounted so far, and signs out. */
-function unmountPages() {
-  for (const w of mounted.splice(0)) w.unmount()
-  unmountAll()
-}
 afterEach(unmountPages)
 
 /** Mounts `page` at `path`, signed in, in the providers the app gives it. */
-async function mountPage(path: string, page: object) {
-  setActivePinia(createPinia())
-  await useConnection().signInWithToken(d.token)
-  const router = createRouter({
-    history: createMemoryHistory(),
-    routes: [
-      { path, component: page },
-      { path: '/:rest(.*)*', component: { render: () => null } },
-    ],
-  })
-  await router.push(path)
-  const Host = defineComponent({
-    setup: () => () => h(NMessageProvider, () => h(NDialogProvider, () => h(RouterView))),
-  })
-  mounted.push(
-    mount(Host, {
-      attachTo: document.body,
-      global: { plugins: [router], stubs: { transition: false } },
-    }),
-  )
-  await flushPromises()
-}
+const mountAt = (path: string, page: Component) => mountPage(d, path, [{ path, component: page }])
 
 const row = (name: string) =>
   document.querySelector<HTMLElement>(`[data-testid="agent-row"][data-name="${name}"]`)
@@ -107,7 +68,7 @@ describe('AgentsPage', () => {
   afterEach(deleteAllAgents)
 
   it('explains agents while there are none, and creates one: command, expiry, pending', async () => {
-    await mountPage('/agents', AgentsPage)
+    await mountAt('/agents', AgentsPage)
     const empty = await until(() => byTestId('empty-state'), 'the empty state')
     expect(empty.textContent).toContain('No agents yet')
     expect(empty.textContent).toMatch(/another host/)
@@ -146,7 +107,7 @@ describe('AgentsPage', () => {
 
   it('puts the daemon’s refusal of a taken name on the name field', async () => {
     await createAgent('taken')
-    await mountPage('/agents', AgentsPage)
+    await mountAt('/agents', AgentsPage)
     await until(() => row('taken'), 'the row')
     byTestId('new-agent')!.click()
     await until(() => input('name'), 'the name field')
@@ -159,7 +120,7 @@ describe('AgentsPage', () => {
 
   it('gives an agent a new pairing line, saying what pairing with it does', async () => {
     const first = await createAgent('rebuilt-host')
-    await mountPage('/agents', AgentsPage)
+    await mountAt('/agents', AgentsPage)
     await until(() => row('rebuilt-host'), 'the row')
     byTestId('agent-pair-rebuilt-host')!.click()
     await until(() => input('command'), 'the new line')
@@ -173,7 +134,7 @@ describe('AgentsPage', () => {
   })
 
   it('lists an agent made elsewhere by itself, and removes one after asking', async () => {
-    await mountPage('/agents', AgentsPage)
+    await mountAt('/agents', AgentsPage)
     await until(() => byTestId('empty-state'), 'the empty state')
     // No event announces an agent: the page's own refresh finds it.
     await createAgent('made-by-api')
@@ -238,7 +199,7 @@ describe('a target that runs on an agent', () => {
       plugin: 'files',
       endpoint: { path: tempDir('bulwark-ui-local-target-') },
     })
-    await mountPage('/targets', TargetsPage)
+    await mountAt('/targets', TargetsPage)
     const where = (name: string) =>
       document
         .querySelector(`[data-testid="target-list-row"][data-name="${name}"]`)
@@ -248,7 +209,7 @@ describe('a target that runs on an agent', () => {
     unmountPages()
 
     // The agent's row names the target; removing it is refused in the daemon's words.
-    await mountPage('/agents', AgentsPage)
+    await mountAt('/agents', AgentsPage)
     await until(() => inRow('nas-1', 'agent-targets')?.textContent === 'nas-photos', 'its target')
     byTestId('agent-remove-nas-1')!.click()
     await answer('Remove agent nas-1?', 'Remove')

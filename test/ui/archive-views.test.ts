@@ -6,14 +6,12 @@
 // original, and says what it does to it; the targets list saying where each
 // target points and when it was last backed up; the dashboard counting
 // invalid archives, and a job whose newest archive is invalid as a problem.
-import { flushPromises, mount } from '@vue/test-utils'
-import { NDialogProvider, NMessageProvider } from 'naive-ui'
+import { flushPromises } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { defineComponent, h, type Component } from 'vue'
-import { RouterView, createMemoryHistory, createRouter, type Router } from 'vue-router'
+import { type Component } from 'vue'
 import type { Archive, PluginInfo, Task } from '../../src-daemon/contract'
 import ArchivePage from '../../src-renderer/src/pages/ArchivePage.vue'
 import ArchivesPage from '../../src-renderer/src/pages/ArchivesPage.vue'
@@ -25,20 +23,10 @@ import JobsPage from '../../src-renderer/src/pages/JobsPage.vue'
 import { chunkPaths } from '../helpers/vault-bench'
 import RestoreDialog from '../../src-renderer/src/components/RestoreDialog.vue'
 import { freshEndpoint } from '../../src-renderer/src/composables/archives'
-import { useConnection } from '../../src-renderer/src/stores/connection'
 import { tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask, waitForTask } from '../helpers/tasks'
-import {
-  byTestId,
-  input,
-  mountEditor,
-  save,
-  startUiDaemon,
-  text,
-  type,
-  unmountAll,
-  until,
-} from '../helpers/ui'
+import { byTestId, input, mountEditor, save, startUiDaemon, text, type, until } from '../helpers/ui'
+import { mountPage, unmountPages } from '../helpers/ui-page'
 
 let d: RunningDaemon
 const source = tempDir('bulwark-ui-archive-src-')
@@ -55,28 +43,9 @@ async function created(path: string, body: unknown): Promise<string> {
   return res.body.uuid
 }
 
-const mounted: { unmount(): void }[] = []
-
 /** Mounts the app's pages at `path` (signed in), with the message and dialog providers. */
-async function mountAt(path: string, routes: { path: string; component: Component }[]) {
-  setActivePinia(createPinia())
-  await useConnection().signInWithToken(d.token)
-  const router: Router = createRouter({
-    history: createMemoryHistory(),
-    routes: [...routes, { path: '/:rest(.*)*', component: { render: () => null } }],
-  })
-  await router.push(path)
-  const Host = defineComponent({
-    setup: () => () => h(NMessageProvider, () => h(NDialogProvider, () => h(RouterView))),
-  })
-  const w = mount(Host, {
-    attachTo: document.body,
-    global: { plugins: [router], stubs: { transition: false } },
-  })
-  mounted.push(w)
-  await flushPromises()
-  return router
-}
+const mountAt = (path: string, routes: { path: string; component: Component }[]) =>
+  mountPage(d, path, routes)
 
 beforeAll(async () => {
   d = await startUiDaemon({ BULWARK_WORKERS: '1' })
@@ -133,10 +102,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await d.stop()
 })
-afterEach(() => {
-  for (const w of mounted.splice(0)) w.unmount()
-  unmountAll()
-})
+afterEach(unmountPages)
 
 const ARCHIVE_ROUTES = [
   { path: '/archives', component: ArchivesPage },
@@ -396,8 +362,7 @@ describe('DashboardPage', () => {
     expect(text('job-health-summary')).toBe('1 of 2 with an invalid newest archive')
 
     // The Jobs page says so too, beside the last run's status.
-    for (const w of mounted.splice(0)) w.unmount()
-    unmountAll()
+    unmountPages()
     await mountAt('/jobs', [{ path: '/jobs', component: JobsPage }])
     const tag = await until(() => byTestId('job-invalid-ui-bad-job'), 'the invalid tag on Jobs')
     expect(tag.textContent?.trim()).toBe('archive invalid')

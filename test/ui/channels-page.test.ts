@@ -5,19 +5,15 @@
 // as a failure in words; a stored secret shown as stored, never in clear; the
 // daemon's settings error on the field it names; the list following changes
 // made elsewhere.
-import { flushPromises, mount } from '@vue/test-utils'
-import { NDialogProvider, NMessageProvider } from 'naive-ui'
-import { createPinia, setActivePinia } from 'pinia'
+import { flushPromises } from '@vue/test-utils'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { defineComponent, h } from 'vue'
-import { RouterView, createMemoryHistory, createRouter } from 'vue-router'
 import type { Channel } from '../../src-daemon/contract'
 import ChannelsPage from '../../src-renderer/src/pages/ChannelsPage.vue'
-import { useConnection } from '../../src-renderer/src/stores/connection'
 import { tempDir, type RunningDaemon } from '../helpers/daemon'
-import { byTestId, input, startUiDaemon, type, unmountAll, until } from '../helpers/ui'
+import { byTestId, input, startUiDaemon, type, until } from '../helpers/ui'
+import { mountPage, unmountPages } from '../helpers/ui-page'
 
 /** What the receiver was sent. */
 interface Received {
@@ -53,35 +49,10 @@ afterAll(async () => {
   await d?.stop()
   await new Promise((r) => receiver?.close(r))
 })
-afterEach(unmountAll)
+afterEach(unmountPages)
 
-const mounted: { unmount(): void }[] = []
-afterEach(() => {
-  for (const w of mounted.splice(0)) w.unmount()
-})
-
-async function mountPage() {
-  setActivePinia(createPinia())
-  await useConnection().signInWithToken(d.token)
-  const router = createRouter({
-    history: createMemoryHistory(),
-    routes: [
-      { path: '/channels', component: ChannelsPage },
-      { path: '/:rest(.*)*', component: { render: () => null } },
-    ],
-  })
-  await router.push('/channels')
-  const Host = defineComponent({
-    setup: () => () => h(NMessageProvider, () => h(NDialogProvider, () => h(RouterView))),
-  })
-  mounted.push(
-    mount(Host, {
-      attachTo: document.body,
-      global: { plugins: [router], stubs: { transition: false } },
-    }),
-  )
-  await flushPromises()
-}
+const mountChannels = () =>
+  mountPage(d, '/channels', [{ path: '/channels', component: ChannelsPage }])
 
 const row = (name: string) =>
   document.querySelector<HTMLElement>(`[data-testid="channel-row"][data-name="${name}"]`)
@@ -137,7 +108,7 @@ const channels = async () => (await d.api<Channel[]>('GET', '/v1/channels')).bod
 
 describe('ChannelsPage', () => {
   it('explains channels while there are none, and follows channels made elsewhere', async () => {
-    await mountPage()
+    await mountChannels()
     const empty = await until(() => byTestId('empty-state'), 'the empty state')
     expect(empty.textContent).toContain('No notification channels yet')
     expect(empty.textContent).toMatch(/failed backup/)
@@ -173,7 +144,7 @@ describe('ChannelsPage', () => {
   })
 
   it('sends a test before saving, saves, and sends one from the row; the secret stays stored', async () => {
-    await mountPage()
+    await mountChannels()
     byTestId('new-channel')!.click()
     await until(() => byTestId('channel-editor'), 'the editor')
     await pickKind(0, 'url')
@@ -233,7 +204,7 @@ describe('ChannelsPage', () => {
       settings: { url: `${base}/fail/broken` },
     })
     expect(res.status, JSON.stringify(res.body)).toBe(200)
-    await mountPage()
+    await mountChannels()
     await until(() => row('broken-hook'), 'the channel’s row')
     inRow('broken-hook', 'channel-test-broken-hook')!.click()
     await until(
@@ -276,7 +247,7 @@ describe('ChannelsPage', () => {
       kind: 'webhook',
       settings: { url: `${base}/ok/rules` },
     })
-    await mountPage()
+    await mountChannels()
     await until(() => row('rules-hook'), 'the channel’s row')
     expect(inRow('rules-hook', 'channel-events')!.textContent).toBe('Failures only')
 
@@ -335,7 +306,7 @@ describe('ChannelsPage', () => {
   })
 
   it('puts the daemon’s settings error on its field, for Send test and for Create', async () => {
-    await mountPage()
+    await mountChannels()
     byTestId('new-channel')!.click()
     await until(() => byTestId('channel-editor'), 'the editor')
     await pickKind(0, 'url')

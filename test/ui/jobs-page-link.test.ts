@@ -3,16 +3,11 @@
 // a real daemon with two jobs: only the linked job's row, a chip naming it,
 // and "Show all jobs" back to both (the query gone); a link to a job that no
 // longer exists says so.
-import { flushPromises, mount } from '@vue/test-utils'
-import { NDialogProvider, NMessageProvider } from 'naive-ui'
-import { createPinia, setActivePinia } from 'pinia'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { defineComponent, h } from 'vue'
-import { RouterView, createMemoryHistory, createRouter, type Router } from 'vue-router'
 import JobsPage from '../../src-renderer/src/pages/JobsPage.vue'
-import { useConnection } from '../../src-renderer/src/stores/connection'
 import { tempDir, type RunningDaemon } from '../helpers/daemon'
-import { byTestId, startUiDaemon, text, unmountAll, until } from '../helpers/ui'
+import { byTestId, startUiDaemon, text, until } from '../helpers/ui'
+import { mountPage, unmountPages } from '../helpers/ui-page'
 
 let d: RunningDaemon
 const jobs: Record<string, string> = {}
@@ -44,35 +39,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await d?.stop()
 })
-const mounted: { unmount(): void }[] = []
-afterEach(() => {
-  for (const w of mounted.splice(0)) w.unmount()
-})
-afterEach(unmountAll)
+afterEach(unmountPages)
 
-async function mountJobs(path: string): Promise<Router> {
-  setActivePinia(createPinia())
-  await useConnection().signInWithToken(d.token)
-  const router = createRouter({
-    history: createMemoryHistory(),
-    routes: [
-      { path: '/jobs', component: JobsPage },
-      { path: '/:rest(.*)*', component: { render: () => null } },
-    ],
-  })
-  await router.push(path)
-  const Host = defineComponent({
-    setup: () => () => h(NMessageProvider, () => h(NDialogProvider, () => h(RouterView))),
-  })
-  mounted.push(
-    mount(Host, {
-      attachTo: document.body,
-      global: { plugins: [router], stubs: { transition: false } },
-    }),
-  )
-  await flushPromises()
-  return router
-}
+const mountJobs = (path: string) => mountPage(d, path, [{ path: '/jobs', component: JobsPage }])
 
 const row = (name: string) => byTestId(`job-row-${name}`)
 

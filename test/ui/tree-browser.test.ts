@@ -7,15 +7,11 @@
 // and the comparison with an older archive after files changed. Also the
 // path and mode helpers the section reads with, and a dump archive saying it
 // cannot be browsed.
-import { flushPromises, mount } from '@vue/test-utils'
-import { NDialogProvider, NMessageProvider } from 'naive-ui'
-import { createPinia, setActivePinia } from 'pinia'
+import { flushPromises } from '@vue/test-utils'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { defineComponent, h } from 'vue'
-import { RouterView, createMemoryHistory, createRouter } from 'vue-router'
 import type { Archive } from '../../src-daemon/contract'
 import ArchivePage from '../../src-renderer/src/pages/ArchivePage.vue'
 import {
@@ -27,10 +23,10 @@ import {
   restoreSummary,
   searchPattern,
 } from '../../src-renderer/src/composables/tree'
-import { useConnection } from '../../src-renderer/src/stores/connection'
 import { tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask, waitForTask } from '../helpers/tasks'
 import { allByTestId, byTestId, startUiDaemon, text, type, unmountAll, until } from '../helpers/ui'
+import { mountPage, unmountPages } from '../helpers/ui-page'
 
 describe('tree helpers', () => {
   it('reads modes as ls -l does', () => {
@@ -88,32 +84,9 @@ describe('against a real daemon and tree archive', () => {
     return res.body.uuid
   }
 
-  const mounted: { unmount(): void }[] = []
-
   /** Mounts the archive page of `uuid` (`query` after it), signed in, with the message and dialog providers. */
-  async function mountArchive(uuid: string, query = '') {
-    setActivePinia(createPinia())
-    await useConnection().signInWithToken(d.token)
-    const router = createRouter({
-      history: createMemoryHistory(),
-      routes: [
-        { path: '/archives/:uuid', component: ArchivePage },
-        { path: '/:rest(.*)*', component: { render: () => null } },
-      ],
-    })
-    await router.push(`/archives/${uuid}${query}`)
-    const Host = defineComponent({
-      setup: () => () => h(NMessageProvider, () => h(NDialogProvider, () => h(RouterView))),
-    })
-    mounted.push(
-      mount(Host, {
-        attachTo: document.body,
-        global: { plugins: [router], stubs: { transition: false } },
-      }),
-    )
-    await flushPromises()
-    return router
-  }
+  const mountArchive = (uuid: string, query = '') =>
+    mountPage(d, `/archives/${uuid}${query}`, [{ path: '/archives/:uuid', component: ArchivePage }])
 
   /** The paths of the rows the browser shows, in order. */
   const rows = () =>
@@ -197,8 +170,7 @@ describe('against a real daemon and tree archive', () => {
     await d.stop()
   })
   afterEach(() => {
-    for (const w of mounted.splice(0)) w.unmount()
-    unmountAll()
+    unmountPages()
     vi.restoreAllMocks()
   })
 
