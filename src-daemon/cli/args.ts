@@ -2,7 +2,11 @@
 // (`bulwark --json list targets`, `bulwark list targets --json`), as
 // `--flag value` or `--flag=value`; `--` ends flag parsing. Whether a flag
 // takes a value is known from the specs, so `--name db list` is never misread.
+// A flag's type (a whole number, a duration, a day, one of a set) is declared
+// in its spec; the value is checked when the command reads it, so a command's
+// errors come in the order its own checks run.
 import { UsageError, didYouMean } from './errors'
+import { parseDay, parseDuration, parseInteger } from './format'
 
 export interface FlagSpec {
   name: string
@@ -14,6 +18,13 @@ export interface FlagSpec {
   /** Other spellings accepted for this flag, without dashes. */
   aliases?: string[]
   help: string
+  /** What the value is: read with Flags.int, .duration, .day (as text otherwise). */
+  type?: 'int' | 'duration' | 'day'
+  /** Bounds of an int. */
+  min?: number
+  max?: number
+  /** The values a text flag may take: read with Flags.choice. */
+  choices?: readonly string[]
 }
 
 export interface RawFlag {
@@ -87,6 +98,12 @@ export class Flags {
   private readonly values = new Map<string, string[]>()
   private readonly present = new Set<string>()
 
+  /** `specs`: the command's flags, for the typed readers; `command` names it in messages. */
+  constructor(
+    private readonly specs: readonly FlagSpec[] = [],
+    private readonly command = '',
+  ) {}
+
   set(name: string, value: string | undefined): void {
     this.present.add(name)
     if (value === undefined) return
@@ -108,6 +125,44 @@ export class Flags {
   all(name: string): string[] {
     return this.values.get(name) ?? []
   }
+
+  private spec(name: string): FlagSpec {
+    const spec = this.specs.find((s) => s.name === name)
+    if (!spec) throw new Error(`no flag --${name} in the specs of "${this.command}"`)
+    return spec
+  }
+
+  /** A whole number within the spec's min and max. */
+  int(name: string): number | undefined {
+    const { min, max } = this.spec(name)
+    const text = this.str(name)
+    return text === undefined ? undefined : parseInteger(text, `--${name}`, min, max)
+  }
+
+  /** Seconds, from "90m", "12h", "7d" or a number. */
+  duration(name: string): number | undefined {
+    this.spec(name)
+    const text = this.str(name)
+    return text === undefined ? undefined : parseDuration(text, `--${name}`)
+  }
+
+  /** YYYYMMDD. */
+  day(name: string): string | undefined {
+    this.spec(name)
+    const text = this.str(name)
+    return text === undefined ? undefined : parseDay(text, `--${name}`)
+  }
+
+  /** One of the spec's choices. */
+  choice<T extends string>(name: string): T | undefined {
+    const choices = this.spec(name).choices ?? []
+    const text = this.str(name)
+    if (text === undefined || choices.includes(text)) return text as T | undefined
+    throw new UsageError(
+      `--${name} must be one of ${choices.join(', ')} (got "${text}")`,
+      this.command,
+    )
+  }
 }
 
 function lookup(specs: readonly FlagSpec[], name: string): FlagSpec | undefined {
@@ -123,7 +178,7 @@ export function bindFlags(
   specs: readonly FlagSpec[],
   command: string,
 ): Flags {
-  const flags = new Flags()
+  const flags = new Flags(specs, command)
   const all = [...specs, ...GLOBAL_FLAGS]
   for (const f of raw) {
     const spec = lookup(all, f.name)

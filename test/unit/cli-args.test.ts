@@ -5,6 +5,8 @@ import { COMMANDS } from '../../src-daemon/cli/commands'
 import { checkArgs, matchCommand } from '../../src-daemon/cli/dispatch'
 import { UsageError, closest } from '../../src-daemon/cli/errors'
 import { commandHelp, generalHelp, usageLine } from '../../src-daemon/cli/help'
+import { Output } from '../../src-daemon/cli/output'
+import { NO_STDIN } from '../../src-daemon/cli/stdin'
 
 const VALUE = valueFlagNames(COMMANDS.map((c) => c.flags ?? []))
 const tok = (argv: string[]) => tokenize(argv, (n) => VALUE.has(n))
@@ -136,5 +138,77 @@ describe('help', () => {
       'bulwark edit schedule REF [--name NAME] [--when TIMESPEC] [--timezone ZONE] [--summary TEXT]',
     )
     expect(commandHelp(c)).toContain('--when TIMESPEC')
+  })
+})
+
+describe('typed flags', () => {
+  it('reads whole numbers, days, durations and choices as their specs declare', () => {
+    const tasks = parse(['list', 'tasks', '--limit', '7', '--status', 'failed', '--type', 'gc'])
+    expect(tasks.flags.int('limit')).toBe(7)
+    expect(tasks.flags.choice('status')).toBe('failed')
+    const archives = parse(['list', 'archives', '--after', '2025-01-31'])
+    expect(archives.flags.day('after')).toBe('20250131')
+    expect(archives.flags.day('before')).toBeUndefined()
+    const policy = parse(['create', 'retention', '--name', 'p', '--expires', '2h'])
+    expect(policy.flags.duration('expires')).toBe(7200)
+  })
+
+  it('names the flag, its bounds or its choices when a value is wrong', () => {
+    expect(usage(() => parse(['list', 'tasks', '--limit', '0']).flags.int('limit'))).toBe(
+      '--limit must be at least 1 (got 0)',
+    )
+    expect(
+      usage(() => parse(['edit', 'job', 'j', '--priority', '101']).flags.int('priority')),
+    ).toBe('--priority must be between 0 and 100 (got 101)')
+    expect(usage(() => parse(['list', 'tasks', '--type', 'x']).flags.choice('type'))).toMatch(
+      /^--type must be one of backup, .* \(got "x"\)$/,
+    )
+    expect(
+      usage(() =>
+        parse([
+          'create',
+          'job',
+          '--name',
+          'j',
+          '--target',
+          't',
+          '--store',
+          's',
+          '--schedule',
+          'd',
+          '--retention',
+          'r',
+          '--rpo',
+          'soon',
+        ]).flags.duration('rpo'),
+      ),
+    ).toMatch(/^--rpo "soon" is not a duration/)
+  })
+})
+
+describe('noun tables', () => {
+  it('every edit refuses a line that changes nothing, naming all its flags, before asking the daemon', async () => {
+    const edits = COMMANDS.filter((c) => c.verb === 'edit' && !c.flags?.some((f) => f.required))
+    expect(edits.map((c) => c.noun).sort()).toEqual(
+      ['channel', 'job', 'retention', 'schedule', 'store', 'target'].sort(),
+    )
+    for (const c of edits) {
+      const name = `edit ${c.noun}`
+      const run = c.run({
+        args: ['x'],
+        flags: bindFlags([], c.flags ?? [], name),
+        json: false,
+        out: new Output({ stdout: () => undefined, stderr: () => undefined }),
+        get client(): never {
+          throw new Error('asked the daemon')
+        },
+        env: {},
+        stdin: NO_STDIN,
+        command: name,
+        onInterrupt: () => () => undefined,
+      })
+      const names = (c.flags ?? []).map((f) => `--${f.name}`).join(', ')
+      await expect(run).rejects.toThrow(`nothing to change: give at least one of ${names}`)
+    }
   })
 })

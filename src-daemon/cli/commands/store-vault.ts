@@ -8,7 +8,7 @@ import { oneOf, type FlagSpec } from '../args'
 import type { Command, Context } from '../command'
 import { CliError, UsageError } from '../errors'
 import { plural } from '../format'
-import { label, resolveRef } from '../refs'
+import { label } from '../refs'
 import {
   checkPasswordSource,
   passwordFrom,
@@ -16,14 +16,12 @@ import {
   readPassword,
   withSecretFields,
 } from '../secrets'
-import { REF_ARG, nameFlag, owner, ownerFlag, summaryFlag } from './common'
-import { checkEndpointFlags, endpointFlags, endpointFor } from './endpoint-resources'
-import { FOLLOW_DETAILS, followFlag, followTask } from './follow'
+import { nameFlag, owner, ownerFlag, summaryFlag } from './common'
+import { checkEndpointFlags, endpointFlags, endpointFor } from './endpoint-flags'
+import { FOLLOW_DETAILS, followFlag } from './follow'
+import { custom, defineNoun, startTask } from './noun'
 
 const RECOVERY_KEY = 'recovery_key'
-
-const resolveStore = (ctx: Context) =>
-  resolveRef('store', ctx.args[0] ?? '', () => ctx.client.listStores())
 
 const IMPORT_FLAGS: FlagSpec[] = [
   nameFlag('store', false),
@@ -115,70 +113,67 @@ function noteSkipped(ctx: Context, skipped: number | undefined): void {
   )
 }
 
-export const storeVaultCommands: Command[] = [
-  {
-    verb: 'import',
-    noun: 'store',
-    args: [{ ...REF_ARG('store'), optional: true }],
-    summary: 'create a store from the vault already in it (with REF: read its vault again)',
-    usages: [
-      '--name NAME --plugin PLUGIN (--endpoint JSON | --set KEY=VALUE ...) [--summary TEXT] ' +
-        '[--password-stdin | --recovery-key-file FILE]',
-      'REF',
-    ],
-    flags: IMPORT_FLAGS,
-    details:
-      'Without REF: a new store, as create store, over a store that already holds a Bulwark vault\n' +
-      '(another daemon wrote it, or it was copied). The vault is opened with its password (the first\n' +
-      'line of stdin with --password-stdin, else asked on the terminal) or with its recovery kit\n' +
-      '(--recovery-key-file FILE), and every archive found in it is cataloged, to list and restore.\n' +
-      'With REF: the vault of that store is read again, and archives the catalog lacks are added.\n' +
-      'Imported with the recovery kit alone, the store gets a password Bulwark generates; set your\n' +
-      'own with:  bulwark vault change-password STORE\n' +
-      'Example:  printf \'%s\\n\' "$PASSWORD" | bulwark import store --name old --plugin fs \\\n' +
-      '            --set path=/mnt/old-backups --password-stdin',
-    async run(ctx) {
-      if (ctx.args[0] === undefined) return importNew(ctx)
-      const extra = NEW_STORE_FLAGS.find((f) => ctx.flags.has(f))
-      if (extra !== undefined) {
-        throw new UsageError(
-          `--${extra} is for importing a new store; with REF, the known store's vault is read again ` +
-            '(to give Bulwark its password: bulwark edit store REF --vault-password-stdin)',
-          ctx.command,
-        )
-      }
-      const store = await resolveStore(ctx)
-      const res = await ctx.client.rescanStore(store.uuid)
-      if (ctx.json) return ctx.out.json(res)
-      const added = res.archives === 0 ? 'no archive' : plural(res.archives, 'archive')
-      ctx.out.line(`read the vault of store ${label(store)} again: ${added} added to the catalog`)
-      if (res.gone) {
-        ctx.out.line(
-          `${plural(res.gone, 'archive')} the catalog listed ${res.gone === 1 ? 'is' : 'are'} no longer in the store (deleted elsewhere): marked purged`,
-        )
-      }
-      noteSkipped(ctx, res.skipped)
-    },
-  },
-  {
-    verb: 'gc',
-    noun: 'store',
-    args: [REF_ARG('store')],
-    summary: "delete the chunks no archive in a store's vault uses (garbage collection)",
-    flags: [ownerFlag, followFlag],
-    details:
-      'Prints the task uuid (or follows it). A chunk no archive lists is deleted once it has been\n' +
-      'unreferenced for the grace period (24 h by default), so a backup still being written never\n' +
-      'loses one. Refused while a collection of the store is pending or running.\n\n' +
-      FOLLOW_DETAILS,
-    async run(ctx) {
-      const store = await resolveStore(ctx)
-      const who = owner(ctx)
-      const gc = () => ctx.client.gcStore(store.uuid, who ? { owner: who } : {})
-      if (ctx.flags.has('follow')) return followTask(ctx, async () => (await gc()).task_uuid)
-      const res = await gc()
-      if (ctx.json) ctx.out.json(res)
-      else ctx.out.line(res.task_uuid)
-    },
-  },
-]
+export const storeVaultCommands: Command[] = defineNoun({
+  noun: 'store',
+  refs: (c) => c.listStores(),
+  verbs: [
+    custom((n) => ({
+      verb: 'import',
+      args: [{ ...n.ref, optional: true }],
+      summary: 'create a store from the vault already in it (with REF: read its vault again)',
+      usages: [
+        '--name NAME --plugin PLUGIN (--endpoint JSON | --set KEY=VALUE ...) [--summary TEXT] ' +
+          '[--password-stdin | --recovery-key-file FILE]',
+        'REF',
+      ],
+      flags: IMPORT_FLAGS,
+      details:
+        'Without REF: a new store, as create store, over a store that already holds a Bulwark vault\n' +
+        '(another daemon wrote it, or it was copied). The vault is opened with its password (the first\n' +
+        'line of stdin with --password-stdin, else asked on the terminal) or with its recovery kit\n' +
+        '(--recovery-key-file FILE), and every archive found in it is cataloged, to list and restore.\n' +
+        'With REF: the vault of that store is read again, and archives the catalog lacks are added.\n' +
+        'Imported with the recovery kit alone, the store gets a password Bulwark generates; set your\n' +
+        'own with:  bulwark vault change-password STORE\n' +
+        'Example:  printf \'%s\\n\' "$PASSWORD" | bulwark import store --name old --plugin fs \\\n' +
+        '            --set path=/mnt/old-backups --password-stdin',
+      async run(ctx) {
+        if (ctx.args[0] === undefined) return importNew(ctx)
+        const extra = NEW_STORE_FLAGS.find((f) => ctx.flags.has(f))
+        if (extra !== undefined) {
+          throw new UsageError(
+            `--${extra} is for importing a new store; with REF, the known store's vault is read again ` +
+              '(to give Bulwark its password: bulwark edit store REF --vault-password-stdin)',
+            ctx.command,
+          )
+        }
+        const store = await n.resolve(ctx)
+        const res = await ctx.client.rescanStore(store.uuid)
+        if (ctx.json) return ctx.out.json(res)
+        const added = res.archives === 0 ? 'no archive' : plural(res.archives, 'archive')
+        ctx.out.line(`read the vault of store ${label(store)} again: ${added} added to the catalog`)
+        if (res.gone) {
+          ctx.out.line(
+            `${plural(res.gone, 'archive')} the catalog listed ${res.gone === 1 ? 'is' : 'are'} no longer in the store (deleted elsewhere): marked purged`,
+          )
+        }
+        noteSkipped(ctx, res.skipped)
+      },
+    })),
+    startTask({
+      verb: 'gc',
+      summary: "delete the chunks no archive in a store's vault uses (garbage collection)",
+      flags: [ownerFlag, followFlag],
+      details:
+        'Prints the task uuid (or follows it). A chunk no archive lists is deleted once it has been\n' +
+        'unreferenced for the grace period (24 h by default), so a backup still being written never\n' +
+        'loses one. Refused while a collection of the store is pending or running.\n\n' +
+        FOLLOW_DETAILS,
+      body(ctx) {
+        const who = owner(ctx)
+        return who ? { owner: who } : {}
+      },
+      call: (c, uuid, body) => c.gcStore(uuid, body),
+    }),
+  ],
+})

@@ -1,16 +1,16 @@
 // bulwark show vault STORE (also: vault show), and vault change-password |
-// add-password | remove-password | export-key, and recover vault. A store's
+// add-password | remove-password | export-key, and recover vault
+// (vault-recover.ts). A store's
 // vault is addressed by the store's REF; passwords come from stdin or a
 // prompt, never argv.
 import { closeSync, fchmodSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { ApiError } from '../../client'
-import { REDACTED, VAULT_PASSWORD, type VaultInfo } from '../../contract'
+import type { VaultInfo } from '../../contract'
 import type { Command, Context } from '../command'
-import { parseStoredEndpoint } from '../endpoint'
 import { CliError } from '../errors'
 import { fmtDate, fmtRatio, fmtSize, shortUuid } from '../format'
 import { formatTable } from '../output'
-import { isUuid, label, pickRef, resolveRef, type Resolved } from '../refs'
+import { isUuid, label, pickRef, type Resolved } from '../refs'
 import {
   checkPasswordSource,
   passwordFrom,
@@ -18,15 +18,13 @@ import {
   readPassword,
   withSecretFields,
 } from '../secrets'
-import { readKeyFile } from './store-vault'
+import { custom, defineNoun } from './noun'
+import { NEW_PASSWORD, recoverVault } from './vault-recover'
 
 const STORE_ARG = {
   name: 'STORE',
   help: 'the store: its uuid, a unique uuid prefix (4+ characters) or its exact name',
 }
-
-const resolveStore = (ctx: Context) =>
-  resolveRef('store', ctx.args[0] ?? '', () => ctx.client.listStores())
 
 const ofStore = (store: Resolved) => `the vault of store ${label(store)}`
 
@@ -82,243 +80,153 @@ function writePrivate(file: string, text: string): void {
   }
 }
 
-const NEW_PASSWORD = { flag: 'password-stdin', prompt: 'New vault password', confirm: true }
-
-/** Whether Bulwark keeps a vault password for the store (a kept secret reads back redacted). */
-async function keepsPassword(ctx: Context, store: Resolved): Promise<boolean> {
-  const endpoint = parseStoredEndpoint((await ctx.client.getStore(store.uuid)).endpoint)
-  return endpoint[VAULT_PASSWORD] === REDACTED
-}
-
-/**
- * The password for the recovered vault's key slot: --password-stdin (or the
- * prompt) when given, else none (the daemon uses the one it keeps), unless it
- * keeps none, when one must be given.
- */
-async function recoveryPassword(ctx: Context, store: Resolved): Promise<string | undefined> {
-  if (ctx.flags.has(NEW_PASSWORD.flag)) return readPassword(ctx, NEW_PASSWORD)
-  if (await keepsPassword(ctx, store)) return undefined
-  if (!ctx.stdin.isTTY) {
-    const file = ctx.flags.str('recovery-key-file') ?? 'FILE'
-    throw new CliError(
-      `Bulwark keeps no password for store ${label(store)}, so the recovered vault needs a new ` +
-        `one; give it on stdin with --${NEW_PASSWORD.flag}, like:\n` +
-        `  printf '%s\\n' "$PASSWORD" | bulwark recover vault ${store.uuid} ` +
-        `--recovery-key-file ${file} --${NEW_PASSWORD.flag}\n` +
-        "(never as an argument: other users can see a command's arguments)",
-    )
-  }
-  ctx.out.note(`Bulwark keeps no password for store ${label(store)}: choose one for its vault.`)
-  return readPassword(ctx, NEW_PASSWORD)
-}
-
-export const vaultCommands: Command[] = [
-  {
-    verb: 'show',
-    noun: 'vault',
-    args: [STORE_ARG],
-    summary: "show a store's vault: key slots, chunks, sizes, dedup ratio",
-    details:
-      'The logical size is what the archives hold, the stored size what their chunks take in the\n' +
-      'store after deduplication and compression; the dedup ratio is the first over the second.\n' +
-      'A store has a vault from its first backup on. Also written: bulwark vault show STORE',
-    async run(ctx) {
-      const store = await resolveStore(ctx)
-      const v = await ctx.client.getVault(store.uuid)
-      if (ctx.json) return ctx.out.json(v)
-      printVault(ctx, store, v)
-    },
-  },
-  {
-    verb: 'change-password',
-    noun: 'vault',
-    nounFirst: true,
-    args: [STORE_ARG],
-    summary: "change the password of a store's vault",
-    flags: [passwordStdinFlag('the new password')],
-    details:
-      'The new password is asked twice on the terminal with echo off, or read from the first line\n' +
-      'of stdin with --password-stdin; never give it as an argument. Bulwark opens the vault with\n' +
-      'the password it keeps for the store, adds a key slot for the new one, removes the old one,\n' +
-      'and keeps the new one. No archive is rewritten, and the recovery kit stays valid.\n' +
-      'Example:  printf \'%s\\n\' "$NEW_PASSWORD" | bulwark vault change-password local --password-stdin',
-    async run(ctx) {
-      checkPasswordSource(ctx, NEW_PASSWORD)
-      const store = await resolveStore(ctx)
-      const password = await readPassword(ctx, NEW_PASSWORD)
-      const from = passwordFrom(ctx, NEW_PASSWORD.flag)
-      const res = await withSecretFields({ new_password: { name: 'the new password', from } }, () =>
-        ctx.client.changeVaultPassword(store.uuid, { new_password: password }),
-      ).catch((err: unknown) => {
-        // The daemon opens the vault with the password it keeps: without one, it cannot.
-        if (!(err instanceof ApiError) || err.field !== 'password') throw err
-        throw new CliError(
-          `${err.message}\nGive Bulwark the current password first:  ` +
-            `bulwark edit store ${store.uuid} --vault-password-stdin`,
-        )
-      })
-      if (ctx.json) ctx.out.json(res)
-      else ctx.out.line(`changed the password of ${ofStore(store)}`)
-    },
-  },
-  {
-    verb: 'add-password',
-    noun: 'vault',
-    nounFirst: true,
-    args: [STORE_ARG],
-    summary: "add a password that opens a store's vault (a key slot)",
-    flags: [
-      {
-        name: 'label',
-        value: 'TEXT',
-        help: 'what the slot is for, like "ops team" (a REF for it)',
+export const vaultCommands: Command[] = defineNoun({
+  noun: 'vault',
+  kind: 'store',
+  ref: STORE_ARG,
+  refs: (c) => c.listStores(),
+  verbs: [
+    custom((n) => ({
+      verb: 'show',
+      args: [n.ref],
+      summary: "show a store's vault: key slots, chunks, sizes, dedup ratio",
+      details:
+        'The logical size is what the archives hold, the stored size what their chunks take in the\n' +
+        'store after deduplication and compression; the dedup ratio is the first over the second.\n' +
+        'A store has a vault from its first backup on. Also written: bulwark vault show STORE',
+      async run(ctx) {
+        const store = await n.resolve(ctx)
+        const v = await ctx.client.getVault(store.uuid)
+        if (ctx.json) return ctx.out.json(v)
+        printVault(ctx, store, v)
       },
-      passwordStdinFlag('the password to add'),
-    ],
-    details:
-      'Each password has its own key slot; any one of them opens the vault. Bulwark keeps using\n' +
-      'its own password; the new one is for you (to import the store elsewhere, say). Remove it\n' +
-      'with:  bulwark vault remove-password STORE SLOT_ID',
-    async run(ctx) {
-      const req = { flag: 'password-stdin', prompt: 'Password to add', confirm: true }
-      checkPasswordSource(ctx, req)
-      const store = await resolveStore(ctx)
-      const password = await readPassword(ctx, req)
-      const text = ctx.flags.str('label')
-      const res = await withSecretFields(
-        { password: { name: 'the password', from: passwordFrom(ctx, req.flag) } },
-        () =>
-          ctx.client.addVaultSlot(
-            store.uuid,
-            text === undefined ? { password } : { password, label: text },
-          ),
-      )
-      if (ctx.json) return ctx.out.json(res)
-      const named = text === undefined ? '' : ` "${text}"`
-      ctx.out.line(`added key slot${named} ${res.uuid} to ${ofStore(store)}`)
-    },
-  },
-  {
-    verb: 'remove-password',
-    noun: 'vault',
-    nounFirst: true,
-    args: [
-      STORE_ARG,
-      { name: 'SLOT_ID', help: 'the key slot: its id, a unique prefix of it, or its exact label' },
-    ],
-    summary: "remove a password (a key slot) from a store's vault",
-    details: 'The slots and their ids are listed by:  bulwark show vault STORE',
-    async run(ctx) {
-      const store = await resolveStore(ctx)
-      const slot = await resolveSlot(ctx, store, ctx.args[1] ?? '')
-      const res = await ctx.client.deleteVaultSlot(store.uuid, slot.id)
-      if (ctx.json) return ctx.out.json(res)
-      const named = slot.label ? ` "${slot.label}"` : ''
-      ctx.out.line(`removed key slot${named} ${slot.id} from ${ofStore(store)}`)
-    },
-  },
-  {
-    verb: 'export-key',
-    noun: 'vault',
-    nounFirst: true,
-    args: [STORE_ARG],
-    summary: "print the recovery kit of a store's vault, or write it to a file",
-    flags: [
-      {
-        name: 'output',
-        value: 'FILE',
-        aliases: ['o'],
-        help: 'write the kit to FILE (created or overwritten, mode 0600) instead of stdout',
-      },
-    ],
-    details:
-      'The kit holds the vault id and its master key: with it, and the store, anyone can read every\n' +
-      'archive, and nothing else can if every password is lost. Keep it offline, never next to the\n' +
-      'store. Give it back with:  bulwark import store … --recovery-key-file FILE\n' +
-      'With --json: {"store","recovery_kit"}, or {"ok":"written","file"} with --output.',
-    async run(ctx) {
-      const store = await resolveStore(ctx)
-      const kit = await ctx.client.recoveryKit(store.uuid)
-      const file = ctx.flags.str('output')
-      if (file !== undefined) writePrivate(file, kit)
-      ctx.out.note(
-        `Warning: anyone who holds this recovery kit can read every archive in store ${label(store)},\n` +
-          'with no password. Keep it offline and away from the store.',
-      )
-      if (file === undefined) {
-        if (ctx.json) ctx.out.json({ store: store.uuid, recovery_kit: kit })
-        else ctx.out.write(kit.endsWith('\n') ? kit : `${kit}\n`)
-      } else if (ctx.json) {
-        ctx.out.json({ ok: 'written', file })
-      } else {
-        ctx.out.line(`wrote the recovery kit of ${ofStore(store)} to ${file} (mode 0600)`)
-      }
-    },
-  },
-  {
-    verb: 'recover',
-    noun: 'vault',
-    args: [STORE_ARG],
-    summary: "rewrite a store's lost vault.json from the recovery kit",
-    flags: [
-      {
-        name: 'recovery-key-file',
-        value: 'FILE',
-        required: true,
-        help: 'the recovery kit of the vault (written by: bulwark vault export-key)',
-      },
-      passwordStdinFlag('a new password for the vault (default: the one Bulwark keeps)'),
-    ],
-    details:
-      "For a store whose vault.json (the vault's id and its wrapped key) was deleted or lost while\n" +
-      'its chunks and manifests are still there. The kit is checked against an archive of the\n' +
-      'store, then vault.json is written again: the same vault and key, with one key slot, for the\n' +
-      'password Bulwark keeps for the store, or for a new one (--password-stdin: the first line of\n' +
-      'stdin; on a terminal it is asked). Passwords added with vault add-password are gone: add\n' +
-      'them again. Refused while the store still has a vault.json. Also: bulwark vault recover.\n' +
-      'Example:  bulwark recover vault local --recovery-key-file kit.txt',
-    async run(ctx) {
-      const file = ctx.flags.str('recovery-key-file') ?? ''
-      const kit = readKeyFile(file)
-      const store = await resolveStore(ctx)
-      const password = await recoveryPassword(ctx, store)
-      const body = password === undefined ? { recovery_key: kit } : { recovery_key: kit, password }
-      const res = await withSecretFields(
-        {
-          recovery_key: { name: 'the recovery kit', from: `in ${file}` },
-          password: { name: 'the new password', from: passwordFrom(ctx, NEW_PASSWORD.flag) },
-        },
-        () => ctx.client.recoverVault(store.uuid, body),
-      ).catch((err: unknown) => {
-        if (
-          err instanceof ApiError &&
-          err.status === 409 &&
-          /has a vault\.json/.test(err.message)
-        ) {
+    })),
+    custom((n) => ({
+      verb: 'change-password',
+      nounFirst: true,
+      args: [n.ref],
+      summary: "change the password of a store's vault",
+      flags: [passwordStdinFlag('the new password')],
+      details:
+        'The new password is asked twice on the terminal with echo off, or read from the first line\n' +
+        'of stdin with --password-stdin; never give it as an argument. Bulwark opens the vault with\n' +
+        'the password it keeps for the store, adds a key slot for the new one, removes the old one,\n' +
+        'and keeps the new one. No archive is rewritten, and the recovery kit stays valid.\n' +
+        'Example:  printf \'%s\\n\' "$NEW_PASSWORD" | bulwark vault change-password local --password-stdin',
+      async run(ctx) {
+        checkPasswordSource(ctx, NEW_PASSWORD)
+        const store = await n.resolve(ctx)
+        const password = await readPassword(ctx, NEW_PASSWORD)
+        const from = passwordFrom(ctx, NEW_PASSWORD.flag)
+        const res = await withSecretFields(
+          { new_password: { name: 'the new password', from } },
+          () => ctx.client.changeVaultPassword(store.uuid, { new_password: password }),
+        ).catch((err: unknown) => {
+          // The daemon opens the vault with the password it keeps: without one, it cannot.
+          if (!(err instanceof ApiError) || err.field !== 'password') throw err
           throw new CliError(
-            `store ${label(store)} still has its vault.json: there is nothing to recover. ` +
-              `To change the vault's password:  bulwark vault change-password ${store.uuid}`,
+            `${err.message}\nGive Bulwark the current password first:  ` +
+              `bulwark edit store ${store.uuid} --vault-password-stdin`,
           )
+        })
+        if (ctx.json) ctx.out.json(res)
+        else ctx.out.line(`changed the password of ${ofStore(store)}`)
+      },
+    })),
+    custom((n) => ({
+      verb: 'add-password',
+      nounFirst: true,
+      args: [n.ref],
+      summary: "add a password that opens a store's vault (a key slot)",
+      flags: [
+        {
+          name: 'label',
+          value: 'TEXT',
+          help: 'what the slot is for, like "ops team" (a REF for it)',
+        },
+        passwordStdinFlag('the password to add'),
+      ],
+      details:
+        'Each password has its own key slot; any one of them opens the vault. Bulwark keeps using\n' +
+        'its own password; the new one is for you (to import the store elsewhere, say). Remove it\n' +
+        'with:  bulwark vault remove-password STORE SLOT_ID',
+      async run(ctx) {
+        const req = { flag: 'password-stdin', prompt: 'Password to add', confirm: true }
+        checkPasswordSource(ctx, req)
+        const store = await n.resolve(ctx)
+        const password = await readPassword(ctx, req)
+        const text = ctx.flags.str('label')
+        const res = await withSecretFields(
+          { password: { name: 'the password', from: passwordFrom(ctx, req.flag) } },
+          () =>
+            ctx.client.addVaultSlot(
+              store.uuid,
+              text === undefined ? { password } : { password, label: text },
+            ),
+        )
+        if (ctx.json) return ctx.out.json(res)
+        const named = text === undefined ? '' : ` "${text}"`
+        ctx.out.line(`added key slot${named} ${res.uuid} to ${ofStore(store)}`)
+      },
+    })),
+    custom((n) => ({
+      verb: 'remove-password',
+      nounFirst: true,
+      args: [
+        STORE_ARG,
+        {
+          name: 'SLOT_ID',
+          help: 'the key slot: its id, a unique prefix of it, or its exact label',
+        },
+      ],
+      summary: "remove a password (a key slot) from a store's vault",
+      details: 'The slots and their ids are listed by:  bulwark show vault STORE',
+      async run(ctx) {
+        const store = await n.resolve(ctx)
+        const slot = await resolveSlot(ctx, store, ctx.args[1] ?? '')
+        const res = await ctx.client.deleteVaultSlot(store.uuid, slot.id)
+        if (ctx.json) return ctx.out.json(res)
+        const named = slot.label ? ` "${slot.label}"` : ''
+        ctx.out.line(`removed key slot${named} ${slot.id} from ${ofStore(store)}`)
+      },
+    })),
+    custom((n) => ({
+      verb: 'export-key',
+      nounFirst: true,
+      args: [n.ref],
+      summary: "print the recovery kit of a store's vault, or write it to a file",
+      flags: [
+        {
+          name: 'output',
+          value: 'FILE',
+          aliases: ['o'],
+          help: 'write the kit to FILE (created or overwritten, mode 0600) instead of stdout',
+        },
+      ],
+      details:
+        'The kit holds the vault id and its master key: with it, and the store, anyone can read every\n' +
+        'archive, and nothing else can if every password is lost. Keep it offline, never next to the\n' +
+        'store. Give it back with:  bulwark import store … --recovery-key-file FILE\n' +
+        'With --json: {"store","recovery_kit"}, or {"ok":"written","file"} with --output.',
+      async run(ctx) {
+        const store = await n.resolve(ctx)
+        const kit = await ctx.client.recoveryKit(store.uuid)
+        const file = ctx.flags.str('output')
+        if (file !== undefined) writePrivate(file, kit)
+        ctx.out.note(
+          `Warning: anyone who holds this recovery kit can read every archive in store ${label(store)},\n` +
+            'with no password. Keep it offline and away from the store.',
+        )
+        if (file === undefined) {
+          if (ctx.json) ctx.out.json({ store: store.uuid, recovery_kit: kit })
+          else ctx.out.write(kit.endsWith('\n') ? kit : `${kit}\n`)
+        } else if (ctx.json) {
+          ctx.out.json({ ok: 'written', file })
+        } else {
+          ctx.out.line(`wrote the recovery kit of ${ofStore(store)} to ${file} (mode 0600)`)
         }
-        throw err
-      })
-      const vault = await ctx.client.getVault(store.uuid)
-      if (ctx.json) return ctx.out.json({ ...res, store: store.uuid, vault_id: vault.vault_id })
-      const slot =
-        password === undefined
-          ? 'the password Bulwark keeps for the store'
-          : 'the new password, which Bulwark now keeps'
-      ctx.out.line(
-        `recovered ${ofStore(store)}: vault ${vault.vault_id}, its vault.json written again ` +
-          `from the recovery kit, with one key slot, for ${slot}`,
-      )
-      ctx.out.line(
-        `Next: check that an archive reads back whole:  bulwark verify archive UUID --follow\n` +
-          `(${vault.archives === 1 ? '1 archive' : `${vault.archives} archives`} in the vault; ` +
-          `list them with:  bulwark list archives --store ${store.uuid}).\n` +
-          'Other passwords the vault had are gone; add them again with:  ' +
-          `bulwark vault add-password ${store.uuid}`,
-      )
-    },
-  },
-]
+      },
+    })),
+    recoverVault,
+  ],
+})
