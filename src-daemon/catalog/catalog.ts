@@ -98,6 +98,8 @@ export interface ArchiveFilter {
    */
   skip_kept?: boolean
   limit?: number
+  /** Keyset paging: only archives after this one in the list's order (newest first). */
+  page_after?: { taken_at: number; uuid: string }
   uuid?: string
 }
 
@@ -235,16 +237,14 @@ export class Catalog {
   }
 
   listArchives(filter: ArchiveFilter = {}): ArchiveListRow[] {
-    const conds: string[] = []
-    for (const key of ['uuid', 'target_uuid', 'store_uuid', 'job_uuid', 'status'] as const) {
-      if (filter[key] !== undefined) conds.push(`a.${key} = @${key}`)
-    }
-    if (filter.after !== undefined) conds.push('a.taken_at >= @after')
-    if (filter.before !== undefined) conds.push('a.taken_at < @before')
-    if (filter.expired_by !== undefined) conds.push('a.expires_at <= @expired_by')
-    if (filter.skip_kept) conds.push(`a.uuid NOT IN (${KEPT_BY_RETENTION})`)
-    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : ''
+    const where = this.archiveWhere(filter)
     const limit = filter.limit !== undefined ? `LIMIT ${Math.trunc(filter.limit)}` : ''
+    const params = {
+      ...filter,
+      page_after: undefined,
+      page_taken_at: filter.page_after?.taken_at,
+      page_uuid: filter.page_after?.uuid,
+    }
     return this.db
       .prepare(
         `SELECT a.*,
@@ -256,6 +256,32 @@ export class Catalog {
          ${where}
          ORDER BY a.taken_at DESC, a.uuid ${limit}`,
       )
-      .all(filter) as ArchiveListRow[]
+      .all(params) as ArchiveListRow[]
+  }
+
+  /** How many archives match the filter (its page and limit aside): a list's total. */
+  countArchives(filter: ArchiveFilter = {}): number {
+    const { page_after: _page, limit: _limit, ...rest } = filter
+    const row = this.db
+      .prepare(`SELECT COUNT(*) AS n FROM archives a ${this.archiveWhere(rest)}`)
+      .get(rest) as { n: number }
+    return row.n
+  }
+
+  private archiveWhere(filter: ArchiveFilter): string {
+    const conds: string[] = []
+    for (const key of ['uuid', 'target_uuid', 'store_uuid', 'job_uuid', 'status'] as const) {
+      if (filter[key] !== undefined) conds.push(`a.${key} = @${key}`)
+    }
+    if (filter.after !== undefined) conds.push('a.taken_at >= @after')
+    if (filter.before !== undefined) conds.push('a.taken_at < @before')
+    if (filter.expired_by !== undefined) conds.push('a.expires_at <= @expired_by')
+    if (filter.skip_kept) conds.push(`a.uuid NOT IN (${KEPT_BY_RETENTION})`)
+    if (filter.page_after) {
+      conds.push(
+        '(a.taken_at < @page_taken_at OR (a.taken_at = @page_taken_at AND a.uuid > @page_uuid))',
+      )
+    }
+    return conds.length ? `WHERE ${conds.join(' AND ')}` : ''
   }
 }

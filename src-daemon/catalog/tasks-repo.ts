@@ -11,6 +11,8 @@ export interface TaskFilter {
   job_uuid?: string
   archive_uuid?: string
   limit?: number
+  /** Keyset paging: only tasks after this one in the list's order (newest first). */
+  page_after?: { requested_at: number; rowid: number }
 }
 
 export class TasksRepo extends Table<TaskRow> {
@@ -19,6 +21,29 @@ export class TasksRepo extends Table<TaskRow> {
   }
 
   list(filter: TaskFilter = {}): TaskRow[] {
+    return this.listKeyed(filter).map(({ row_id: _rowid, ...row }) => row as TaskRow)
+  }
+
+  /** As list, each row with its rowid, which orders tasks requested in the same ms (a page's key). */
+  listKeyed(filter: TaskFilter = {}): (TaskRow & { row_id: number })[] {
+    const { where, params } = this.taskWhere(filter)
+    const limit = filter.limit !== undefined ? `LIMIT ${Math.trunc(filter.limit)}` : ''
+    return this.database
+      .prepare(
+        `SELECT *, rowid AS row_id FROM tasks ${where} ORDER BY requested_at DESC, rowid DESC ${limit}`,
+      )
+      .all(params) as (TaskRow & { row_id: number })[]
+  }
+
+  /** How many tasks match the filter (its page and limit aside): a list's total. */
+  countMatching(filter: TaskFilter = {}): number {
+    const { where, params } = this.taskWhere({ ...filter, page_after: undefined })
+    return (
+      this.database.prepare(`SELECT COUNT(*) AS n FROM tasks ${where}`).get(params) as { n: number }
+    ).n
+  }
+
+  private taskWhere(filter: TaskFilter): { where: string; params: Record<string, unknown> } {
     const conds: string[] = []
     const params: Record<string, unknown> = {}
     if (filter.statuses?.length) {
@@ -37,11 +62,12 @@ export class TasksRepo extends Table<TaskRow> {
       conds.push('archive_uuid = @archive_uuid')
       params.archive_uuid = filter.archive_uuid
     }
-    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : ''
-    const limit = filter.limit !== undefined ? `LIMIT ${Math.trunc(filter.limit)}` : ''
-    return this.database
-      .prepare(`SELECT * FROM tasks ${where} ORDER BY requested_at DESC, rowid DESC ${limit}`)
-      .all(params) as TaskRow[]
+    if (filter.page_after) {
+      conds.push('(requested_at < @page_at OR (requested_at = @page_at AND rowid < @page_rowid))')
+      params.page_at = filter.page_after.requested_at
+      params.page_rowid = filter.page_after.rowid
+    }
+    return { where: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params }
   }
 
   countByStatus(): Record<TaskStatus, number> {

@@ -12,7 +12,6 @@ import type {
   Delivery,
   HealthReport,
   Archive,
-  ArchivesFilter,
   ConnectionTest,
   EndpointTestInput,
   Created,
@@ -23,8 +22,6 @@ import type {
   ImportResult,
   Job,
   JobInput,
-  JobsFilter,
-  JobUpdateInput,
   Ping,
   PluginInfo,
   PluginKind,
@@ -44,187 +41,39 @@ import type {
   Target,
   TargetInput,
   Task,
-  TaskOp,
-  TasksFilter,
   Updated,
-  UsageFilter,
   VaultInfo,
   StoreLocks,
   VaultPasswordInput,
   VaultRecoverInput,
   VaultSlotInput,
 } from '../contract'
-import { ApiError, apiErrorFrom, DaemonUnreachableError } from './errors'
+import { dispositionFilename, HttpClient, queryString, seg, type ListPage } from './http'
+import type {
+  ArchiveDownload,
+  ArchiveDeleted,
+  ArchivesQuery,
+  JobsQuery,
+  JobUpdate,
+  RetentionUpdate,
+  ScheduleUpdate,
+  StoreUpdate,
+  TargetUpdate,
+  TaskCanceled,
+  TasksQuery,
+  UsageQuery,
+} from './queries'
 import { openEventStream, type EventStream, type SubscribeOptions } from './event-stream'
 
 export { ApiError, DaemonUnreachableError } from './errors'
 export type { EventStream, SubscribeOptions } from './event-stream'
-
-export interface ClientOptions {
-  /** Base URL of the daemon, e.g. http://127.0.0.1:7411 (with or without /v1). */
-  url: string
-  token?: string
-  fetch?: typeof fetch
-  /** Give up on a request (not the event stream) after this long; default 30 s. */
-  timeoutMs?: number
-}
+export { dispositionFilename, type ClientOptions, type HttpMethod, type ListPage } from './http'
+export type * from './queries'
 
 /** Importing a store reads every manifest in it: as long as the daemon gives its scan. */
 const IMPORT_TIMEOUT_MS = 30 * 60_000
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE'
-
-/** Query flags accept booleans as well as the wire's 't' / 'f'. */
-type Flag = 't' | 'f' | 'true' | 'false' | boolean
-export type UsageQuery = Omit<UsageFilter, 'unused'> & { unused?: Flag }
-export type JobsQuery = Omit<JobsFilter, 'paused'> & { paused?: Flag }
-export type ArchivesQuery = Omit<ArchivesFilter, 'limit'> & { limit?: number | string }
-export type TasksQuery = Omit<TasksFilter, 'limit' | 'type'> & {
-  limit?: number | string
-  type?: TaskOp
-}
-
-/** A target or store update: summary is required on PUT. */
-export type TargetUpdate = TargetInput & { summary: string }
-export type StoreUpdate = StoreInput & { summary: string }
-export type ScheduleUpdate = ScheduleInput & { summary: string }
-export type RetentionUpdate = RetentionInput & { summary: string }
-export type JobUpdate = JobUpdateInput
-
-/** DELETE /v1/archive/:uuid: the purge task that removes the data, unless already expired. */
-export type ArchiveDeleted = Deleted & { task_uuid?: string }
-/** DELETE /v1/task/:uuid: a pending task is canceled at once, a running one is asked to stop. */
-export type TaskCanceled = { ok: 'canceled' | 'stopping' }
-
-/** GET /v1/archive/:uuid/download: the archive's bytes as they stream in. */
-export interface ArchiveDownload {
-  /**
-   * The body. It errors (never just ends) if the daemon cuts the download
-   * short, e.g. on finding a damaged chunk after the transfer began.
-   */
-  body: ReadableStream<Uint8Array>
-  /** The name the daemon gives it (Content-Disposition), reduced to a bare file name; null if none. */
-  filename: string | null
-  /** Content-Length, when the daemon knows it. */
-  size: number | null
-}
-
-/** The file name of a Content-Disposition header, without any directory part. */
-export function dispositionFilename(header: string | null): string | null {
-  if (!header) return null
-  let name: string | undefined
-  const extended = /filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i.exec(header)
-  if (extended?.[2]) {
-    try {
-      name = decodeURIComponent(extended[2].trim())
-    } catch {
-      name = undefined
-    }
-  }
-  if (name === undefined) {
-    const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(header)
-    name = plain?.[1]?.replace(/\\(.)/g, '$1') ?? plain?.[2]
-  }
-  const base = name
-    ?.split(/[\\/]/)
-    .pop()
-    // eslint-disable-next-line no-control-regex
-    ?.replace(/[\u0000-\u001f\u007f]/g, '')
-    .trim()
-  return base && base !== '.' && base !== '..' ? base : null
-}
-
-function queryString(query: object | undefined): string {
-  if (!query) return ''
-  const params = new URLSearchParams()
-  for (const [key, value] of Object.entries(query)) {
-    if (value === undefined || value === null || value === '') continue
-    params.set(key, typeof value === 'boolean' ? (value ? 't' : 'f') : String(value))
-  }
-  const s = params.toString()
-  return s ? `?${s}` : ''
-}
-
-const seg = (s: string) => encodeURIComponent(s)
-
-export class BulwarkClient {
-  readonly baseUrl: string
-  private readonly token: string | undefined
-  private readonly fetchImpl: typeof fetch
-  private readonly timeoutMs: number
-
-  constructor(opts: ClientOptions) {
-    this.baseUrl = opts.url.replace(/\/+$/, '').replace(/\/v1$/, '')
-    this.token = opts.token
-    // Wrapped so a browser's fetch is never called with a foreign `this`.
-    const f = opts.fetch
-    this.fetchImpl = f ? (input, init) => f(input, init) : (input, init) => fetch(input, init)
-    this.timeoutMs = opts.timeoutMs ?? 30_000
-  }
-
-  private headers(body: boolean, accept: string): Record<string, string> {
-    const h: Record<string, string> = { accept }
-    if (body) h['content-type'] = 'application/json'
-    if (this.token) h.authorization = `Bearer ${this.token}`
-    return h
-  }
-
-  private async send(
-    method: HttpMethod,
-    path: string,
-    body: unknown,
-    accept: string,
-    signal?: AbortSignal,
-    stream = false,
-    timeoutMs = this.timeoutMs,
-    extraHeaders: Record<string, string> = {},
-  ): Promise<Response> {
-    const url = `${this.baseUrl}${path.startsWith('/') ? path : `/${path}`}`
-    const headers = { ...this.headers(body !== undefined, accept), ...extraHeaders }
-    const init: RequestInit = { method, headers }
-    if (body !== undefined) init.body = JSON.stringify(body)
-    const timeout = signal || stream ? undefined : AbortSignal.timeout(timeoutMs)
-    init.signal = signal ?? timeout ?? null
-    let res: Response
-    try {
-      res = await this.fetchImpl(url, init)
-    } catch (err) {
-      if (signal?.aborted) throw err
-      if (timeout?.aborted) {
-        throw new DaemonUnreachableError(this.baseUrl, `no answer within ${timeoutMs} ms`, {
-          cause: err,
-        })
-      }
-      throw new DaemonUnreachableError(this.baseUrl, describeNetworkError(err), { cause: err })
-    }
-    if (!res.ok) throw apiErrorFrom(res.status, res.statusText, await readBody(res))
-    return res
-  }
-
-  /** Any /v1 call: JSON in, JSON out; throws ApiError on a non-2xx answer. */
-  async request<T>(
-    method: HttpMethod,
-    path: string,
-    body?: unknown,
-    opts: { timeoutMs?: number } = {},
-  ): Promise<T> {
-    const res = await this.send(
-      method,
-      path,
-      body,
-      'application/json',
-      undefined,
-      false,
-      opts.timeoutMs,
-    )
-    return (await readBody(res)) as T
-  }
-
-  async requestText(method: HttpMethod, path: string): Promise<string> {
-    const res = await this.send(method, path, undefined, 'text/plain, */*')
-    return res.text()
-  }
-
+export class BulwarkClient extends HttpClient {
   // --- meta ---------------------------------------------------------------
   ping = () => this.request<Ping>('GET', '/v1/ping')
   status = () => this.request<DaemonStatus>('GET', '/v1/status')
@@ -365,6 +214,12 @@ export class BulwarkClient {
   // --- archives -----------------------------------------------------------
   listArchives = (q?: ArchivesQuery) =>
     this.request<Archive[]>('GET', `/v1/archives${queryString(q)}`)
+  /** One page (`limit`, from `cursor`) with the total matching and the next page's cursor. */
+  listArchivesPage = (q: ArchivesQuery = {}): Promise<ListPage<Archive>> =>
+    this.requestPage<Archive>(`/v1/archives${queryString(q)}`)
+  /** Every archive matching `q`, read `q.limit` at a time (all at once without one). */
+  eachArchive = (q: ArchivesQuery = {}): AsyncGenerator<Archive> =>
+    this.allPages('/v1/archives', q, (p) => this.requestPage<Archive>(p))
   getArchive = (uuid: string) => this.request<Archive>('GET', `/v1/archive/${seg(uuid)}`)
   updateArchive = (uuid: string, input: { notes: string }) =>
     this.request<Updated>('PUT', `/v1/archive/${seg(uuid)}`, input)
@@ -424,6 +279,12 @@ export class BulwarkClient {
 
   // --- tasks --------------------------------------------------------------
   listTasks = (q?: TasksQuery) => this.request<Task[]>('GET', `/v1/tasks${queryString(q)}`)
+  /** One page (`limit`, default 500 newest, from `cursor`) with the total and the next cursor. */
+  listTasksPage = (q: TasksQuery = {}): Promise<ListPage<Task>> =>
+    this.requestPage<Task>(`/v1/tasks${queryString(q)}`)
+  /** Every task matching `q` (not only the 500 newest), a page at a time. */
+  eachTask = (q: TasksQuery = {}): AsyncGenerator<Task> =>
+    this.allPages('/v1/tasks', q, (p) => this.requestPage<Task>(p))
   /** The task and its log; with `since`, only the log lines after that seq. */
   getTask = (uuid: string, q: { since?: number } = {}) =>
     this.request<Task>('GET', `/v1/task/${seg(uuid)}${queryString(q)}`)
@@ -460,26 +321,4 @@ export class BulwarkClient {
   async *events(signal?: AbortSignal): AsyncGenerator<DaemonEvent> {
     yield* await this.subscribe(signal)
   }
-}
-
-async function readBody(res: Response): Promise<unknown> {
-  const text = await res.text()
-  if (!text) return undefined
-  const type = res.headers.get('content-type') ?? ''
-  if (type.includes('json') || /^\s*[[{"]/.test(text)) {
-    try {
-      return JSON.parse(text)
-    } catch {
-      if (res.ok) throw new ApiError(res.status, 'internal', 'the daemon sent malformed JSON')
-    }
-  }
-  return text
-}
-
-function describeNetworkError(err: unknown): string {
-  // Node's fetch wraps the socket error (ECONNREFUSED, ENOTFOUND, ...) in `cause`.
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause
-  if (cause && typeof cause.code === 'string') return cause.code
-  if (cause && typeof cause.message === 'string') return cause.message
-  return err instanceof Error ? err.message : String(err)
 }

@@ -18,6 +18,12 @@ const Flag = Type.Union([
 ])
 const Day = Type.String({ pattern: '^[0-9]{8}$', description: 'a date as YYYYMMDD' })
 const Count = Type.String({ pattern: '^[0-9]{1,6}$', description: 'a whole number' })
+/** A list's page: X-Next-Cursor of the previous page, opaque (a key, not an offset). */
+const Cursor = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  description: 'the X-Next-Cursor header of the previous page',
+})
 export const TASK_STATUSES = ['pending', 'running', 'canceled', 'failed', 'done'] as const
 export const ARCHIVE_STATUSES = ['valid', 'invalid', 'expired', 'purged'] as const
 export const TASK_OPS = ['backup', 'restore', 'purge', 'verify', 'gc'] as const
@@ -40,6 +46,7 @@ export const ArchivesQuery = Type.Object({
   before: Type.Optional(Day),
   status: Type.Optional(StatusEnum(ARCHIVE_STATUSES)),
   limit: Type.Optional(Count),
+  cursor: Type.Optional(Cursor),
 })
 export const TasksQuery = Type.Object({
   /** A status, `active` (pending or running) or `all`. */
@@ -51,6 +58,7 @@ export const TasksQuery = Type.Object({
   job: Type.Optional(Uuid),
   archive: Type.Optional(Uuid),
   limit: Type.Optional(Count),
+  cursor: Type.Optional(Cursor),
   debug: Type.Optional(Type.String()),
 })
 /** DELETE /v1/task/:uuid?owner=NAME: who cancels, recorded in the task's log (default anon). */

@@ -23,6 +23,7 @@ import { encodeParams, type RestoreParams } from '../tasks/task-params'
 /** The tree fields of a restore request. */
 export type TreeRestoreInput = Pick<ArchiveRestoreInput, 'paths' | 'to' | 'conflict'>
 import type { ServiceContext } from './context'
+import { decodeCursor, encodeCursor, pageOf, type Page } from './paging'
 import type { PluginResourceService } from './plugin-resources'
 import type { VaultService } from './vault'
 
@@ -45,6 +46,11 @@ export class ArchiveService {
   ) {}
 
   list(query: ArchivesFilter = {}): Archive[] {
+    return this.page(query).items
+  }
+
+  /** A page of the list (newest first); without a limit, all of it from the cursor on. */
+  page(query: ArchivesFilter = {}): Page<Archive> {
     const filter: ArchiveFilter = {
       target_uuid: query.target,
       store_uuid: query.store,
@@ -52,9 +58,25 @@ export class ArchiveService {
       status: query.status,
       after: query.after === undefined ? undefined : parseDay(query.after, 'after'),
       before: query.before === undefined ? undefined : parseDay(query.before, 'before'),
-      limit: query.limit === undefined ? undefined : Number(query.limit),
     }
-    return this.ctx.catalog.listArchives(filter).map((r) => this.view(r))
+    const limit = query.limit === undefined ? null : Number(query.limit)
+    const [takenAt, uuid] =
+      query.cursor === undefined ? [] : decodeCursor('archives', query.cursor, 'ns')
+    const rows = this.ctx.catalog.listArchives({
+      ...filter,
+      limit: limit === null ? undefined : limit + 1,
+      page_after:
+        query.cursor === undefined
+          ? undefined
+          : { taken_at: takenAt as number, uuid: uuid as string },
+    })
+    return pageOf(
+      rows,
+      limit,
+      this.ctx.catalog.countArchives(filter),
+      (r) => this.view(r),
+      (r) => encodeCursor('archives', [r.taken_at, r.uuid]),
+    )
   }
 
   get(uuid: string): Archive {

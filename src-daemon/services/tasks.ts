@@ -9,29 +9,54 @@ import {
   type TasksFilter,
 } from '../contract'
 import type { TaskLogRow, TaskRow } from '../catalog/rows'
+import type { TaskFilter } from '../catalog/tasks-repo'
 import { toIso, toIsoOrNull } from '../platform/clock'
 import type { CancelOutcome } from '../tasks/queue'
 import type { ServiceContext } from './context'
+import { decodeCursor, encodeCursor, pageOf, type Page } from './paging'
+
+/** Tasks a list holds without a limit: the newest; older ones page on from its cursor. */
+const DEFAULT_TASKS = 500
 
 export class TaskService {
   constructor(private readonly ctx: ServiceContext) {}
 
   list(query: TasksFilter = {}): Task[] {
+    return this.page(query).items
+  }
+
+  /** A page of the list (newest first); without a limit, the 500 newest from the cursor on. */
+  page(query: TasksFilter = {}): Page<Task> {
     const statuses: TaskStatus[] | undefined =
       query.status === undefined || query.status === 'all'
         ? undefined
         : query.status === 'active'
           ? ['pending', 'running']
           : [query.status as TaskStatus]
-    const rows = this.ctx.catalog.tasks.list({
+    const filter: TaskFilter = {
       statuses,
       op: query.type as TaskOp | undefined,
       job_uuid: query.job,
       archive_uuid: query.archive,
-      limit: query.limit === undefined ? 500 : Number(query.limit),
+    }
+    const limit = query.limit === undefined ? DEFAULT_TASKS : Number(query.limit)
+    const [at, rowid] = query.cursor === undefined ? [] : decodeCursor('tasks', query.cursor, 'nn')
+    const rows = this.ctx.catalog.tasks.listKeyed({
+      ...filter,
+      limit: limit + 1,
+      page_after:
+        query.cursor === undefined
+          ? undefined
+          : { requested_at: at as number, rowid: rowid as number },
     })
     const last = this.ctx.catalog.tasks.lastLogSeqs(rows.map((r) => r.uuid))
-    return rows.map((r) => this.view(r, [], last.get(r.uuid) ?? 0))
+    return pageOf(
+      rows,
+      limit,
+      this.ctx.catalog.tasks.countMatching(filter),
+      ({ row_id: _rowid, ...r }) => this.view(r, [], last.get(r.uuid) ?? 0),
+      (r) => encodeCursor('tasks', [r.requested_at, r.row_id]),
+    )
   }
 
   /** The task with its log; with `since`, only the log lines after that seq. */

@@ -29,6 +29,7 @@ import type { Services } from '../../services'
 import type { TreeDownload } from '../../services/tree-download'
 import { DownloadTickets, downloadQuery } from '../tickets'
 import { answers, bytes, listOf } from '../responses'
+import { sendPage } from '../paging'
 import { optionalBody } from '../validation'
 
 type Uuid = { Params: Static<typeof UuidParams> }
@@ -45,7 +46,7 @@ export function archiveRoutes(
   app.get<{ Querystring: Static<typeof ArchivesQuery> }>(
     '/v1/archives',
     { schema: { querystring: ArchivesQuery, response: listOf(ArchiveSchema) } },
-    (req) => s.archives.list(req.query),
+    (req, reply) => sendPage(req, reply, s.archives.page(req.query)),
   )
   app.get<Uuid>(
     '/v1/archive/:uuid',

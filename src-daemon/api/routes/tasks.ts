@@ -10,6 +10,7 @@ import {
   UuidParams,
 } from '../../contract'
 import type { Services } from '../../services'
+import { sendPage } from '../paging'
 import { answers, listOf } from '../responses'
 
 type Uuid = { Params: Static<typeof UuidParams> }
@@ -18,7 +19,7 @@ export function taskRoutes(app: FastifyInstance, s: Services): void {
   app.get<{ Querystring: Static<typeof TasksQuery> }>(
     '/v1/tasks',
     { schema: { querystring: TasksQuery, response: listOf(TaskSchema) } },
-    (req) => s.tasks.list(req.query),
+    (req, reply) => sendPage(req, reply, s.tasks.page(req.query)),
   )
   app.get<Uuid & { Querystring: Static<typeof TaskQuery> }>(
     '/v1/task/:uuid',
