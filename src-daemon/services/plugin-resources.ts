@@ -1,15 +1,10 @@
 // Targets and stores: named, plugin-backed endpoints. Both behave the same
 // way (validated endpoint, write-only secrets, delete refused while a job uses
 // one), so one service serves both, told which kind it is.
-import { whereFields } from '../plugin-host/location'
 import { randomUUID } from 'node:crypto'
-import { posix } from 'node:path'
 import {
   BulwarkError,
   ErrorCode,
-  MAX_VAULT_PASSWORD,
-  MIN_VAULT_PASSWORD,
-  REDACTED,
   invalid,
   notFound,
   type PluginInfo,
@@ -34,6 +29,12 @@ import {
 import { redactor } from '../platform/redact'
 import { VAULT_PASSWORD_FIELD } from '../plugin-host/registry'
 import { assertUnused } from './usage'
+import {
+  checkNewVaultPassword,
+  locationOf,
+  pluginEndpoint,
+  refuseVaultPasswordChange,
+} from './endpoint-rules'
 
 const TEST_TIMEOUT_MS = 30_000
 
@@ -295,58 +296,4 @@ export class PluginResourceService<K extends PluginKind> {
       'agent' in row ? { ...base, agent: this.agents?.nameOf(row.agent) ?? row.agent } : base
     ) as View<K>
   }
-}
-
-/** What a plugin call gets of an endpoint: all but the daemon's own fields (a store's vault password). */
-function pluginEndpoint(values: EndpointValues): EndpointValues {
-  const { [VAULT_PASSWORD_FIELD.name]: _vault, ...endpoint } = values
-  return endpoint
-}
-
-/** Where a store keeps its objects: its location fields (or every plain field), normalized. */
-export function locationOf(plugin: PluginInfo, values: EndpointValues): string | undefined {
-  const fields = whereFields(plugin.fields)
-  // A plugin with no field to tell places apart: nothing to compare.
-  if (fields.length === 0) return undefined
-  const norm = (v: unknown) => {
-    if (typeof v !== 'string') return v ?? null
-    const t = v.trim()
-    if (t.startsWith('/')) return posix.normalize(t).replace(/(.)\/+$/, '$1')
-    return t.replace(/\/+$/, '').replace(/^\/+/, '')
-  }
-  return JSON.stringify(fields.map((f) => [f.name, norm(values[f.name])]))
-}
-
-function checkNewVaultPassword(value: unknown): void {
-  if (value === undefined || value === '') return
-  const field = `endpoint.${VAULT_PASSWORD_FIELD.name}`
-  if (typeof value !== 'string') throw invalid(field, `${field} must be a string`)
-  if (value.length < MIN_VAULT_PASSWORD) {
-    throw invalid(field, `${field} must be at least ${MIN_VAULT_PASSWORD} characters long`)
-  }
-  if (value.length > MAX_VAULT_PASSWORD) {
-    throw invalid(field, `${field} must be at most ${MAX_VAULT_PASSWORD} characters long`)
-  }
-}
-
-/**
- * A vault password is changed through the change-password flow (which asks
- * for the current one), never by editing the store: a password that does not
- * open the vault would lock every backup out of it.
- */
-function refuseVaultPasswordChange(
-  uuid: string,
-  given: EndpointValues,
-  stored: ((field: string) => string | undefined) | undefined,
-): void {
-  const name = VAULT_PASSWORD_FIELD.name
-  const value = given[name]
-  if (value === undefined || value === REDACTED) return
-  // No password kept yet (no vault opened with one): giving the first one is fine.
-  if (stored?.(name) === undefined) return checkNewVaultPassword(value)
-  if (typeof value === 'string' && value !== '' && stored?.(name) === value) return
-  throw invalid(
-    `endpoint.${name}`,
-    `the vault password is not changed by editing the store: use POST /v1/store/${uuid}/vault/password with the current password and the new one (bulwark vault change-password STORE, or Stores → Vault → Change password in the UI)`,
-  )
 }
