@@ -9,7 +9,6 @@ import { HOOK_PHASES, MAX_HOOK_TIMEOUT_SECONDS } from '../../contract'
 import type { FlagSpec } from '../args'
 import type { Context } from '../command'
 import { CliError, UsageError } from '../errors'
-import { parseInteger } from '../format'
 
 const PHASE_FLAGS: Record<HookPhase, string> = {
   before: 'hook-before',
@@ -39,6 +38,9 @@ export const hookFlags = (editing: boolean): FlagSpec[] => [
   {
     name: 'hook-timeout',
     value: 'SECONDS',
+    type: 'int',
+    min: 1,
+    max: MAX_HOOK_TIMEOUT_SECONDS,
     help: 'how long each --hook-* command may run before it is killed (default 300)',
   },
   {
@@ -47,13 +49,6 @@ export const hookFlags = (editing: boolean): FlagSpec[] => [
     help: `every hook, as JSON: {"before": [{"command": "...", "essential": true, "timeout_seconds": 60}], "after": [...], "on_failure": [...]}${editing ? "; replaces all the job's hooks" : ''}`,
   },
   ...(editing ? [{ name: 'no-hooks', help: 'remove all its hooks' }] : []),
-]
-
-export const HOOK_FLAG_NAMES = [
-  ...Object.values(PHASE_FLAGS),
-  'hook-timeout',
-  'hooks-file',
-  'no-hooks',
 ]
 
 /**
@@ -79,11 +74,7 @@ export function hooksFromFlags(ctx: Context, current?: Job['hooks']): JobHooksIn
   if (ctx.flags.has('no-hooks')) return {}
   if (file !== undefined) return readHooksFile(file)
   if (given.length === 0) return undefined
-  const timeoutText = ctx.flags.str('hook-timeout')
-  const timeout =
-    timeoutText === undefined
-      ? undefined
-      : parseInteger(timeoutText, '--hook-timeout', 1, MAX_HOOK_TIMEOUT_SECONDS)
+  const timeout = ctx.flags.int('hook-timeout')
   const hooks: JobHooksInput = {}
   for (const phase of HOOK_PHASES) {
     if (given.includes(phase)) {

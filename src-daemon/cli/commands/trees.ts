@@ -2,8 +2,9 @@
 // [PATH]` (reached through `list archive`, which lists archives when given
 // no UUID), `find archive UUID PATTERN` and `diff archive OLDER NEWER`.
 import { modeString, type TreeDiffEntry, type TreeEntry, type TreePage } from '../../contract'
+import type { FlagSpec } from '../args'
 import type { Command, Context } from '../command'
-import { fmtDate, fmtSize, parseInteger } from '../format'
+import { fmtDate, fmtSize } from '../format'
 import { resolveRef } from '../refs'
 import { UUID_ARG } from './common'
 
@@ -27,11 +28,14 @@ async function allPages(
   return { ...first, entries, next_cursor: cursor }
 }
 
-const limitFlag = { name: 'limit', value: 'N', help: 'at most N entries (default: all)' }
-const limitOf = (ctx: Context) => {
-  const raw = ctx.flags.str('limit')
-  return raw === undefined ? undefined : parseInteger(raw, '--limit', 1)
+const limitFlag: FlagSpec = {
+  name: 'limit',
+  value: 'N',
+  type: 'int',
+  min: 1,
+  help: 'at most N entries (default: all)',
 }
+const limitOf = (ctx: Context) => ctx.flags.int('limit')
 
 const entries = (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`
 
