@@ -98,32 +98,56 @@ export class ArchiveService {
   /** Expires the archive now and enqueues the purge that removes its data. */
   delete(uuid: string, owner: string): TaskRow | null {
     const archive = this.row(uuid)
-    if (archive.status === 'purged' || archive.status === 'expired') return null
-    return this.expire(archive, owner, this.ctx.clock.now())
+    if (archive.status === 'purged') return null
+    // An expired archive is being purged, or its purge failed (the store did
+    // not answer): deleting it again purges it again (a purge is idempotent).
+    const at = archive.status === 'expired' ? archive.expires_at : this.ctx.clock.now()
+    return this.expire(archive, owner, at)
   }
 
   /**
-   * Retention: expires every valid archive whose time has come, each with a
-   * purge task, except the newest `keep_min` valid archives of each job (its
-   * retention policy's): those stay however old, so a job whose backups keep
-   * failing still has its last good archive. A delete by hand is not held back.
+   * Retention: expires every valid archive whose time has come, except the
+   * newest `keep_min` valid archives of each job (its retention policy's):
+   * those stay however old, so a job whose backups keep failing still has its
+   * last good archive. A delete by hand is not held back. One purge task per
+   * store removes what expired there in one pass (a year of hourly archives
+   * expiring at once is one task per store, not thousands).
    */
   expireDue(): number {
     const now = this.ctx.clock.now()
     const due = this.ctx.catalog.listArchives({ status: 'valid', expired_by: now, skip_kept: true })
-    for (const archive of due) this.expire(archive, 'system', archive.expires_at)
-    if (due.length > 0) this.ctx.log.info(`${due.length} archive(s) expired; purging them`)
+    if (due.length === 0) return 0
+    const byStore = new Map<string, ArchiveListRow[]>()
+    this.ctx.catalog.transaction(() => {
+      for (const archive of due) {
+        this.markExpired(archive.uuid, archive.expires_at)
+        let list = byStore.get(archive.store_uuid)
+        if (!list) byStore.set(archive.store_uuid, (list = []))
+        list.push(archive)
+      }
+    })
+    for (const [store, archives] of byStore) {
+      this.ctx.queue.enqueue({
+        op: 'purge',
+        owner: 'system',
+        priority: 90,
+        store_uuid: store,
+        ...(archives.length === 1
+          ? { archive_uuid: archives[0]!.uuid, target_uuid: archives[0]!.target_uuid }
+          : { params: encodeParams({ archives: archives.map((a) => a.uuid) }) }),
+      })
+    }
+    this.ctx.log.info(`${due.length} archive(s) expired; purging them`)
     return due.length
   }
 
+  private markExpired(uuid: string, at: number): void {
+    this.ctx.catalog.archives.update(uuid, { status: 'expired', expires_at: at })
+    this.ctx.events.emit({ type: 'resource', kind: 'archive', uuid, action: 'updated' })
+  }
+
   private expire(archive: ArchiveListRow, owner: string, at: number): TaskRow {
-    this.ctx.catalog.archives.update(archive.uuid, { status: 'expired', expires_at: at })
-    this.ctx.events.emit({
-      type: 'resource',
-      kind: 'archive',
-      uuid: archive.uuid,
-      action: 'updated',
-    })
+    this.markExpired(archive.uuid, at)
     return this.ctx.queue.enqueue({
       op: 'purge',
       owner,

@@ -1,7 +1,8 @@
 // What a task was asked beyond its catalog columns, kept as JSON in the
 // task's params: a backup's full read, a tree restore's paths, conflict rule
-// and destination. Written by the services when they enqueue, read by the
-// task handlers; unknown or malformed JSON reads as nothing asked.
+// and destination, the archives a retention purge removes. Written by the
+// services when they enqueue, read by the task handlers; unknown or
+// malformed JSON reads as nothing asked.
 import type { RestoreConflict } from '../contract/tree'
 import type { TaskRow } from '../catalog/rows'
 
@@ -18,13 +19,20 @@ export interface RestoreParams {
   to?: string
 }
 
+export interface PurgeParams {
+  /** Retention's one pass over a store: every archive it expired there (else the task's archive_uuid). */
+  archives?: string[]
+}
+
+type Params = BackupParams | RestoreParams | PurgeParams
+
 /** The params as JSON for TaskSpec.params (null when there is nothing to say). */
-export function encodeParams(params: BackupParams | RestoreParams): string | null {
+export function encodeParams(params: Params): string | null {
   const clean = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined))
   return Object.keys(clean).length > 0 ? JSON.stringify(clean) : null
 }
 
-export function taskParams<T extends BackupParams | RestoreParams>(task: TaskRow): T {
+export function taskParams<T extends Params>(task: TaskRow): T {
   if (!task.params) return {} as T
   try {
     const parsed: unknown = JSON.parse(task.params)

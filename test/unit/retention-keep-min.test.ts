@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ArchiveStatus } from '../../src-daemon/contract'
+import { taskParams, type PurgeParams } from '../../src-daemon/tasks/task-params'
 import { inProcess } from '../helpers/in-process'
 
 type World = ReturnType<typeof inProcess>
@@ -84,12 +85,12 @@ describe('retention keep_min', () => {
       'valid',
       'expired',
     ])
-    // The purge tasks are for the expired ones only.
-    const purged = w.catalog.tasks
-      .list()
-      .filter((t) => t.op === 'purge')
-      .map((t) => t.archive_uuid)
+    // The purge tasks are for the expired ones only: one per store, naming
+    // its archives (one archive alone is the task's own archive).
+    const purges = w.catalog.tasks.list().filter((t) => t.op === 'purge')
+    const purged = purges.flatMap((t) => taskParams<PurgeParams>(t).archives ?? [t.archive_uuid!])
     expect(purged.sort()).toEqual([a1, a2, b1, none].sort())
+    expect(new Set(purges.map((t) => t.store_uuid)).size).toBe(purges.length)
     // Another sweep changes nothing.
     expect(w.services.archives.expireDue()).toBe(0)
   })
