@@ -1,7 +1,7 @@
 // An archive's manifest (docs/vault-format.md): its shape, and the checks a
 // reader makes before trusting one, with the ids it names. A manifest that
 // fails them is corrupt; one of a newer version is unsupported.
-import type { TreeRef } from './tree'
+import { parseTreeRoot, type TreeRef } from './tree'
 import { VaultError } from './vault-error'
 
 /** The largest chunk the format allows (the chunker's own ceiling). */
@@ -127,5 +127,6 @@ function checkTreeRef(
     entries: x.entries as number,
     files: x.files as number,
     bytes: x.bytes as number,
+    ...(x.root === undefined ? {} : { root: parseTreeRoot(x.root, bad) }),
   }
 }

@@ -41,6 +41,22 @@ export interface TreeRecord {
   content?: Slice[]
 }
 
+/**
+ * The backed-up directory's own metadata (it has no entry: every path is
+ * relative to it). Kept in the manifest's tree reference, which readers that
+ * predate it ignore; archives written before it have none.
+ */
+export interface TreeRoot {
+  mode: number
+  uid: number
+  gid: number
+  user?: string
+  group?: string
+  mtime_ns: string
+  /** Extended attributes, base64 values. */
+  xattrs?: Record<string, string>
+}
+
 /** What the manifest says of a tree archive's tree. */
 export interface TreeRef {
   version: typeof TREE_VERSION
@@ -50,6 +66,7 @@ export interface TreeRef {
   files: number
   /** Sum of the regular files' sizes. */
   bytes: number
+  root?: TreeRoot
 }
 
 /** A path inside an archive, or why it is not one (for a 400 or a corrupt tree). */
@@ -81,6 +98,44 @@ const isDec = (x: unknown): x is string => isStr(x) && /^-?[0-9]{1,40}$/.test(x)
 const isCount = (x: unknown): x is number =>
   typeof x === 'number' && Number.isSafeInteger(x) && x >= 0
 const ID_RE = /^[0-9a-f]{64}$/
+
+/** Checked extended attributes (name → base64 value), or undefined when malformed. */
+function parseXattrs(x: unknown): Record<string, string> | undefined {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return undefined
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(x)) {
+    if (k === '' || k.includes('\0') || !isStr(v) || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) {
+      return undefined
+    }
+    out[k] = v
+  }
+  return out
+}
+
+/** A manifest's tree.root, checked; `bad` makes the corrupt-archive error. */
+export function parseTreeRoot(x: unknown, bad: (why: string) => Error): TreeRoot {
+  if (typeof x !== 'object' || x === null || Array.isArray(x))
+    throw bad('"tree.root" is not an object')
+  const o = x as Record<string, unknown>
+  for (const f of ['mode', 'uid', 'gid'] as const) {
+    if (!isCount(o[f])) throw bad(`"tree.root" has a bad ${f}`)
+  }
+  if (!isDec(o.mtime_ns)) throw bad('"tree.root" has a bad mtime_ns')
+  const root: TreeRoot = {
+    mode: (o.mode as number) & 0o7777,
+    uid: o.uid as number,
+    gid: o.gid as number,
+    mtime_ns: o.mtime_ns,
+  }
+  if (isStr(o.user)) root.user = o.user
+  if (isStr(o.group)) root.group = o.group
+  if (o.xattrs !== undefined) {
+    const xa = parseXattrs(o.xattrs)
+    if (!xa) throw bad('"tree.root" has bad xattrs')
+    root.xattrs = xa
+  }
+  return root
+}
 
 /** One NDJSON line of a tree, checked; errors say which entry is wrong. */
 export function parseRecord(
@@ -135,11 +190,9 @@ export function parseRecord(
     rec.rdev = x.rdev
   }
   if (x.xattrs !== undefined) {
-    const xa = x.xattrs as Record<string, unknown>
-    if (typeof xa !== 'object' || xa === null || !Object.values(xa).every(isStr)) {
-      throw bad('has bad xattrs')
-    }
-    rec.xattrs = { ...(xa as Record<string, string>) }
+    const xa = parseXattrs(x.xattrs)
+    if (!xa) throw bad('has bad xattrs')
+    rec.xattrs = xa
   }
   if (rec.type === 'file') {
     if (!Array.isArray(x.content)) throw bad('is a file without content list')

@@ -7,6 +7,7 @@ import {
   compareTreePaths,
   normalizeTreePath,
   parseRecord,
+  parseTreeRoot,
   pathProblem,
   recordLine,
   type TreeRecord,
@@ -93,6 +94,30 @@ describe('tree records', () => {
     expect(() => parser.push(Buffer.from(recordLine(rec('b')) + recordLine(rec('a'))))).toThrow(
       /out of order/,
     )
+  })
+})
+
+describe("the directory's own metadata (tree.root)", () => {
+  const bad = (why: string) => new Error(`corrupt: ${why}`)
+  it('reads back what was written, xattrs included', () => {
+    const root = {
+      mode: 0o2751,
+      uid: 0,
+      gid: 5,
+      user: 'root',
+      group: 'tty',
+      mtime_ns: '1500000000654321000',
+      xattrs: { 'user.note': 'aGk=' },
+    }
+    expect(parseTreeRoot(JSON.parse(JSON.stringify(root)), bad)).toEqual(root)
+  })
+
+  it('refuses damage, naming the field', () => {
+    const good = { mode: 0o755, uid: 1, gid: 1, mtime_ns: '1' }
+    expect(() => parseTreeRoot([], bad)).toThrow(/"tree.root" is not an object/)
+    expect(() => parseTreeRoot({ ...good, uid: -1 }, bad)).toThrow(/bad uid/)
+    expect(() => parseTreeRoot({ ...good, mtime_ns: 1 }, bad)).toThrow(/bad mtime_ns/)
+    expect(() => parseTreeRoot({ ...good, xattrs: { 'user.x': '!!' } }, bad)).toThrow(/bad xattrs/)
   })
 })
 
