@@ -4,7 +4,7 @@
 import type { ArchiveRow, TaskRow } from '../catalog/rows'
 import type { PluginContext } from '../../plugins/sdk/types'
 import { opener } from '../vault/reader'
-import { ChunkCache } from '../vault/tree-read'
+import { ChunkCache, readTreeManifest } from '../vault/tree-read'
 import { restoreTree } from '../vault/tree-restore'
 import { TaskFailure, type TaskEnv } from './env'
 import { formatBytes, formatRate } from './progress'
@@ -41,7 +41,10 @@ export async function runTreeRestore(
       const opts = env.vault.readOptions(store, archive, session)
       const chunks = opener(opts)
       try {
+        // The directory's own metadata is in the manifest, not among the records.
+        const { root } = (await readTreeManifest(opts)).tree!
         return await restoreTree({
+          root,
           records,
           paths: params.paths,
           dest,

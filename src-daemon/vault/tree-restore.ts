@@ -35,7 +35,7 @@ import type { RestoreConflict } from '../contract/tree'
 import { mapLimit } from '../platform/concurrency'
 import { VaultError } from './objects'
 import type { ChunkCache } from './tree-read'
-import type { TreeRecord } from './tree'
+import type { TreeRecord, TreeRoot } from './tree'
 import { kindAt, planRestore, selectRecords } from './tree-restore-plan'
 
 const run = promisify(execFile)
@@ -56,6 +56,11 @@ export interface TreeRestoreOptions {
   /** Files written at once. */
   concurrency?: number
   onProgress?(bytes: number): void
+  /**
+   * The backed-up directory's own metadata (absent in older archives): given
+   * to dest when the whole tree is restored, never by a restore of some paths.
+   */
+  root?: TreeRoot
 }
 
 export interface TreeRestoreResult {
@@ -270,9 +275,15 @@ export async function restoreTree(opts: TreeRestoreOptions): Promise<TreeRestore
       if (signal.aborted) throw new PluginAbortedError()
       await writeOther(r, target.get(r.path)!)
     }
-    // Deepest first (a child's path is longer than its parent's).
-    for (const d of [...madeDirs.values()].sort((a, b) => b.path.length - a.path.length)) {
-      const p = abs(d.path)
+    // Deepest first (a child's path is longer than its parent's); dest itself last.
+    const dirs: Pick<TreeRecord, 'path' | 'mode' | 'uid' | 'gid' | 'mtime_ns'>[] = [
+      ...madeDirs.values(),
+    ]
+    dirs.sort((a, b) => b.path.length - a.path.length)
+    const whole = !opts.paths || opts.paths.length === 0 || opts.paths.includes('')
+    if (whole && opts.root) dirs.push({ ...opts.root, path: '' })
+    for (const d of dirs) {
+      const p = d.path === '' ? dest : abs(d.path)
       if (opts.owners) await chown(p, d.uid, d.gid)
       await chmod(p, d.mode)
       const t = nsToSeconds(d.mtime_ns)

@@ -18,14 +18,14 @@
 // Finally the tree's NDJSON is chunked the same way and the manifest lists
 // every distinct chunk the archive references, so GC, verify and chunk
 // counts need no special case.
-import { readlink } from 'node:fs/promises'
+import { lstat, readlink } from 'node:fs/promises'
 import { PluginAbortedError } from '../../plugins/sdk/errors'
 import { retryableBody } from '../../plugins/sdk/retryable-body'
 import { Chunker, gearTable } from './chunker'
 import { ChunkSink, PutWindow, type SinkOptions } from './chunk-sink'
 import type { VaultConfig } from './config'
 import { manifestKey, sealManifest, type Manifest } from './objects'
-import { TREE_VERSION, recordLine, type Slice, type TreeRecord } from './tree'
+import { TREE_VERSION, recordLine, type Slice, type TreeRecord, type TreeRoot } from './tree'
 import { TYPE_OF, changed, checkUnchanged, ns, openEntry, readSmall } from './tree-file-read'
 import { OwnerNames, walkProblem, walkTree, type WalkEntry, type WalkOptions } from './tree-walk'
 
@@ -192,6 +192,18 @@ export async function writeTree(opts: TreeWriteOptions): Promise<TreeWriteStats>
   }
 
   try {
+    // The directory's own metadata (it has no entry), as it was when the walk began.
+    const rootSt = await lstat(opts.walk.root, { bigint: true }).catch((err: unknown) => {
+      throw walkProblem(err, opts.walk.root)
+    })
+    const root: TreeRoot = {
+      mode: Number(rootSt.mode) & 0o7777,
+      uid: Number(rootSt.uid),
+      gid: Number(rootSt.gid),
+      user: names.user(Number(rootSt.uid)),
+      group: names.group(Number(rootSt.gid)),
+      mtime_ns: rootSt.mtimeNs.toString(),
+    }
     for await (const e of walkTree({ ...opts.walk, signal: window.signal, log: opts.ctx.log })) {
       if (window.signal.aborted) throw new PluginAbortedError()
       const st = e.st
@@ -309,6 +321,7 @@ export async function writeTree(opts: TreeWriteOptions): Promise<TreeWriteStats>
         entries: pending.length,
         files: stats.files,
         bytes: stats.bytes,
+        root,
       },
     }
     const sealed = sealManifest(master, manifest)

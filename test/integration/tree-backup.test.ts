@@ -149,6 +149,16 @@ function makeTree(root: string): void {
     lchownSync(join(root, 'link-in'), 1234, 2345)
   }
   utimesSync(join(root, 'plain.txt'), 1_600_000_000.123456, 1_600_000_000.123456)
+  // The directory's own metadata, kept in the manifest (it has no entry).
+  if (asRoot) chownSync(root, 1234, 2345)
+  chmodSync(root, 0o751)
+  utimesSync(root, 1_500_000_000.654321, 1_500_000_000.654321)
+}
+
+/** What a restore must give the directory itself (mtime to the microsecond). */
+function rootMeta(root: string): string {
+  const st = lstatSync(root, { bigint: true })
+  return `${st.uid}:${st.gid} ${(Number(st.mode) & 0o7777).toString(8)} ${st.mtimeNs / 1000n}`
 }
 
 beforeAll(async () => {
@@ -177,6 +187,8 @@ describe('tree archives', () => {
     expect(done.status, done.log).toBe('done')
     expect(diff(src, to)).toBe('')
     expect(listing(to)).toEqual(listing(src))
+    expect(rootMeta(to)).toBe(rootMeta(src))
+    expect(rootMeta(to)).toMatch(/ 751 1500000000\d{6}$/)
     // The hard link is a link again, not a copy.
     expect(statSync(join(to, 'sub/hard')).ino).toBe(statSync(join(to, 'plain.txt')).ino)
     expect(statSync(join(to, 'plain.txt')).nlink).toBe(2)
@@ -271,8 +283,12 @@ describe('tree archives', () => {
     expect(existsSync(join(all, 'sub/small-2.txt'))).toBe(true)
 
     const part = join(tempDir(), 'part')
+    mkdirSync(part)
+    chmodSync(part, 0o705)
     const done = await restore(archive, { to: part, paths: ['plain.txt', 'sub/deep'] })
     expect(done.status, done.log).toBe('done')
+    // A restore of some paths leaves the destination's own mode alone.
+    expect(lstatSync(part).mode & 0o7777).toBe(0o705)
     expect(readdirSync(part).sort()).toEqual(['plain.txt', 'sub'])
     expect(readdirSync(join(part, 'sub'))).toEqual(['deep'])
     expect(diff(join(src, 'sub/deep'), join(part, 'sub/deep'))).toBe('')
