@@ -36,10 +36,11 @@ export const MAY_IMPORT = {
   'src-daemon/contract': [],
   // paths, logger, secrets, clock: the leaf under the whole daemon
   'src-daemon/platform': [],
-  'src-daemon/client': ['src-daemon/contract'],
+  // data-dir.ts: local clients find the data directory as the daemon does
+  'src-daemon/client': ['src-daemon/contract', 'src-daemon/platform/paths.ts'],
   // the `bulwark` command is an API client; it finds the daemon's endpoint
   // file in the data directory exactly as the daemon does (paths.ts)
-  'src-daemon/cli': ['src-daemon/contract', 'src-daemon/client', 'src-daemon/platform/paths.ts'],
+  'src-daemon/cli': ['src-daemon/contract', 'src-daemon/client'],
   // HTTP only; use-cases live in services
   'src-daemon/api': ['src-daemon/services', ...LEAVES],
   'src-daemon/services': [
@@ -107,7 +108,7 @@ export const MAY_IMPORT = {
   ],
   // the desktop shell talks to the daemon over HTTP only; it finds the data
   // directory exactly as the daemon does (paths.ts, a leaf of node:os/path)
-  'src-main': ['src-daemon/contract', 'src-daemon/client', 'src-daemon/platform/paths.ts'],
+  'src-main': ['src-daemon/contract', 'src-daemon/client'],
   // the renderer is a client of /v1: the contract, the client and itself.
   // This entry is its shell (main.ts, App.vue, router.ts, owner.ts); the
   // four folders below are units of their own.

@@ -21,7 +21,7 @@ import {
 } from 'electron'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { resolveDataDir } from '../src-daemon/platform/paths'
+import { resolveDataDir } from '../src-daemon/client/data-dir'
 import { AppController, type Shell } from './app-controller'
 import { daemonCommand } from './daemon-command'
 import { menuTemplate } from './electron-menu'

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DAEMON_FILE, TOKEN_FILE, type DaemonFile } from '../contract'
-import { resolveDataDir } from '../platform/paths'
+import { resolveDataDir } from '../client/data-dir'
 import { CliError } from './errors'
 
 export interface Connection {

@@ -24,12 +24,12 @@ const PROBES: Record<string, { forbidden: string; allowed: string }> = {
     allowed: 'src-daemon/platform/clock.ts',
   },
   'src-daemon/client': {
-    forbidden: 'src-daemon/platform/paths.ts',
-    allowed: 'src-daemon/contract/index.ts',
+    forbidden: 'src-daemon/platform/logger.ts',
+    allowed: 'src-daemon/platform/paths.ts',
   },
   'src-daemon/cli': {
-    forbidden: 'src-daemon/catalog/db.ts',
-    allowed: 'src-daemon/platform/paths.ts',
+    forbidden: 'src-daemon/platform/paths.ts',
+    allowed: 'src-daemon/client/data-dir.ts',
   },
   'src-daemon/api': {
     forbidden: 'src-daemon/catalog/catalog.ts',
@@ -84,8 +84,8 @@ const PROBES: Record<string, { forbidden: string; allowed: string }> = {
     allowed: 'src-daemon/main.ts',
   },
   'src-main': {
-    forbidden: 'src-daemon/platform/logger.ts',
-    allowed: 'src-daemon/platform/paths.ts',
+    forbidden: 'src-daemon/platform/paths.ts',
+    allowed: 'src-daemon/client/data-dir.ts',
   },
   'src-renderer': {
     forbidden: 'src-main/settings.ts',
