@@ -27,6 +27,7 @@ import {
   chmod,
   utimes,
   unlink,
+  type FileHandle,
 } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
@@ -99,6 +100,71 @@ async function undoCreated(files: string[], dirs: string[], dest: string): Promi
       n++
   }
   return n
+}
+
+/** Zero blocks of this size, aligned in the file, become holes. */
+const HOLE_BLOCK = 4096
+const ZEROS = Buffer.alloc(HOLE_BLOCK)
+
+/** Whether buf[at, at + HOLE_BLOCK) is all zeros (its first byte decides for almost all data). */
+const zeroBlock = (buf: Buffer, at: number): boolean =>
+  buf[at] === 0 && buf[at + HOLE_BLOCK - 1] === 0 && ZEROS.equals(buf.subarray(at, at + HOLE_BLOCK))
+
+/**
+ * A restored file's bytes as positioned writes that skip aligned zero blocks,
+ * so a sparse file comes back sparse (as restic restore --sparse and cp
+ * --sparse=always do) and a run of zeros costs no disk. A buffer with no
+ * zero block costs one look at one byte per 4 KiB and is written whole.
+ */
+class SparseWriter {
+  /** Bytes given so far (the file's size once all are given). */
+  size = 0
+  /** Where the last write ended. */
+  end = 0
+  /** Data ready to write: runs of contiguous buffers, each with its offset. */
+  private pending: [Buffer[], number][] = []
+  private run: Buffer[] = []
+  private runAt = 0
+  private runEnd = 0
+
+  add(buf: Buffer): void {
+    const at = this.size
+    this.size += buf.length
+    let data = 0
+    // The first block boundary of the file inside buf.
+    let i = (HOLE_BLOCK - (at % HOLE_BLOCK)) % HOLE_BLOCK
+    while (i + HOLE_BLOCK <= buf.length) {
+      if (!zeroBlock(buf, i)) {
+        i += HOLE_BLOCK
+        continue
+      }
+      let j = i + HOLE_BLOCK
+      while (j + HOLE_BLOCK <= buf.length && zeroBlock(buf, j)) j += HOLE_BLOCK
+      if (i > data) this.data(buf.subarray(data, i), at + data)
+      data = i = j
+    }
+    if (data < buf.length) this.data(data === 0 ? buf : buf.subarray(data), at + data)
+  }
+
+  /** Contiguous data joins the pending run; data after a hole starts a new one. */
+  private data(buf: Buffer, at: number): void {
+    if (this.run.length > 0 && at !== this.runEnd) this.pending.push([this.run, this.runAt])
+    if (this.run.length === 0 || at !== this.runEnd) {
+      this.run = []
+      this.runAt = at
+    }
+    this.run.push(buf)
+    this.runEnd = at + buf.length
+  }
+
+  async flush(fh: FileHandle): Promise<void> {
+    if (this.run.length > 0) this.pending.push([this.run, this.runAt])
+    this.run = []
+    for (const [bufs, at] of this.pending.splice(0)) {
+      await fh.writev(bufs, at)
+      this.end = at + bufs.reduce((n, b) => n + b.length, 0)
+    }
+  }
 }
 
 /**
@@ -186,17 +252,20 @@ export async function restoreTree(opts: TreeRestoreOptions): Promise<TreeRestore
     const fh = await open(tmp, 'wx', plain ? r.mode & 0o777 : 0o600)
     try {
       const slices = source.content ?? []
+      const out = new SparseWriter()
       for (let i = 0; i < slices.length;) {
         // A few slices at a time, fetched together (small files: usually all of them).
         const batch = slices.slice(i, i + 4)
         i += batch.length
         const bufs = await Promise.all(batch.map((s) => opts.cache.slice(s, ctx)))
-        let off = 0
-        for (const b of bufs) off += b.length
-        await fh.writev(bufs)
-        result.bytes += off
+        const before = out.size
+        for (const b of bufs) out.add(b)
+        await out.flush(fh)
+        result.bytes += out.size - before
         opts.onProgress?.(result.bytes)
       }
+      // A hole at the end is not written either: the size makes it.
+      if (out.end < out.size) await fh.truncate(out.size)
       if (opts.owners && (r.uid !== uid || r.gid !== gid)) await fh.chown(r.uid, r.gid)
       if (!plain) await fh.chmod(r.mode)
       await fh.utimes(nsToSeconds(r.mtime_ns), nsToSeconds(r.mtime_ns))

@@ -8,7 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execFileSync, spawn } from 'node:child_process'
 import {
+  closeSync,
   existsSync,
+  openSync,
+  truncateSync,
+  writeSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -192,6 +196,37 @@ describe('tree archives', () => {
     // The hard link is a link again, not a copy.
     expect(statSync(join(to, 'sub/hard')).ino).toBe(statSync(join(to, 'plain.txt')).ino)
     expect(statSync(join(to, 'plain.txt')).nlink).toBe(2)
+  })
+
+  it('restores holes as holes: sparse files come back byte-identical and sparse', async () => {
+    const src = join(tempDir(), 'src')
+    mkdirSync(src)
+    const MiB = 1024 * 1024
+    const head = randomBytes(100_000)
+    const tail = randomBytes(100_001)
+    // Data, a 10 MiB hole, data; and data then a hole to the end (made by the size alone).
+    writeFileSync(join(src, 'middle.img'), head)
+    const fd = openSync(join(src, 'middle.img'), 'r+')
+    writeSync(fd, tail, 0, tail.length, head.length + 10 * MiB)
+    closeSync(fd)
+    writeFileSync(join(src, 'end.img'), head)
+    truncateSync(join(src, 'end.img'), 8 * MiB)
+    writeFileSync(join(src, 'dense.bin'), randomBytes(3 * MiB))
+    const allocated = (p: string) => statSync(p).blocks * 512
+    // This filesystem makes holes (else the test would prove nothing).
+    expect(allocated(join(src, 'middle.img'))).toBeLessThan(MiB)
+    const { archive } = await backUp(await dirJob(src))
+    const to = join(tempDir(), 'restored')
+    const done = await restore(archive, { to })
+    expect(done.status, done.log).toBe('done')
+    for (const name of ['middle.img', 'end.img', 'dense.bin']) {
+      execFileSync('cmp', [join(src, name), join(to, name)])
+      expect(statSync(join(to, name)).size).toBe(statSync(join(src, name)).size)
+    }
+    expect(allocated(join(to, 'middle.img'))).toBeLessThan(MiB)
+    expect(allocated(join(to, 'end.img'))).toBeLessThan(MiB)
+    expect(allocated(join(to, 'dense.bin'))).toBeGreaterThanOrEqual(3 * MiB)
+    expect(listing(to)).toEqual(listing(src))
   })
 
   it('re-runs reuse unchanged files and see every kind of change', async () => {
