@@ -30,6 +30,11 @@ export const TASK_OPS = ['backup', 'restore', 'purge', 'verify', 'gc'] as const
 const StatusEnum = <T extends readonly string[]>(values: T) =>
   Type.Union(values.map((v) => Type.Literal(v)))
 
+/** Paging of a list ordered by name: `limit` per page, `cursor` the X-Next-Cursor of the last. */
+export const PageQuery = Type.Object({
+  limit: Type.Optional(Count),
+  cursor: Type.Optional(Cursor),
+})
 export const UsageQuery = Type.Object({ unused: Type.Optional(Flag), plugin: Type.Optional(Name) })
 export const JobsQuery = Type.Object({
   target: Type.Optional(Uuid),

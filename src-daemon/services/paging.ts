@@ -60,3 +60,38 @@ export function pageOf<R, T>(
     next: more && last !== undefined ? cursor(last) : null,
   }
 }
+
+/** SQLite's NOCASE: only ASCII letters fold (the named lists are ordered by it). */
+const nocase = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase())
+
+/**
+ * A page of a list of named resources already in its order (name NOCASE,
+ * then uuid), read whole: targets, stores, jobs and the like are a few
+ * hundred rows at most, so paging them needs no query of its own. The cursor
+ * is the last row's (name, uuid); the next page starts after that key, so a
+ * row removed meanwhile does not shift the pages.
+ */
+export function pageInOrder<T extends { name: string; uuid: string }>(
+  list: string,
+  items: T[],
+  query: { limit?: string; cursor?: string },
+): Page<T> {
+  let rest = items
+  if (query.cursor !== undefined) {
+    const [name, uuid] = decodeCursor(list, query.cursor, 'ss') as [string, string]
+    const key = nocase(name)
+    rest = items.filter((i) => {
+      const n = nocase(i.name)
+      return n > key || (n === key && i.uuid > uuid)
+    })
+  }
+  const limit = query.limit === undefined ? null : Number(query.limit)
+  const rows = limit === null ? rest : rest.slice(0, limit + 1)
+  return pageOf(
+    rows,
+    limit,
+    items.length,
+    (i) => i,
+    (i) => encodeCursor(list, [i.name, i.uuid]),
+  )
+}

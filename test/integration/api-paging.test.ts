@@ -1,5 +1,6 @@
-// Paging of GET /v1/archives and /v1/tasks: limit + cursor, the body still the
-// array, X-Total-Count, X-Next-Cursor and Link headers; pages walked to the
+// Paging of GET /v1/archives and /v1/tasks, and of the named lists (targets,
+// stores, schedules, retention, jobs, channels, agents): limit + cursor, the
+// body still the array, X-Total-Count, X-Next-Cursor and Link headers; pages walked to the
 // end give the whole list in order, once each, even when rows are added
 // between pages; a cursor that is not one the list gave is a 400 naming it.
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -117,6 +118,32 @@ describe('paging', () => {
         expect.arrayContaining(['limit', 'cursor']),
       )
     }
+  })
+
+  it('named lists page by name; one removed between pages does not shift the rest', async () => {
+    const made = async (name: string) =>
+      (await d.api('POST', '/v1/schedules', { name, when: 'daily 5am' })).body.uuid as string
+    const extra = [await made('b-extra'), await made('C-extra'), await made('a-extra')]
+    const all = await get('/v1/schedules')
+    const names = all.body.map((x: { name: string }) => x.name)
+    expect(all.headers.get('x-total-count')).toBe(String(names.length))
+    expect(names.slice(0, 3)).toEqual(['a-extra', 'b-extra', 'C-extra'])
+    const first = await get('/v1/schedules?limit=2')
+    expect(first.headers.get('x-total-count')).toBe(String(names.length))
+    // The first page's last row goes away; the next page still starts after it.
+    expect((await d.api('DELETE', `/v1/schedule/${extra[0]}`)).status).toBe(200)
+    const rest = await walk(`/v1/schedules?limit=2&cursor=${first.headers.get('x-next-cursor')}`)
+    expect(rest.flat()).toEqual(all.body.slice(2).map((x: { uuid: string }) => x.uuid))
+    for (const list of ['targets', 'stores', 'retention', 'jobs', 'channels', 'agents']) {
+      const page = await get(`/v1/${list}?limit=1`)
+      expect(page.status, list).toBe(200)
+      expect(Number(page.headers.get('x-total-count')), list).toBeGreaterThanOrEqual(
+        page.body.length,
+      )
+    }
+    const wrong = await get(`/v1/stores?cursor=${first.headers.get('x-next-cursor')}`)
+    expect(wrong.status).toBe(400)
+    expect(wrong.body.error.field).toBe('cursor')
   })
 
   it('refuses a cursor it did not give, naming cursor', async () => {

@@ -7,16 +7,23 @@ import {
   AgentTokenSchema,
   AgentViewSchema,
   DeletedSchema,
+  PageQuery,
   type Deleted,
 } from '../../contract'
 import { AgentCreate, type AgentCreateInput } from '../../contract/agents'
 import type { Services } from '../../services'
+import { pageInOrder } from '../../services/paging'
+import { sendPage } from '../paging'
 import { answers, listOf } from '../responses'
 
 const Ref = Type.Object({ ref: Type.String({ minLength: 1, maxLength: 200 }) })
 
 export function agentRoutes(app: FastifyInstance, s: Services): void {
-  app.get('/v1/agents', { schema: { response: listOf(AgentViewSchema) } }, () => s.agents.list())
+  app.get<{ Querystring: Static<typeof PageQuery> }>(
+    '/v1/agents',
+    { schema: { querystring: PageQuery, response: listOf(AgentViewSchema) } },
+    (req, reply) => sendPage(req, reply, pageInOrder('agents', s.agents.list(), req.query)),
+  )
   app.post<{ Body: AgentCreateInput }>(
     '/v1/agents',
     { schema: { body: AgentCreate, response: answers(AgentCreatedSchema) } },

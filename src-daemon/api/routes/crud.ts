@@ -1,19 +1,22 @@
 // The SHIELD resource shape, shared by targets, stores, schedules, retention
 // policies and jobs: GET/POST on the plural path, GET/PUT/DELETE on /:uuid.
-import type { Static, TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import {
   CreatedSchema,
   DeletedSchema,
+  PageQuery,
   UpdatedSchema,
   UuidParams,
   type Created,
   type Deleted,
   type Updated,
 } from '../../contract'
+import { pageInOrder } from '../../services/paging'
+import { sendPage } from '../paging'
 import { answers, listOf } from '../responses'
 
-interface Crud<Q extends TSchema, C extends TSchema, U extends TSchema> {
+interface Crud<Q extends TObject, C extends TSchema, U extends TSchema> {
   plural: string
   singular: string
   /** What GET answers for one (and the list for each). */
@@ -30,15 +33,25 @@ interface Crud<Q extends TSchema, C extends TSchema, U extends TSchema> {
 
 type Uuid = { Params: Static<typeof UuidParams> }
 
-export function crudRoutes<Q extends TSchema, C extends TSchema, U extends TSchema>(
+export function crudRoutes<Q extends TObject, C extends TSchema, U extends TSchema>(
   app: FastifyInstance,
   r: Crud<Q, C, U>,
 ): void {
   const one = `/v1/${r.singular}/:uuid`
-  app.get<{ Querystring: Static<Q> }>(
+  app.get<{ Querystring: Static<Q> & Static<typeof PageQuery> }>(
     `/v1/${r.plural}`,
-    { schema: { querystring: r.query, response: listOf(r.item) } },
-    (req) => r.list(req.query),
+    {
+      schema: {
+        querystring: Type.Composite([r.query, PageQuery]),
+        response: listOf(r.item),
+      },
+    },
+    (req, reply) => {
+      const { limit, cursor, ...filters } = req.query as Static<typeof PageQuery> &
+        Record<string, unknown>
+      const items = r.list(filters as Static<Q>) as { name: string; uuid: string }[]
+      return sendPage(req, reply, pageInOrder(r.plural, items, { limit, cursor }))
+    },
   )
   app.post<{ Body: Static<C> }>(
     `/v1/${r.plural}`,
