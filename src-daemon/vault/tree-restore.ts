@@ -27,7 +27,6 @@ import {
   chmod,
   utimes,
   unlink,
-  type FileHandle,
 } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { PluginAbortedError, PluginError } from '../../plugins/sdk/errors'
@@ -38,6 +37,8 @@ import { VaultError } from './objects'
 import type { ChunkCache } from './tree-read'
 import type { TreeRecord, TreeRoot } from './tree'
 import { kindAt, planRestore, selectRecords } from './tree-restore-plan'
+import { SparseWriter } from './tree-sparse-write'
+import { writeXattrs, type Xattrs } from './tree-xattrs'
 
 const run = promisify(execFile)
 
@@ -100,71 +101,6 @@ async function undoCreated(files: string[], dirs: string[], dest: string): Promi
       n++
   }
   return n
-}
-
-/** Zero blocks of this size, aligned in the file, become holes. */
-const HOLE_BLOCK = 4096
-const ZEROS = Buffer.alloc(HOLE_BLOCK)
-
-/** Whether buf[at, at + HOLE_BLOCK) is all zeros (its first byte decides for almost all data). */
-const zeroBlock = (buf: Buffer, at: number): boolean =>
-  buf[at] === 0 && buf[at + HOLE_BLOCK - 1] === 0 && ZEROS.equals(buf.subarray(at, at + HOLE_BLOCK))
-
-/**
- * A restored file's bytes as positioned writes that skip aligned zero blocks,
- * so a sparse file comes back sparse (as restic restore --sparse and cp
- * --sparse=always do) and a run of zeros costs no disk. A buffer with no
- * zero block costs one look at one byte per 4 KiB and is written whole.
- */
-class SparseWriter {
-  /** Bytes given so far (the file's size once all are given). */
-  size = 0
-  /** Where the last write ended. */
-  end = 0
-  /** Data ready to write: runs of contiguous buffers, each with its offset. */
-  private pending: [Buffer[], number][] = []
-  private run: Buffer[] = []
-  private runAt = 0
-  private runEnd = 0
-
-  add(buf: Buffer): void {
-    const at = this.size
-    this.size += buf.length
-    let data = 0
-    // The first block boundary of the file inside buf.
-    let i = (HOLE_BLOCK - (at % HOLE_BLOCK)) % HOLE_BLOCK
-    while (i + HOLE_BLOCK <= buf.length) {
-      if (!zeroBlock(buf, i)) {
-        i += HOLE_BLOCK
-        continue
-      }
-      let j = i + HOLE_BLOCK
-      while (j + HOLE_BLOCK <= buf.length && zeroBlock(buf, j)) j += HOLE_BLOCK
-      if (i > data) this.data(buf.subarray(data, i), at + data)
-      data = i = j
-    }
-    if (data < buf.length) this.data(data === 0 ? buf : buf.subarray(data), at + data)
-  }
-
-  /** Contiguous data joins the pending run; data after a hole starts a new one. */
-  private data(buf: Buffer, at: number): void {
-    if (this.run.length > 0 && at !== this.runEnd) this.pending.push([this.run, this.runAt])
-    if (this.run.length === 0 || at !== this.runEnd) {
-      this.run = []
-      this.runAt = at
-    }
-    this.run.push(buf)
-    this.runEnd = at + buf.length
-  }
-
-  async flush(fh: FileHandle): Promise<void> {
-    if (this.run.length > 0) this.pending.push([this.run, this.runAt])
-    this.run = []
-    for (const [bufs, at] of this.pending.splice(0)) {
-      await fh.writev(bufs, at)
-      this.end = at + bufs.reduce((n, b) => n + b.length, 0)
-    }
-  }
 }
 
 /**
@@ -344,12 +280,24 @@ export async function restoreTree(opts: TreeRestoreOptions): Promise<TreeRestore
       if (signal.aborted) throw new PluginAbortedError()
       await writeOther(r, target.get(r.path)!)
     }
+    const whole = !opts.paths || opts.paths.length === 0 || opts.paths.includes('')
+    // Extended attributes in one setfattr, before the directories' modes can shut it out.
+    const xattrs: [string, Xattrs][] = []
+    for (const r of selected) {
+      const final = target.get(r.path)
+      if (!r.xattrs || final === undefined) continue
+      // A hard link shares its first path's attributes, unless restored as a copy.
+      if (r.type === 'hardlink' && target.has(r.target!)) continue
+      xattrs.push([final, r.xattrs])
+    }
+    if (whole && opts.root?.xattrs) xattrs.push([dest, opts.root.xattrs])
+    const problem = await writeXattrs(xattrs, signal)
+    if (problem) ctx.log(problem)
     // Deepest first (a child's path is longer than its parent's); dest itself last.
     const dirs: Pick<TreeRecord, 'path' | 'mode' | 'uid' | 'gid' | 'mtime_ns'>[] = [
       ...madeDirs.values(),
     ]
     dirs.sort((a, b) => b.path.length - a.path.length)
-    const whole = !opts.paths || opts.paths.length === 0 || opts.paths.includes('')
     if (whole && opts.root) dirs.push({ ...opts.root, path: '' })
     for (const d of dirs) {
       const p = d.path === '' ? dest : abs(d.path)

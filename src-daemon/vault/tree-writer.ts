@@ -28,6 +28,7 @@ import { manifestKey, sealManifest, type Manifest } from './objects'
 import { TREE_VERSION, recordLine, type Slice, type TreeRecord, type TreeRoot } from './tree'
 import { TYPE_OF, changed, checkUnchanged, ns, openEntry, readSmall } from './tree-file-read'
 import { OwnerNames, walkProblem, walkTree, type WalkEntry, type WalkOptions } from './tree-walk'
+import { readXattrs, type Xattrs } from './tree-xattrs'
 
 /**
  * Files from this size on are chunked on their own. With chunks of 128 KiB
@@ -191,6 +192,9 @@ export async function writeTree(opts: TreeWriteOptions): Promise<TreeWriteStats>
     }
   }
 
+  // Extended attributes: one getfattr over the whole tree while it is walked.
+  const xattrs = readXattrs(opts.walk.root, window.signal)
+  xattrs.catch(() => undefined) // awaited after the walk
   try {
     // The directory's own metadata (it has no entry), as it was when the walk began.
     const rootSt = await lstat(opts.walk.root, { bigint: true }).catch((err: unknown) => {
@@ -282,6 +286,14 @@ export async function writeTree(opts: TreeWriteOptions): Promise<TreeWriteStats>
         p.rec.content = p.own.map((c, j): Slice => [own[j]!, c.size, 0, c.size])
       }
     }
+
+    const { byPath, problem } = await xattrs
+    if (problem) opts.ctx.log(problem)
+    // Names sorted, so an unchanged tree serializes (and dedups) the same.
+    const sorted = (xa: Xattrs | undefined) =>
+      xa && Object.fromEntries(Object.entries(xa).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    root.xattrs = sorted(byPath.get(''))
+    for (const p of pending) p.rec.xattrs = sorted(byPath.get(p.rec.path))
 
     // The tree itself, chunked like any stream: an unchanged tree makes the same chunks.
     const treeChunker = new Chunker(gear, config.chunking)

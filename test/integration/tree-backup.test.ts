@@ -33,6 +33,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { startDaemon, tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask, waitForTask } from '../helpers/tasks'
+import { canRun } from '../helpers/skip'
 
 const asRoot = process.getuid?.() === 0
 
@@ -45,6 +46,20 @@ function canMount(): boolean {
     return true
   } catch {
     return false
+  }
+}
+/** What the xattr tests lack here, or null (temp dirs must take user xattrs). */
+function xattrsMissing(): string | null {
+  const dir = tempDir()
+  try {
+    execFileSync('setfattr', ['-n', 'user.probe', '-v', '1', dir], { stdio: 'ignore' })
+    return null
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'the attr tools (getfattr, setfattr)'
+      : `user xattrs on ${dir}'s filesystem`
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 let d: RunningDaemon
@@ -228,6 +243,98 @@ describe('tree archives', () => {
     expect(allocated(join(to, 'dense.bin'))).toBeGreaterThanOrEqual(3 * MiB)
     expect(listing(to)).toEqual(listing(src))
   })
+
+  describe.skipIf(!canRun(xattrsMissing(), 'apt-get install attr; a filesystem with user xattrs'))(
+    'extended attributes',
+    () => {
+      /** Every attribute under root, paths relative to it (getfattr's own dump, in name order). */
+      const dump = (root: string) =>
+        execFileSync('getfattr', ['-R', '-d', '-m', '-', '-e', 'base64', '--no-dereference', '.'], {
+          cwd: root,
+          encoding: 'utf8',
+        })
+          .split('\n\n')
+          .filter(Boolean)
+          .sort()
+          .join('\n\n')
+      const set = (p: string, name: string, value: string) =>
+        execFileSync('setfattr', ['-n', name, '-v', value, p])
+
+      it('round-trip with the directory, files and odd names: getfattr -R agrees', async () => {
+        const src = join(tempDir(), 'src')
+        makeTree(src)
+        set(src, 'user.root', 'the top')
+        set(join(src, 'plain.txt'), 'user.note', 'hello')
+        set(join(src, 'plain.txt'), 'user.bin', '0sAAEC/w==')
+        set(join(src, 'plain.txt'), 'user.empty', '')
+        set(join(src, 'sub'), 'user.dir', 'a directory')
+        set(join(src, 'new\nline.txt'), 'user.odd=name', 'x')
+        set(join(src, 'with space.txt'), 'user.s', 'y')
+        set(join(src, 'unicode-é☃.txt'), 'user.é', 'ü')
+        writeFileSync(join(src, 'back\\slash'), 'b')
+        set(join(src, 'back\\slash'), 'user.b', 'z')
+        utimesSync(src, 1_500_000_000, 1_500_000_000)
+        const before = dump(src)
+        expect(before).toContain('user.odd\\075name')
+        const { task, archive } = await backUp(await dirJob(src))
+        expect(task.log).not.toMatch(/xattrs not saved/)
+        const to = join(tempDir(), 'restored')
+        const done = await restore(archive, { to })
+        expect(done.status, done.log).toBe('done')
+        expect(done.log).not.toMatch(/xattrs not restored/)
+        expect(dump(to)).toBe(before)
+        expect(diff(src, to)).toBe('')
+        expect(listing(to)).toEqual(listing(src))
+        expect(rootMeta(to)).toBe(rootMeta(src))
+
+        // Some paths: theirs come back, the destination's own are left alone.
+        const part = join(tempDir(), 'part')
+        const some = await restore(archive, { to: part, paths: ['sub', 'plain.txt'] })
+        expect(some.status, some.log).toBe('done')
+        const got = dump(part)
+        expect(got).toContain('# file: sub\nuser.dir=')
+        expect(got).toContain('user.note=0saGVsbG8=')
+        expect(got).not.toContain('user.root')
+      })
+
+      it('a daemon without the attr tools still backs up, saying once what it left out', async () => {
+        const emptyPath = tempDir()
+        const bare = await startDaemon({ env: { PATH: emptyPath } })
+        try {
+          const src = join(tempDir(), 'src')
+          mkdirSync(src)
+          writeFileSync(join(src, 'f'), 'f')
+          set(join(src, 'f'), 'user.note', 'kept?')
+          const post = async (path: string, body: unknown) =>
+            (await bare.api('POST', path, body)).body.uuid as string
+          const st = await post('/v1/stores', {
+            name: 'local',
+            plugin: 'fs',
+            endpoint: { path: join(tempDir(), 'store') },
+          })
+          const target = await post('/v1/targets', {
+            name: 't',
+            plugin: 'files',
+            endpoint: { path: src },
+          })
+          const sched = await post('/v1/schedules', { name: 'n', when: 'daily at 4am' })
+          const ret = await post('/v1/retention', { name: 'w', expires: 86400 })
+          const job = await post('/v1/jobs', {
+            name: 'j',
+            target,
+            store: st,
+            schedule: sched,
+            retention: ret,
+          })
+          const task = await runTask(bare, `/v1/job/${job}/run`, { owner: 'test' })
+          expect(task.status, task.log).toBe('done')
+          expect(task.log.match(/xattrs not saved: install the attr package/g)).toHaveLength(1)
+        } finally {
+          await bare.stop()
+        }
+      })
+    },
+  )
 
   it('re-runs reuse unchanged files and see every kind of change', async () => {
     const src = join(tempDir(), 'src')

@@ -13,6 +13,7 @@ import {
   type TreeRecord,
 } from '../../src-daemon/vault/tree'
 import { ignoreRules, ignored } from '../../src-daemon/vault/tree-walk'
+import { parseGetfattr, xattrDump } from '../../src-daemon/vault/tree-xattrs'
 import { keepBothName, selectRecords } from '../../src-daemon/vault/tree-restore-plan'
 
 const ID = 'a'.repeat(64)
@@ -118,6 +119,46 @@ describe("the directory's own metadata (tree.root)", () => {
     expect(() => parseTreeRoot({ ...good, uid: -1 }, bad)).toThrow(/bad uid/)
     expect(() => parseTreeRoot({ ...good, mtime_ns: 1 }, bad)).toThrow(/bad mtime_ns/)
     expect(() => parseTreeRoot({ ...good, xattrs: { 'user.x': '!!' } }, bad)).toThrow(/bad xattrs/)
+  })
+})
+
+describe("extended attributes in the attr tools' dump format", () => {
+  it('reads getfattr output: quoted bytes, the root, empty values; skips what is outside', () => {
+    const out = Buffer.from(
+      [
+        '# file: /src',
+        'user.root=0scm9vdA==',
+        '',
+        '# file: /src/d/new\\012line \\134 \xc3\xa9',
+        'user.odd\\075name=0sAAEC',
+        'user.empty=0s',
+        '',
+        '# file: /srcx/other',
+        'user.x=0sMQ==',
+        '',
+      ].join('\n'),
+      'latin1',
+    )
+    expect(parseGetfattr(out, '/src')).toEqual(
+      new Map([
+        ['', { 'user.root': 'cm9vdA==' }],
+        ['d/new\nline \\ é', { 'user.odd=name': 'AAEC', 'user.empty': '' }],
+      ]),
+    )
+  })
+
+  it('writes what it reads back', () => {
+    const entries: [string, Record<string, string>][] = [
+      ['/to', { 'user.root': 'cm9vdA==' }],
+      ['/to/a b\\c\td\né☃', { 'user.a=b': 'AAEC', 'user.empty': '' }],
+    ]
+    const dump = xattrDump(entries)
+    expect(dump).toContain('# file: /to/a\\040b\\134c\\011d\\012é☃\n')
+    expect(dump).toContain('user.empty=""\n')
+    expect([...parseGetfattr(Buffer.from(dump), '/to')]).toEqual([
+      ['', entries[0]![1]],
+      ['a b\\c\td\né☃', entries[1]![1]],
+    ])
   })
 })
 
