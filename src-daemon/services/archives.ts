@@ -2,7 +2,7 @@
 // target or another of the same plugin), downloaded (the bytes a restore
 // would hand the target plugin) and deleted ahead of expiry, which hands them
 // to a purge task that removes the data from the store.
-import { Transform, type Readable, type TransformCallback } from 'node:stream'
+import type { Readable } from 'node:stream'
 import {
   BulwarkError,
   ErrorCode,
@@ -14,14 +14,10 @@ import {
 import type { ArchiveFilter, ArchiveListRow } from '../catalog/catalog'
 import type { TaskRow } from '../catalog/rows'
 import { toIso } from '../platform/clock'
-import { normalize } from 'node:path'
 import type { PluginContext } from '../../plugins/sdk/types'
-import type { ArchiveRestoreInput } from '../contract'
-import { normalizeTreePath } from '../vault/tree'
-import { encodeParams, type RestoreParams } from '../tasks/task-params'
-
-/** The tree fields of a restore request. */
-export type TreeRestoreInput = Pick<ArchiveRestoreInput, 'paths' | 'to' | 'conflict'>
+import { encodeParams } from '../tasks/task-params'
+import { archiveStem, ExactSize, explained } from './archive-download'
+import { checkPaths, restoreParams, type TreeRestoreInput } from './archive-restore'
 import type { ServiceContext } from './context'
 import { decodeCursor, encodeCursor, pageOf, type Page } from './paging'
 import type { PluginResourceService } from './plugin-resources'
@@ -170,7 +166,7 @@ export class ArchiveService {
     tree: TreeRestoreInput = {},
   ): Promise<TaskRow> {
     const archive = this.row(uuid)
-    const params = this.treeParams(archive, tree)
+    const params = restoreParams(archive, tree)
     if (archive.status !== 'valid') {
       throw new BulwarkError(
         ErrorCode.Conflict,
@@ -196,7 +192,7 @@ export class ArchiveService {
         `the store that holds archive ${uuid} has been deleted`,
       )
     }
-    if (params.paths) await this.checkPaths(archive, params.paths)
+    if (params.paths) await checkPaths(this.vault, this.ctx.log, archive, params.paths)
     return this.ctx.queue.enqueue({
       op: 'restore',
       owner,
@@ -206,70 +202,6 @@ export class ArchiveService {
       store_uuid: archive.store_uuid,
       params: encodeParams(params),
     })
-  }
-
-  /** The restore's tree fields, checked (400 naming the field) and normalized. */
-  private treeParams(archive: ArchiveListRow, tree: TreeRestoreInput): RestoreParams {
-    if (archive.format !== 'tree') {
-      for (const field of ['paths', 'to', 'conflict'] as const) {
-        if (tree[field] !== undefined) {
-          throw invalid(
-            field,
-            `${field} apply only to directory (tree) archives; archive ${archive.uuid} is one ${archive.format ?? 'plain'} stream, restored whole`,
-          )
-        }
-      }
-      return {}
-    }
-    const params: RestoreParams = { conflict: tree.conflict }
-    if (tree.to !== undefined) {
-      if (!tree.to.startsWith('/') || tree.to.includes('\0')) {
-        throw invalid(
-          'to',
-          `to must be an absolute directory on the daemon's machine, not "${tree.to}"`,
-        )
-      }
-      params.to = normalize(tree.to).replace(/(.)\/+$/, '$1')
-    }
-    if (tree.paths !== undefined) {
-      const paths: string[] = []
-      for (const raw of tree.paths) {
-        if (raw.startsWith('/') && raw !== '/') {
-          throw invalid(
-            'paths',
-            `"${raw}" is absolute; paths inside an archive are relative, such as docs/report.odt`,
-          )
-        }
-        const p = normalizeTreePath(raw)
-        if (p instanceof Error) throw invalid('paths', p.message)
-        paths.push(p)
-      }
-      if (!paths.includes('')) params.paths = [...new Set(paths)]
-    }
-    return params
-  }
-
-  /** Every path must be in the archive's tree (read from the store, authenticated). */
-  private async checkPaths(archive: ArchiveListRow, paths: string[]): Promise<void> {
-    const ctx: PluginContext = {
-      signal: AbortSignal.timeout(120_000),
-      log: (line) => this.ctx.log.info(`archive ${archive.uuid}: ${line}`),
-    }
-    let records
-    try {
-      const store = await this.vault.handle(archive.store_uuid)
-      records = await this.vault.archives.readTree(store, archive, ctx)
-    } catch (err) {
-      throw this.vault.failure(err)
-    }
-    const known = new Set(records.map((r) => r.path))
-    const unknown = paths.filter((p) => !known.has(p))
-    if (unknown.length > 0) {
-      throw invalid(
-        'paths',
-        `not in archive ${archive.uuid}: ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}`,
-      )
-    }
   }
 
   /** Enqueues a verify: every chunk read back and authenticated; a damaged archive is marked invalid. */
@@ -415,61 +347,4 @@ export function parseDay(value: string, field: string): number {
     throw invalid(field, `${field} must be a real date as YYYYMMDD, such as 20260131; got ${value}`)
   }
   return date.getTime()
-}
-
-/**
- * "<target name>-<YYYYmmdd-HHMMSS, UTC>", how downloads of an archive are named
- * (before their extension); `fallback` stands in for a name with nothing safe in it.
- */
-export function archiveStem(a: ArchiveListRow, fallback: string): string {
-  const stamp = new Date(a.taken_at)
-    .toISOString()
-    .replace(/\.\d+Z$/, '')
-    .replace(/[-:]/g, '')
-    .replace('T', '-')
-  return `${safeName(a.target_name ?? '') || fallback}-${stamp}`
-}
-
-/** A name made of [A-Za-z0-9_.-] (accents dropped), without leading dots, at most 100 characters. */
-export function safeName(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^\w.-]+/g, '-')
-    .replace(/^[.-]+|-+$/g, '')
-    .slice(0, 100)
-}
-
-/** A service failure as an Error (the stream's error must be one). */
-function explained(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err))
-}
-
-/** Passes bytes through and fails unless exactly `size` of them came (when size is known). */
-class ExactSize extends Transform {
-  bytes = 0
-
-  constructor(
-    private readonly archive: string,
-    private readonly size: number | null,
-  ) {
-    super({ highWaterMark: 1024 * 1024 })
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length
-    if (this.size !== null && this.bytes > this.size) return done(this.mismatch())
-    done(null, chunk)
-  }
-
-  override _flush(done: TransformCallback): void {
-    done(this.size !== null && this.bytes !== this.size ? this.mismatch() : null)
-  }
-
-  private mismatch(): BulwarkError {
-    return new BulwarkError(
-      ErrorCode.Conflict,
-      `archive ${this.archive} should hold ${this.size} bytes but the store gave ${this.bytes}${this.bytes > (this.size ?? 0) ? ' or more' : ''}`,
-    )
-  }
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { DownloadTickets, admitsDownload } from '../../src-daemon/api/tickets'
 import { dispositionFilename } from '../../src-daemon/client'
-import { safeName } from '../../src-daemon/services/archives'
+import { safeName } from '../../src-daemon/services/archive-download'
 import { FakeClock } from '../helpers/in-process'
 
 const A = randomUUID()
