@@ -1,3 +1,4 @@
+// Over ~300 lines on purpose: one state machine (start, attach, watch, restart, fail) whose transitions share its state.
 // Keeps one Bulwark daemon running for the desktop app: attaches to the one
 // already running on the data directory (daemon.json + token; daemon-attach.ts), else starts
 // one (daemon-process.ts); polls its health through the API client; restarts

@@ -1,3 +1,4 @@
+// Over ~300 lines on purpose: one method per route, read as a table of the API (transport: http.ts, queries: queries.ts).
 // Typed HTTP client for the daemon's /v1 API. Browser-safe: it uses only the
 // global fetch (or one passed in) and imports nothing but the contract, so the
 // renderer, the desktop shell and the CLI all speak to the daemon through it.

@@ -13,10 +13,10 @@ import {
 } from '../contract'
 import type { ArchiveFilter, ArchiveListRow } from '../catalog/catalog'
 import type { TaskRow } from '../catalog/rows'
-import { toIso } from '../platform/clock'
 import type { PluginContext } from '../../plugins/sdk/types'
 import { encodeParams } from '../tasks/task-params'
 import { archiveStem, ExactSize, explained } from './archive-download'
+import { archiveView } from './archive-view'
 import { checkPaths, restoreParams, type TreeRestoreInput } from './archive-restore'
 import type { ServiceContext } from './context'
 import { decodeCursor, encodeCursor, pageOf, type Page } from './paging'
@@ -70,13 +70,13 @@ export class ArchiveService {
       rows,
       limit,
       this.ctx.catalog.countArchives(filter),
-      (r) => this.view(r),
+      (r) => archiveView(r, this.targets, this.stores),
       (r) => encodeCursor('archives', [r.taken_at, r.uuid]),
     )
   }
 
   get(uuid: string): Archive {
-    return this.view(this.row(uuid))
+    return archiveView(this.row(uuid), this.targets, this.stores)
   }
 
   row(uuid: string): ArchiveListRow {
@@ -293,47 +293,6 @@ export class ArchiveService {
     const plugin = a.target_plugin || a.target_current_plugin || ''
     const ext = this.ctx.registry.find('target', plugin)?.extension ?? 'bin'
     return `${archiveStem(a, plugin || 'archive')}.${ext}`
-  }
-
-  private view(r: ArchiveListRow): Archive {
-    return {
-      uuid: r.uuid,
-      job_uuid: r.job_uuid,
-      store_key: r.store_key,
-      taken_at: toIso(r.taken_at),
-      expires_at: toIso(r.expires_at),
-      notes: r.notes,
-      status: r.status,
-      size: r.size,
-      store_uuid: r.store_uuid,
-      store_name: r.store_name,
-      store_plugin: r.store_plugin,
-      store_endpoint:
-        r.store_plugin === null || r.store_endpoint === null
-          ? null
-          : this.stores.redacted({
-              uuid: r.store_uuid,
-              plugin: r.store_plugin,
-              endpoint: r.store_endpoint,
-            }),
-      target_uuid: r.target_uuid,
-      target_name: r.target_name,
-      target_plugin: r.target_plugin || r.target_current_plugin,
-      target_endpoint:
-        r.target_current_plugin === null || r.target_endpoint === null
-          ? null
-          : this.targets.redacted({
-              uuid: r.target_uuid,
-              plugin: r.target_current_plugin,
-              endpoint: r.target_endpoint,
-            }),
-      format: r.format ?? 'plain',
-      new_bytes: r.new_bytes ?? null,
-      stored_bytes: r.stored_bytes ?? null,
-      chunk_count: r.chunk_count ?? null,
-      origin_target_name: r.origin_target_name ?? null,
-      origin_target_location: r.origin_target_location || null,
-    }
   }
 }
 

@@ -1,3 +1,4 @@
+// Over ~300 lines on purpose: a job's checks (its four references, the verify schedule) serve every use-case here.
 // Jobs tie a target to a store on a schedule under a retention policy; running
 // one (by hand or by the scheduler) enqueues a backup task. A job may also
 // have a verify schedule, on which its newest valid archive is verified.

@@ -1,3 +1,4 @@
+// Over ~300 lines on purpose: one hook's run (process group, timeout, cancel, output to the task log) is one flow.
 // Hooks: commands a job runs around its backups (docs/hooks.md), to quiesce an
 // application, flush caches or stop a container while its files are read.
 // Each runs with /bin/sh -c in its own process group, so a timeout or a cancel

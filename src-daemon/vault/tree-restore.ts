@@ -1,3 +1,4 @@
+// Over ~300 lines on purpose: one restore pass whose steps (files, links, directory metadata last) share its plan (tree-restore-plan.ts).
 // Restoring a tree archive, whole or in part, into a directory. Nothing is
 // written through a symlink: every directory on the way is checked with
 // lstat (a symlink or a file where the archive has a directory is a

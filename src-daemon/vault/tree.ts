@@ -1,3 +1,4 @@
+// Over ~300 lines on purpose: the tree format's records and their checks, read beside docs/vault-format.md.
 // The tree of a directory archive (format 'tree', docs/vault-format.md "Tree
 // archives"): one record per entry, depth-first with each directory's names
 // in code-unit order, serialized as NDJSON and stored as ordinary vault
