@@ -2,7 +2,7 @@
 // asked, what went right). Settings are described by field specs, as plugin
 // endpoints are, so secrets follow the same rules (write-only, <redacted> on read).
 import { Type, type Static } from '@sinclair/typebox'
-import type { FieldSpec } from './plugins'
+import type { FieldSpec, PluginInfo } from './plugins'
 
 export const CHANNEL_KINDS = [
   'webhook',
@@ -57,6 +57,25 @@ export interface ChannelKindInfo {
   title: string
   summary: string
   fields: FieldSpec[]
+}
+
+/**
+ * A kind's settings in the shape the endpoint helpers take (the daemon's
+ * checks and secrets, the CLI's --set typing and --set-secret): settings are
+ * field specs, as a plugin's endpoint is.
+ */
+export function channelKindAsPlugin(info: ChannelKindInfo): PluginInfo {
+  return {
+    name: info.kind,
+    kind: 'target',
+    title: info.title,
+    version: '',
+    author: '',
+    summary: info.summary,
+    source: 'builtin',
+    fields: info.fields,
+    capabilities: [],
+  }
 }
 
 /** One message, built once by the rules and rendered by each channel kind. */

@@ -5,6 +5,7 @@
 import {
   BulwarkError,
   CHANNEL_KINDS,
+  channelKindAsPlugin,
   DEFAULT_NOTIFY_EVENTS,
   invalid,
   type ChannelKind,
@@ -22,20 +23,8 @@ export const HEALTHCHECKS_EVENTS: NotifyEvent[] = [
 ]
 
 /** A kind's field specs in the shape the endpoint checks take. */
-export function asPlugin(kind: ChannelKind): PluginInfo {
-  const info = CHANNEL_KIND_INFO[kind]
-  return {
-    name: kind,
-    kind: 'target',
-    title: info.title,
-    version: '',
-    author: '',
-    summary: info.summary,
-    source: 'builtin',
-    fields: info.fields,
-    capabilities: [],
-  }
-}
+export const asPlugin = (kind: ChannelKind): PluginInfo =>
+  channelKindAsPlugin(CHANNEL_KIND_INFO[kind])
 
 /** A kind's secret settings that are lists: kept as one JSON string each. */
 export const listSecrets = (kind: ChannelKind) =>

@@ -3,7 +3,7 @@
 // terminal, never argv) and the rules of what is sent (--events, --jobs,
 // --reminder-hours), checked before anything is sent.
 import type { ChannelKindInfo, NotifyEvent } from '../../contract'
-import { NOTIFY_EVENTS, type PluginInfo } from '../../contract'
+import { channelKindAsPlugin, NOTIFY_EVENTS } from '../../contract'
 import type { FlagSpec } from '../args'
 import type { Context } from '../command'
 import { applySets, splitSet } from '../endpoint'
@@ -59,21 +59,6 @@ export const EVENTS_DETAILS =
   'For example:\n' +
   `  printf '%s\\n' "$SLACK_URL" | bulwark create channel --name ops --kind slack --set-secret webhook_url`
 
-/** A kind's fields in the shape the endpoint helpers take (typing --set, checking --set-secret). */
-function asPlugin(info: ChannelKindInfo): PluginInfo {
-  return {
-    name: info.kind,
-    kind: 'target',
-    title: info.title,
-    version: '',
-    author: '',
-    summary: info.summary,
-    source: 'builtin',
-    fields: info.fields,
-    capabilities: [],
-  }
-}
-
 export async function kindInfo(ctx: Context, kind: string): Promise<ChannelKindInfo> {
   const kinds = await ctx.client.listChannelKinds()
   const info = kinds.find((k) => k.kind === kind)
@@ -105,7 +90,7 @@ export async function settingsFor(
   info: ChannelKindInfo,
   base: Record<string, unknown>,
 ) {
-  const plugin = asPlugin(info)
+  const plugin = channelKindAsPlugin(info)
   const sets = ctx.flags.all('set')
   const settings = await asKindError(() => applySets(base, sets, [], plugin, ctx.command))
   const secrets = await asKindError(() => readSetSecrets(ctx, plugin, info.kind))
