@@ -16,7 +16,7 @@ import type { TaskRow } from '../catalog/rows'
 import type { PluginContext } from '../../plugins/sdk/types'
 import { encodeParams } from '../tasks/task-params'
 import { archiveStem, ExactSize, explained } from './archive-download'
-import { archiveView } from './archive-view'
+import { archiveViewer } from './archive-view'
 import { checkPaths, restoreParams, type TreeRestoreInput } from './archive-restore'
 import type { ServiceContext } from './context'
 import { decodeCursor, encodeCursor, pageOf, type Page } from './paging'
@@ -70,13 +70,13 @@ export class ArchiveService {
       rows,
       limit,
       this.ctx.catalog.countArchives(filter),
-      (r) => archiveView(r, this.targets, this.stores),
+      archiveViewer(this.targets, this.stores),
       (r) => encodeCursor('archives', [r.taken_at, r.uuid]),
     )
   }
 
   get(uuid: string): Archive {
-    return archiveView(this.row(uuid), this.targets, this.stores)
+    return archiveViewer(this.targets, this.stores)(this.row(uuid))
   }
 
   row(uuid: string): ArchiveListRow {
