@@ -1,12 +1,14 @@
 // @vitest-environment happy-dom
-// The Archives page pages on the daemon, against a real one: five archives of
-// a tiny command's output, shown two at a time (the page size the test passes
-// in), the total from the API, Next following the page's cursor, Previous
-// going back, and no Next on the last page.
+// The Archives and Tasks pages page on the daemon, against a real one: five
+// archives of a tiny command's output (and the five backups that made them),
+// shown two at a time (the page size the test passes in), the total from the
+// API, Next following the page's cursor, Previous going back, and no Next on
+// the last page.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { h } from 'vue'
 import type { Task } from '../../src-daemon/contract'
 import ArchivesPage from '../../src-renderer/src/pages/ArchivesPage.vue'
+import TasksPage from '../../src-renderer/src/pages/TasksPage.vue'
 import { tempDir, type RunningDaemon } from '../helpers/daemon'
 import { runTask } from '../helpers/tasks'
 import { allByTestId, byTestId, startUiDaemon, text, until } from '../helpers/ui'
@@ -135,5 +137,44 @@ describe('ArchivesPage paging', () => {
     expect(shown()).toEqual(made.slice(0, 2))
     expect(text('page-number')).toBe('Page 1')
     expect(text('archive-totals')).toMatch(/^5 archives\b/)
+  })
+})
+
+describe('TasksPage paging', () => {
+  it('asks the daemon for one page of tasks at a time, shows the total, and pages', async () => {
+    const tasks = (await d.api<{ uuid: string }[]>('GET', '/v1/tasks?status=all')).body.map(
+      (t) => t.uuid,
+    )
+    expect(tasks.length).toBeGreaterThanOrEqual(5)
+    const fetchSpy = vi.spyOn(globalThis, 'fetch')
+    await mountPage(d, '/tasks', [
+      { path: '/tasks', component: { render: () => h(TasksPage, { pageSize: 2 }) } },
+    ])
+    const rows = () => allByTestId('task-row').map((r) => r.dataset.uuid!)
+    await until(() => rows().length === 2, 'the first page')
+    const first = fetchSpy.mock.calls
+      .map(([url]) => new URL(String(url)))
+      // The live store asks for the running and pending ones; the page, for all.
+      .find((u) => u.pathname === '/v1/tasks' && u.searchParams.get('status') === 'all')!
+    expect(first.searchParams.get('limit')).toBe('2')
+    expect(first.searchParams.get('cursor')).toBeNull()
+    expect(rows()).toEqual(tasks.slice(0, 2))
+    expect(text('tasks-total')).toMatch(new RegExp(`^${tasks.length} tasks`))
+
+    button('page-next')!.click()
+    await until(() => rows()[0] === tasks[2], 'the second page')
+    expect(rows()).toEqual(tasks.slice(2, 4))
+    button('page-previous')!.click()
+    await until(() => rows()[0] === tasks[0], 'the first page again')
+    expect(button('page-previous')!.disabled).toBe(true)
+
+    // On to the last page: no Next there.
+    for (let page = 2; page <= Math.ceil(tasks.length / 2); page++) {
+      button('page-next')!.click()
+      await until(() => text('page-number') === `Page ${page}`, `page ${page}`)
+      await until(() => rows()[0] === tasks[(page - 1) * 2], `page ${page}'s rows`)
+    }
+    expect(rows()).toEqual(tasks.slice(-(tasks.length % 2 || 2)))
+    expect(button('page-next')!.disabled).toBe(true)
   })
 })
