@@ -45,6 +45,15 @@ export class CatalogChunkIndex {
     this.noticeStmt.run(this.storeUuid, id, storedSize, this.now())
   }
 
+  /** notice() of many chunks in one transaction (a GC's listing of a shard). */
+  noticeAll(chunks: readonly { id: string; size: number }[]): void {
+    if (chunks.length === 0) return
+    const now = this.now()
+    this.db.transaction(() => {
+      for (const c of chunks) this.noticeStmt.run(this.storeUuid, c.id, c.size, now)
+    })()
+  }
+
   storedSize(id: string): number | undefined {
     return (this.sizeStmt.get(this.storeUuid, id) as { stored_size: number } | undefined)
       ?.stored_size
@@ -57,12 +66,19 @@ export class CatalogChunkIndex {
     })()
   }
 
-  /** Chunks first seen before `before` (GC candidates, once unreferenced). */
-  seenBefore(before: number): string[] {
+  /**
+   * Chunks first seen before `before` (GC candidates, once unreferenced);
+   * with `prefix` (a shard's hex digits), only the ids that start with it, so
+   * a GC holds one shard's candidates at a time, not the whole index's.
+   */
+  seenBefore(before: number, prefix = ''): string[] {
+    // Ids are lowercase hex: every id that starts with prefix sorts before prefix + 'g'.
     return (
       this.db
-        .prepare('SELECT id FROM vault_chunks WHERE store_uuid = ? AND created_at < ?')
-        .all(this.storeUuid, before) as { id: string }[]
+        .prepare(
+          'SELECT id FROM vault_chunks WHERE store_uuid = ? AND created_at < ? AND id >= ? AND id < ?',
+        )
+        .all(this.storeUuid, before, prefix, prefix + 'g') as { id: string }[]
     ).map((r) => r.id)
   }
 

@@ -21,6 +21,8 @@ import { TaskFailure, type TaskHandler } from './env'
 const LEFTOVER_MIN_AGE_MS = 3600_000
 /** Chunks forgotten, then deleted, at a time. */
 const BATCH = 64
+/** Unknown chunks noticed (their grace started) in one transaction. */
+const NOTICES = 1024
 /** Manifests read, shards of chunks/ listed, and chunks deleted at once. */
 const READS = 4
 const LISTINGS = 4
@@ -63,7 +65,7 @@ export const runGc: TaskHandler = async (task, ctx, env) => {
       },
       sctx.signal,
     )
-    const eligible = new Set(index.seenBefore(env.clock.now() - env.gcGraceMs))
+    const cutoff = env.clock.now() - env.gcGraceMs
     let epoch: Promise<string> | undefined
     let kept = 0
     let deleted = 0
@@ -93,18 +95,23 @@ export const runGc: TaskHandler = async (task, ctx, env) => {
       SHARDS,
       LISTINGS,
       async (prefix, _i, signal) => {
+        // One shard's candidates at a time: memory follows a shard, not the index.
+        const eligible = new Set(index.seenBefore(cutoff, prefix.slice(CHUNKS_PREFIX.length, -1)))
         const batch: { id: string; key: string; size: number }[] = []
+        const noticed: { id: string; size: number }[] = []
         for await (const obj of store.plugin.list(store.endpoint, prefix, { ...sctx, signal })) {
           const id = parseChunkKey(obj.key)
           if (!id || live.has(id)) continue
           if (!eligible.has(id)) {
-            index.notice(id, obj.size) // starts its grace period if it was unknown
+            noticed.push({ id, size: obj.size }) // starts its grace period if it was unknown
+            if (noticed.length >= NOTICES) index.noticeAll(noticed.splice(0))
             kept++
             continue
           }
           batch.push({ id, key: obj.key, size: obj.size })
           if (batch.length >= BATCH) await sweep(batch.splice(0), signal)
         }
+        index.noticeAll(noticed)
         await sweep(batch, signal)
       },
       sctx.signal,

@@ -55,8 +55,9 @@ export interface WrittenArchive {
  */
 export interface StoreChunkIndex extends ChunkIndex {
   notice(id: string, storedSize: number): void
+  noticeAll(chunks: readonly { id: string; size: number }[]): void
   forget(ids: string[]): void
-  seenBefore(before: number): string[]
+  seenBefore(before: number, prefix?: string): string[]
   sync(present: ReadonlyMap<string, number>): { forgotten: number; kept: number }
   epoch(): string | null
   setEpoch(epoch: string): void
